@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/**
+ * Everything the app reads from the environment, validated once.
+ * `readConfig(process.env)` is the only place that touches `process.env`.
+ */
+const csv = z
+  .string()
+  .optional()
+  .transform((v) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []));
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  PORT: z.coerce.number().int().positive().default(3000),
+  /** Public https base URL of the web process; handler URLs given to the CRMs are built from it. */
+  PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
+  REDIS_URL: z.string().optional(),
+  /** Every Redis key and BullMQ queue of the app lives under this prefix. */
+  REDIS_PREFIX: z.string().min(1).default('reglament'),
+  /** 32 bytes, base64 or hex: encrypts OAuth tokens at rest. */
+  TOKEN_ENCRYPTION_KEY: z.string().min(32, 'TOKEN_ENCRYPTION_KEY must be 32 bytes in base64 (44 chars) or hex (64 chars)'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  BITRIX24_CLIENT_ID: z.string().default('local.reglament'),
+  BITRIX24_CLIENT_SECRET: z.string().default(''),
+  /** Leaky bucket of the portal's plan: 50/2 for all plans but Enterprise (250/5). */
+  BITRIX24_RATE_BURST: z.coerce.number().int().positive().default(50),
+  BITRIX24_RATE_PER_SECOND: z.coerce.number().positive().default(2),
+
+  AMOCRM_CLIENT_ID: z.string().default(''),
+  AMOCRM_CLIENT_SECRET: z.string().default(''),
+  AMOCRM_REDIRECT_URI: z.string().optional(),
+  AMOCRM_RATE_PER_SECOND: z.coerce.number().positive().default(7),
+  /**
+   * Development only: account hosts reached over plain http (the local amoCRM emulator,
+   * e.g. `127.0.0.1`). Refused when NODE_ENV=production: production talks https only.
+   */
+  AMOCRM_INSECURE_HOSTS: csv,
+
+  WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  /** How many times a job is tried before it stays in the failed list for inspection. */
+  JOB_ATTEMPTS: z.coerce.number().int().positive().default(8),
+  JOB_BACKOFF_MS: z.coerce.number().int().positive().default(2000),
+});
+
+export type AppConfig = z.infer<typeof configSchema>;
+
+export function readConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid environment:\n${lines.join('\n')}\nSee .env.example.`);
+  }
+  const config = parsed.data;
+  if (config.NODE_ENV === 'production' && config.AMOCRM_INSECURE_HOSTS.length > 0) {
+    throw new Error('AMOCRM_INSECURE_HOSTS is for development against the emulator; production talks to amoCRM over https only.');
+  }
+  return config;
+}
+
+/** Derives the 32-byte token key from TOKEN_ENCRYPTION_KEY (hex or base64). */
+export function encryptionKeyBytes(config: Pick<AppConfig, 'TOKEN_ENCRYPTION_KEY'>): Buffer {
+  const raw = config.TOKEN_ENCRYPTION_KEY;
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new Error('TOKEN_ENCRYPTION_KEY must decode to exactly 32 bytes');
+  return key;
+}

@@ -1,0 +1,192 @@
+import type { TtlCache } from '../../infra/ttl-cache';
+import type {
+  Contact, CrmField, CrmFunnel, CrmPort, CrmUser, Deal, DealRef, DealWithContacts, StageHistoryEntry,
+} from '../crm-port';
+import type { AmoRestClient } from './rest-client';
+
+/** Closed-won and closed-lost have these ids in every amoCRM pipeline. */
+export const AMO_WON = 142;
+export const AMO_LOST = 143;
+
+interface AmoCustomFieldValue {
+  field_id: number;
+  field_name?: string;
+  field_code?: string | null;
+  values: Array<{ value: unknown; enum_code?: string }>;
+}
+interface AmoLead {
+  id: number;
+  name: string;
+  status_id: number;
+  pipeline_id: number;
+  responsible_user_id: number | null;
+  updated_by?: number;
+  updated_at?: number;
+  price?: number;
+  custom_fields_values: AmoCustomFieldValue[] | null;
+  _embedded?: { contacts?: Array<{ id: number; is_main: boolean }> };
+}
+interface AmoContact {
+  id: number;
+  name: string;
+  first_name?: string;
+  last_name?: string;
+  custom_fields_values: AmoCustomFieldValue[] | null;
+}
+
+export interface AmoCaches {
+  funnels: TtlCache<CrmFunnel[]>;
+  fields: TtlCache<CrmField[]>;
+  users: TtlCache<CrmUser[]>;
+}
+
+/** CrmPort for amoCRM API v4. amoCRM "leads" are deals here; notes explain, tasks notify. */
+export class AmoCrmAdapter implements CrmPort {
+  readonly crm = 'amocrm' as const;
+
+  constructor(
+    private readonly rest: AmoRestClient,
+    private readonly installationId: string,
+    private readonly caches: AmoCaches,
+  ) {}
+
+  async getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null> {
+    const lead = await this.rest.get<AmoLead>(`/api/v4/leads/${encodeURIComponent(ref.id)}`, { with: 'contacts' }).catch(notFoundAsNull);
+    if (!lead) return null;
+    const linked = lead._embedded?.contacts ?? [];
+    const main = linked.find((c) => c.is_main) ?? linked[0];
+    const contact = main ? await this.rest.get<AmoContact>(`/api/v4/contacts/${main.id}`).catch(notFoundAsNull) : null;
+    return { deal: toDeal(lead), contacts: contact ? [toContact(contact)] : [] };
+  }
+
+  async getDeal(ref: DealRef): Promise<Deal | null> {
+    const lead = await this.rest.get<AmoLead>(`/api/v4/leads/${encodeURIComponent(ref.id)}`, { with: 'contacts' }).catch(notFoundAsNull);
+    return lead ? toDeal(lead) : null;
+  }
+
+  async getContact(id: string): Promise<Contact | null> {
+    const contact = await this.rest.get<AmoContact>(`/api/v4/contacts/${encodeURIComponent(id)}`).catch(notFoundAsNull);
+    return contact ? toContact(contact) : null;
+  }
+
+  async renameDeal(ref: DealRef, title: string): Promise<void> {
+    // Only the changed field: sending the whole lead back overwrites concurrent edits.
+    await this.rest.patch(`/api/v4/leads/${ref.id}`, { name: title });
+  }
+
+  async moveDeal(ref: DealRef, stageId: string): Promise<void> {
+    await this.rest.patch(`/api/v4/leads/${ref.id}`, { status_id: Number(stageId) });
+  }
+
+  async addComment(ref: DealRef, text: string): Promise<void> {
+    await this.rest.post(`/api/v4/leads/${ref.id}/notes`, [{ note_type: 'service_message', params: { service: 'Reglament', text } }]);
+  }
+
+  async notifyUser(userId: string, text: string, about?: DealRef): Promise<void> {
+    // amoCRM has no personal notification API for integrations: a task on the deal reaches the user.
+    const inAnHour = Math.floor(Date.now() / 1000) + 3600;
+    await this.rest.post('/api/v4/tasks', [
+      {
+        text,
+        complete_till: inAnHour,
+        task_type_id: 1,
+        responsible_user_id: Number(userId),
+        ...(about ? { entity_id: Number(about.id), entity_type: 'leads' } : {}),
+      },
+    ]);
+  }
+
+  async getStageHistory(ref: DealRef): Promise<StageHistoryEntry[]> {
+    const page = await this.rest.get<{ _embedded: { events: AmoEvent[] } }>('/api/v4/events', {
+      'filter[entity]': 'lead',
+      'filter[entity_id][]': ref.id,
+      'filter[type]': 'lead_status_changed',
+      limit: 100,
+    });
+    const events = [...(page?._embedded.events ?? [])].sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id));
+    const history: StageHistoryEntry[] = [];
+    const first = events[0]?.value_before?.[0]?.lead_status;
+    if (first) history.push({ stageId: String(first.id), at: '' });
+    for (const e of events) {
+      const to = e.value_after?.[0]?.lead_status;
+      if (to) history.push({ stageId: String(to.id), at: new Date(e.created_at * 1000).toISOString() });
+    }
+    return history;
+  }
+
+  listFunnels(): Promise<CrmFunnel[]> {
+    return this.caches.funnels.get(this.installationId, async () => {
+      const page = await this.rest.get<{ _embedded: { pipelines: AmoPipeline[] } }>('/api/v4/leads/pipelines');
+      return (page?._embedded.pipelines ?? []).map((p) => ({
+        id: String(p.id),
+        entity: 'deal' as const,
+        name: p.name,
+        stages: p._embedded.statuses
+          .map((s) => ({
+            id: String(s.id),
+            name: s.name,
+            sort: s.sort,
+            semantics: s.id === AMO_WON ? ('success' as const) : s.id === AMO_LOST ? ('failure' as const) : ('process' as const),
+          }))
+          .sort((a, b) => a.sort - b.sort),
+      }));
+    });
+  }
+
+  listFields(): Promise<CrmField[]> {
+    return this.caches.fields.get(this.installationId, async () => {
+      const page = await this.rest.get<{ _embedded: { custom_fields: Array<{ id: number; name: string; type: string }> } }>('/api/v4/leads/custom_fields', { limit: 250 });
+      return (page?._embedded.custom_fields ?? []).map((f) => ({ code: String(f.id), title: f.name, type: f.type }));
+    });
+  }
+
+  listUsers(): Promise<CrmUser[]> {
+    return this.caches.users.get(this.installationId, async () => {
+      const page = await this.rest.get<{ _embedded: { users: Array<{ id: number; name: string; rights?: { is_admin?: boolean } }> } }>('/api/v4/users', { limit: 250 });
+      return (page?._embedded.users ?? []).map((u) => ({ id: String(u.id), name: u.name, isAdmin: Boolean(u.rights?.is_admin) }));
+    });
+  }
+}
+
+interface AmoEvent {
+  id: string;
+  created_at: number;
+  value_before?: Array<{ lead_status?: { id: number; pipeline_id: number } }>;
+  value_after?: Array<{ lead_status?: { id: number; pipeline_id: number } }>;
+}
+interface AmoPipeline {
+  id: number;
+  name: string;
+  _embedded: { statuses: Array<{ id: number; name: string; sort: number; type: number }> };
+}
+
+function toDeal(lead: AmoLead): Deal {
+  const fields: Record<string, unknown> = { price: lead.price ?? null };
+  for (const cf of lead.custom_fields_values ?? []) {
+    const values = cf.values.map((v) => v.value);
+    fields[String(cf.field_id)] = values.length > 1 ? values : values[0];
+  }
+  return {
+    entity: 'deal',
+    id: String(lead.id),
+    title: lead.name,
+    stageId: String(lead.status_id),
+    funnelId: String(lead.pipeline_id),
+    responsibleId: lead.responsible_user_id ? String(lead.responsible_user_id) : null,
+    contactIds: (lead._embedded?.contacts ?? []).map((c) => String(c.id)),
+    fields,
+    modifiedBy: lead.updated_by !== undefined ? String(lead.updated_by) : null,
+    updatedAt: lead.updated_at ? new Date(lead.updated_at * 1000).toISOString() : null,
+  };
+}
+
+function toContact(contact: AmoContact): Contact {
+  const values = (code: string) =>
+    (contact.custom_fields_values ?? []).filter((f) => f.field_code === code).flatMap((f) => f.values.map((v) => String(v.value)));
+  return { id: String(contact.id), name: contact.name, phones: values('PHONE'), emails: values('EMAIL') };
+}
+
+function notFoundAsNull(err: unknown): null {
+  if (err instanceof Error && /→ 404/.test(err.message)) return null;
+  throw err;
+}

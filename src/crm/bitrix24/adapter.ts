@@ -1,0 +1,196 @@
+import type { TtlCache } from '../../infra/ttl-cache';
+import type {
+  Contact, CrmField, CrmFunnel, CrmPort, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, FunnelStage, StageHistoryEntry,
+} from '../crm-port';
+import type { Bitrix24RestClient } from './rest-client';
+
+/** Bitrix24 CRM entity type ids (crm.item.*). */
+const ENTITY_TYPE_ID: Record<DealEntity | 'contact', number> = { lead: 1, deal: 2, contact: 3 };
+
+type Item = Record<string, unknown>;
+
+export interface Bitrix24Caches {
+  funnels: TtlCache<CrmFunnel[]>;
+  fields: TtlCache<CrmField[]>;
+  users: TtlCache<CrmUser[]>;
+}
+
+/**
+ * CrmPort for Bitrix24 on `crm.item.*` (the `crm.deal.*` family is frozen, per the docs).
+ * One adapter per job: reading a deal fetches its contact and stage history in one `batch`,
+ * and `getStageHistory` for that deal reuses what the batch brought.
+ */
+export class Bitrix24Adapter implements CrmPort {
+  readonly crm = 'bitrix24' as const;
+  private readonly historyOf = new Map<string, StageHistoryEntry[]>();
+
+  constructor(
+    private readonly rest: Bitrix24RestClient,
+    private readonly installationId: string,
+    private readonly caches: Bitrix24Caches,
+  ) {}
+
+  async getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null> {
+    const { result, errors } = await this.rest.batch({
+      item: { method: 'crm.item.get', params: { entityTypeId: ENTITY_TYPE_ID[ref.entity], id: ref.id } },
+      contact: { method: 'crm.item.get', params: { entityTypeId: ENTITY_TYPE_ID.contact, id: '$result[item][item][contactId]' } },
+      history: { method: 'crm.stagehistory.list', params: historyParams(ref) },
+    });
+    if (errors.item) {
+      if (isNotFound(errors.item)) return null;
+      throw new Error(`Bitrix24 crm.item.get ${ref.entity} ${ref.id}: ${errors.item.error} ${errors.item.error_description ?? ''}`);
+    }
+    const item = (result.item as { item: Item }).item;
+    const contactItem = (result.contact as { item?: Item } | undefined)?.item;
+    if (result.history) this.historyOf.set(refKey(ref), toHistory(ref, result.history));
+    return { deal: toDeal(ref.entity, item), contacts: contactItem ? [toContact(contactItem)] : [] };
+  }
+
+  async getDeal(ref: DealRef): Promise<Deal | null> {
+    return (await this.getDealWithContacts(ref))?.deal ?? null;
+  }
+
+  async getContact(id: string): Promise<Contact | null> {
+    const result = await this.rest.batch({ contact: { method: 'crm.item.get', params: { entityTypeId: ENTITY_TYPE_ID.contact, id } } });
+    const item = (result.result.contact as { item?: Item } | undefined)?.item;
+    return item ? toContact(item) : null;
+  }
+
+  async renameDeal(ref: DealRef, title: string): Promise<void> {
+    await this.updateItem(ref, { title });
+  }
+
+  async moveDeal(ref: DealRef, stageId: string): Promise<void> {
+    await this.updateItem(ref, ref.entity === 'lead' ? { statusId: stageId } : { stageId });
+  }
+
+  async addComment(ref: DealRef, text: string): Promise<void> {
+    // Since crm 23.100.0 only the lower-case `fields` key is accepted.
+    await this.rest.call('crm.timeline.comment.add', { fields: { ENTITY_ID: Number(ref.id), ENTITY_TYPE: ref.entity, COMMENT: text } });
+  }
+
+  async notifyUser(userId: string, text: string, about?: DealRef): Promise<void> {
+    const tag = about ? `REGLAMENT|${about.entity}|${about.id}|${Date.now()}` : undefined;
+    await this.rest.call('im.notify.system.add', { USER_ID: Number(userId), MESSAGE: text, ...(tag ? { TAG: tag } : {}) });
+  }
+
+  async getStageHistory(ref: DealRef): Promise<StageHistoryEntry[]> {
+    const known = this.historyOf.get(refKey(ref));
+    if (known) return known;
+    const result = await this.rest.call<unknown>('crm.stagehistory.list', historyParams(ref));
+    const history = toHistory(ref, result);
+    this.historyOf.set(refKey(ref), history);
+    return history;
+  }
+
+  listFunnels(): Promise<CrmFunnel[]> {
+    return this.caches.funnels.get(this.installationId, () => this.readFunnels());
+  }
+
+  listFields(entity: DealEntity): Promise<CrmField[]> {
+    return this.caches.fields.get(`${this.installationId}:${entity}`, async () => {
+      const result = await this.rest.call<{ fields: Record<string, { title?: string; formLabel?: string; type?: string }> }>('crm.item.fields', {
+        entityTypeId: ENTITY_TYPE_ID[entity],
+      });
+      return Object.entries(result.fields ?? {}).map(([code, f]) => ({ code, title: f.title ?? f.formLabel ?? code, type: f.type ?? 'string' }));
+    });
+  }
+
+  listUsers(): Promise<CrmUser[]> {
+    return this.caches.users.get(this.installationId, async () => {
+      const users = await this.rest.call<Array<Record<string, unknown>>>('user.get', { FILTER: { ACTIVE: true } });
+      return users.map((u) => ({
+        id: String(u.ID),
+        name: [u.NAME, u.LAST_NAME].filter(Boolean).join(' '),
+        isAdmin: u.IS_ADMIN === true || u.IS_ADMIN === 'Y',
+      }));
+    });
+  }
+
+  private async updateItem(ref: DealRef, fields: Record<string, unknown>): Promise<void> {
+    await this.rest.call('crm.item.update', { entityTypeId: ENTITY_TYPE_ID[ref.entity], id: Number(ref.id), fields });
+  }
+
+  private async readFunnels(): Promise<CrmFunnel[]> {
+    const first = await this.rest.batch({
+      categories: { method: 'crm.category.list', params: { entityTypeId: ENTITY_TYPE_ID.deal } },
+      leadStatuses: { method: 'crm.status.list', params: { filter: { ENTITY_ID: 'STATUS' } } },
+    });
+    const categories = ((first.result.categories as { categories?: Array<{ id: number; name: string }> })?.categories ?? []);
+    const stageCommands = Object.fromEntries(
+      categories.slice(0, 50).map((c) => [`c${c.id}`, { method: 'crm.status.list', params: { filter: { ENTITY_ID: Number(c.id) === 0 ? 'DEAL_STAGE' : `DEAL_STAGE_${c.id}` } } }]),
+    );
+    const stages = categories.length ? (await this.rest.batch(stageCommands)).result : {};
+    const funnels: CrmFunnel[] = categories.map((c) => ({
+      id: String(c.id),
+      entity: 'deal',
+      name: c.name,
+      stages: toStages(stages[`c${c.id}`]),
+    }));
+    funnels.push({ id: 'lead', entity: 'lead', name: 'Лиды', stages: toStages(first.result.leadStatuses) });
+    return funnels;
+  }
+}
+
+function historyParams(ref: DealRef) {
+  return {
+    entityTypeId: ENTITY_TYPE_ID[ref.entity],
+    order: { ID: 'ASC' },
+    filter: { OWNER_ID: Number(ref.id) },
+    select: ['ID', 'STAGE_ID', 'STATUS_ID', 'CREATED_TIME', 'TYPE_ID'],
+  };
+}
+
+function toHistory(ref: DealRef, raw: unknown): StageHistoryEntry[] {
+  const items = ((raw as { items?: Item[] })?.items ?? []) as Item[];
+  return items
+    .map((row) => ({ stageId: String(ref.entity === 'lead' ? row.STATUS_ID : row.STAGE_ID), at: String(row.CREATED_TIME ?? ''), id: Number(row.ID) }))
+    .sort((a, b) => a.id - b.id)
+    .map(({ stageId, at }) => ({ stageId, at }));
+}
+
+function toStages(raw: unknown): FunnelStage[] {
+  const rows = (Array.isArray(raw) ? raw : []) as Item[];
+  return rows
+    .map((s) => ({
+      id: String(s.STATUS_ID),
+      name: String(s.NAME),
+      sort: Number(s.SORT),
+      semantics: s.SEMANTICS === 'S' ? ('success' as const) : s.SEMANTICS === 'F' ? ('failure' as const) : ('process' as const),
+    }))
+    .sort((a, b) => a.sort - b.sort);
+}
+
+function toDeal(entity: DealEntity, item: Item): Deal {
+  const stage = entity === 'lead' ? item.statusId ?? item.stageId : item.stageId;
+  const contactIds = Array.isArray(item.contactIds) ? item.contactIds.map(String) : item.contactId ? [String(item.contactId)] : [];
+  return {
+    entity,
+    id: String(item.id),
+    title: String(item.title ?? ''),
+    stageId: String(stage ?? ''),
+    funnelId: entity === 'lead' ? 'lead' : String(item.categoryId ?? 0),
+    responsibleId: item.assignedById ? String(item.assignedById) : null,
+    contactIds,
+    fields: item,
+    modifiedBy: item.updatedBy ? String(item.updatedBy) : null,
+    updatedAt: item.updatedTime ? String(item.updatedTime) : null,
+  };
+}
+
+function toContact(item: Item): Contact {
+  const fm = Array.isArray(item.fm) ? (item.fm as Item[]) : [];
+  const values = (type: string) => fm.filter((v) => String(v.typeId).toUpperCase() === type).map((v) => String(v.value));
+  return {
+    id: String(item.id),
+    name: [item.lastName, item.name].filter((p) => typeof p === 'string' && p.trim()).join(' '),
+    phones: values('PHONE'),
+    emails: values('EMAIL'),
+  };
+}
+
+function isNotFound(error: { error: string; error_description?: string }): boolean {
+  return /NOT_FOUND/i.test(error.error) || /not found/i.test(error.error_description ?? '');
+}
+
+const refKey = (ref: DealRef) => `${ref.entity}:${ref.id}`;

@@ -1,0 +1,164 @@
+import { ApiVersion, B24OAuth, EnumAppStatus } from '@bitrix24/b24jssdk';
+import { stringify } from 'qs';
+import { InstallationRevokedError, PermanentCrmError, TransientError } from '../../errors';
+import type { BucketLimits, RedisRateLimiter } from '../../infra/rate-limiter';
+import type { Bitrix24Installation, TokenSet } from '../../installations/installation';
+import type { TokenRefresher } from '../../installations/token-refresher';
+import type { Logger } from '../../log';
+
+export interface Bitrix24ClientDeps {
+  installation: Bitrix24Installation;
+  tokens: TokenSet;
+  refresher: TokenRefresher;
+  limiter: RedisRateLimiter;
+  limiterKey: string;
+  limits: BucketLimits;
+  clientId: string;
+  clientSecret: string;
+  log: Logger;
+}
+
+export interface BatchResult {
+  result: Record<string, unknown>;
+  errors: Record<string, { error: string; error_description?: string }>;
+}
+
+const MAX_BATCH = 50;
+const LIMIT_RETRIES = 3;
+
+/**
+ * Bitrix24 REST through the official SDK (`B24OAuth`), with what a multi-process app adds:
+ * - every HTTP request first takes a token from the per-portal leaky bucket kept in Redis
+ *   (the SDK's own limiter is per process; Bitrix24 counts per portal);
+ * - token refresh goes through the cross-process single-flight refresher;
+ * - retries are the queue's job (the SDK tries once), except a QUERY_LIMIT_EXCEEDED, which
+ *   fills the shared bucket and waits for it to drain.
+ */
+export class Bitrix24RestClient {
+  private readonly sdk: B24OAuth;
+  private accessToken: string;
+
+  constructor(private readonly deps: Bitrix24ClientDeps) {
+    const { installation, tokens } = deps;
+    this.accessToken = tokens.accessToken;
+    this.sdk = new B24OAuth(
+      {
+        applicationToken: '',
+        userId: Number(installation.userId ?? 0),
+        memberId: installation.memberId,
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken,
+        expires: Math.floor(tokens.expiresAt / 1000),
+        expiresIn: 3600,
+        scope: 'crm,im,user_brief',
+        domain: installation.domain,
+        clientEndpoint: installation.clientEndpoint,
+        serverEndpoint: installation.serverEndpoint,
+        status: EnumAppStatus.Local,
+      },
+      { clientId: deps.clientId, clientSecret: deps.clientSecret },
+      {
+        restrictionParams: {
+          // The shared Redis bucket is the limiter; the SDK's in-memory one would only add a second, wrong count.
+          rateLimit: { burstLimit: 1_000_000, drainRate: 1_000_000, adaptiveEnabled: false },
+          adaptiveConfig: { enabled: false, thresholdPercent: 80, coefficient: 0.01, maxDelay: 0 },
+          maxRetries: 1,
+          retryOnNetworkError: false,
+        },
+      },
+    );
+    this.sdk.setCustomRefreshAuth(async () => {
+      const next = await deps.refresher.refresh(installation.id, this.accessToken);
+      this.accessToken = next.accessToken;
+      return {
+        access_token: next.accessToken,
+        refresh_token: next.refreshToken,
+        expires: String(Math.floor(next.expiresAt / 1000)),
+        expires_in: String(Math.max(1, Math.round((next.expiresAt - Date.now()) / 1000))),
+        client_endpoint: installation.clientEndpoint,
+        server_endpoint: installation.serverEndpoint,
+        member_id: installation.memberId,
+        scope: 'crm,im,user_brief',
+        status: EnumAppStatus.Local,
+        domain: installation.domain,
+      };
+    });
+    // One Redis bucket token per HTTP request, whatever the SDK sends (including its retry after a refresh).
+    this.sdk.getHttpClient(ApiVersion.v2).ajaxClient.interceptors.request.use(async (config) => {
+      await deps.limiter.acquire(deps.limiterKey, deps.limits);
+      return config;
+    });
+  }
+
+  /** Calls one REST method and returns its `result`. */
+  async call<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const answer = await this.withLimitRetry(method, () => this.sdk.actions.v2.call.make({ method, params }));
+    if (!answer.isSuccess) {
+      throw new PermanentCrmError(`Bitrix24 ${method} failed: ${answer.getErrorMessages().join('; ')}`, 'BITRIX24_ERROR');
+    }
+    return (answer.getData() as { result: T }).result;
+  }
+
+  /**
+   * Several reads in one HTTP request (`batch`, ≤ 50 commands). Commands may reference earlier
+   * results (`$result[deal][item][contactId]`). Sub-command errors are returned, not thrown:
+   * Bitrix24 answers a batch with HTTP 200 whatever its commands did.
+   */
+  async batch(commands: Record<string, { method: string; params?: Record<string, unknown> }>): Promise<BatchResult> {
+    const keys = Object.keys(commands);
+    if (keys.length > MAX_BATCH) throw new Error(`A Bitrix24 batch takes at most ${MAX_BATCH} commands, got ${keys.length}`);
+    const cmd = Object.fromEntries(keys.map((k) => [k, `${commands[k]!.method}?${stringify(commands[k]!.params ?? {})}`]));
+    const result = await this.call<{ result?: Record<string, unknown> | unknown[]; result_error?: Record<string, unknown> | unknown[] }>('batch', { halt: 0, cmd });
+    return {
+      result: asRecord(result.result),
+      errors: asRecord(result.result_error) as BatchResult['errors'],
+    };
+  }
+
+  private async withLimitRetry<T>(method: string, send: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send();
+      } catch (err) {
+        const failure = classify(err, method, this.deps.installation.id);
+        if (failure instanceof LimitExceeded && attempt < LIMIT_RETRIES) {
+          this.deps.log.warn({ method, attempt }, 'Bitrix24 QUERY_LIMIT_EXCEEDED: waiting for the shared bucket to drain');
+          await this.deps.limiter.penalize(this.deps.limiterKey, this.deps.limits);
+          continue;
+        }
+        throw failure;
+      }
+    }
+  }
+}
+
+class LimitExceeded extends TransientError {}
+
+interface SdkFailure {
+  code?: unknown;
+  status?: unknown;
+  message?: string;
+  originalError?: unknown;
+}
+
+/** Maps an SDK/axios failure to the app's retry decision. */
+function classify(err: unknown, method: string, installationId: string): Error {
+  if (err instanceof InstallationRevokedError || err instanceof TransientError) return err;
+  const failure = (err ?? {}) as SdkFailure;
+  if (failure.originalError instanceof InstallationRevokedError || failure.originalError instanceof TransientError) return failure.originalError;
+  const code = String(failure.code ?? 'UNKNOWN');
+  const status = Number(failure.status ?? 0);
+  const text = `Bitrix24 ${method}: ${code} ${failure.message ?? ''}`.trim();
+  if (code === 'QUERY_LIMIT_EXCEEDED') return new LimitExceeded(text, code);
+  if (code === 'OPERATION_TIME_LIMIT' || status === 429) return new TransientError(text, code);
+  if (status >= 500 || status === 0 || code === 'REQUEST_TIMEOUT' || code === 'NETWORK_ERROR') return new TransientError(text, code);
+  if (status === 401 && (code === 'NO_AUTH_FOUND' || code === 'invalid_token' || code === 'expired_token')) {
+    return new InstallationRevokedError(installationId, `${code} after a token refresh`);
+  }
+  return new PermanentCrmError(text, code);
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  if (Array.isArray(value)) return Object.fromEntries(value.map((v, i) => [String(i), v]));
+  return value && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+}

@@ -1,0 +1,94 @@
+import type { Redis } from 'ioredis';
+import type { AppConfig } from '../config';
+import { installationKey } from '../infra/keys';
+import type { RedisRateLimiter } from '../infra/rate-limiter';
+import { TtlCache } from '../infra/ttl-cache';
+import { InstallationRevokedError } from '../errors';
+import type { AmocrmInstallation, Bitrix24Installation, Installation, TokenSet } from '../installations/installation';
+import type { InstallationStore } from '../installations/installation-store';
+import type { TokenRefresher } from '../installations/token-refresher';
+import type { Logger } from '../log';
+import { AmoCrmAdapter } from './amocrm/adapter';
+import { AmoRestClient } from './amocrm/rest-client';
+import { Bitrix24Adapter } from './bitrix24/adapter';
+import { Bitrix24RestClient } from './bitrix24/rest-client';
+import type { CrmField, CrmFunnel, CrmPort, CrmUser } from './crm-port';
+
+export interface CrmClientsDeps {
+  redis: Redis;
+  prefix: string;
+  config: Pick<AppConfig, 'BITRIX24_CLIENT_ID' | 'BITRIX24_CLIENT_SECRET' | 'BITRIX24_RATE_BURST' | 'BITRIX24_RATE_PER_SECOND' | 'AMOCRM_RATE_PER_SECOND'>;
+  store: InstallationStore;
+  refresher: TokenRefresher;
+  limiter: RedisRateLimiter;
+  log: Logger;
+}
+
+const FIVE_MINUTES = 5 * 60 * 1000;
+
+/** Builds the CrmPort of an installation: the right adapter, its tokens, the shared limiter. */
+export class CrmClients {
+  private readonly caches = {
+    funnels: new TtlCache<CrmFunnel[]>(FIVE_MINUTES),
+    fields: new TtlCache<CrmField[]>(FIVE_MINUTES),
+    users: new TtlCache<CrmUser[]>(FIVE_MINUTES),
+  };
+
+  constructor(private readonly deps: CrmClientsDeps) {}
+
+  async forInstallation(installation: Installation): Promise<CrmPort> {
+    const tokens = await this.deps.store.tokens(installation.id);
+    if (!tokens || installation.status !== 'active') throw new InstallationRevokedError(installation.id, installation.revokedReason ?? 'no tokens');
+    const log = this.deps.log.child({ installation: installation.id });
+    if (installation.crm === 'bitrix24') return new Bitrix24Adapter(await this.bitrix24Rest(installation, tokens), installation.id, this.caches);
+    const rest = this.amocrmRest(installation, tokens, log);
+    return new AmoCrmAdapter(rest, installation.id, this.caches);
+  }
+
+  /** The raw Bitrix24 REST client, for install-time calls that are not part of the CrmPort (event.bind). */
+  async bitrix24Rest(installation: Bitrix24Installation, known?: TokenSet): Promise<Bitrix24RestClient> {
+    const tokens = known ?? (await this.deps.store.tokens(installation.id));
+    if (!tokens) throw new InstallationRevokedError(installation.id, 'no tokens');
+    const log = this.deps.log.child({ installation: installation.id });
+    return new Bitrix24RestClient({
+      installation,
+      tokens,
+      refresher: this.deps.refresher,
+      limiter: this.deps.limiter,
+      limiterKey: installationKey(this.deps.prefix, installation.id, 'rate'),
+      limits: this.bitrix24Limits(installation),
+      clientId: this.deps.config.BITRIX24_CLIENT_ID,
+      clientSecret: this.deps.config.BITRIX24_CLIENT_SECRET,
+      log,
+    });
+  }
+
+  /** The raw amoCRM REST client, for install-time calls (account, webhooks). */
+  amocrmRest(installation: AmocrmInstallation, tokens: TokenSet, log: Logger = this.deps.log): AmoRestClient {
+    return new AmoRestClient({
+      installation,
+      tokens,
+      refresher: this.deps.refresher,
+      limiter: this.deps.limiter,
+      // amoCRM allows 7 requests per second per integration, with no documented burst.
+      limits: { burst: Math.max(1, Math.floor(this.deps.config.AMOCRM_RATE_PER_SECOND)), perSecond: this.deps.config.AMOCRM_RATE_PER_SECOND },
+      redis: this.deps.redis,
+      prefix: this.deps.prefix,
+      log,
+    });
+  }
+
+  /** Plan limits: 50/2 by default, overridable per installation (`settings.rateLimit`, e.g. Enterprise 250/5). */
+  private bitrix24Limits(installation: Installation) {
+    const plan = installation.settings.rateLimit as { burst?: number; perSecond?: number } | undefined;
+    return {
+      burst: plan?.burst ?? this.deps.config.BITRIX24_RATE_BURST,
+      perSecond: plan?.perSecond ?? this.deps.config.BITRIX24_RATE_PER_SECOND,
+    };
+  }
+
+  /** Forget cached funnels/fields of an installation (after its regulation or funnels change). */
+  invalidate(installationId: string): void {
+    for (const cache of Object.values(this.caches)) cache.clear(installationId);
+  }
+}

@@ -1,0 +1,94 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { Redis, type RedisOptions } from 'ioredis';
+
+export { Redis };
+
+/**
+ * A connection for BullMQ and the app's own keys. `maxRetriesPerRequest: null` is what
+ * BullMQ requires for workers (its blocking commands must not be cut short).
+ */
+export function connectRedis(url: string, options: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null, ...options });
+}
+
+export interface ResolvedRedis {
+  url: string;
+  /** Where it came from, for the one line the demo prints. */
+  source: 'REDIS_URL' | 'local' | 'private';
+  stop(): Promise<void>;
+}
+
+const LOCAL_URL = 'redis://127.0.0.1:6379';
+
+/**
+ * Finds a Redis for the demo, the tests and `npm start`: `REDIS_URL` if set; else
+ * 127.0.0.1:6379 if it answers; else a `redis-server` from PATH started privately without
+ * persistence (stopped by `stop()` and on exit); else one clear error telling how to install it.
+ */
+export async function resolveRedis(env: NodeJS.ProcessEnv = process.env): Promise<ResolvedRedis> {
+  if (env.REDIS_URL) return { url: env.REDIS_URL, source: 'REDIS_URL', stop: async () => {} };
+  if (await answersPing(LOCAL_URL)) return { url: LOCAL_URL, source: 'local', stop: async () => {} };
+  if (!hasRedisServer()) {
+    throw new Error(
+      'Redis is required and none answers on 127.0.0.1:6379. Install it (Debian/Ubuntu: `apt-get install redis-server`, macOS: `brew install redis`) or set REDIS_URL.',
+    );
+  }
+  return startPrivateRedis();
+}
+
+async function answersPing(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500, retryStrategy: () => null });
+  probe.on('error', () => {});
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
+  }
+}
+
+function hasRedisServer(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function startPrivateRedis(): Promise<ResolvedRedis> {
+  const port = await freePort();
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+  });
+  const url = `redis://127.0.0.1:${port}`;
+  const stopChild = () => {
+    if (child.exitCode === null) child.kill('SIGTERM');
+  };
+  process.once('exit', stopChild);
+  for (let i = 0; i < 50; i++) {
+    if (await answersPing(url)) {
+      return {
+        url,
+        source: 'private',
+        stop: async () => {
+          process.off('exit', stopChild);
+          stopChild();
+        },
+      };
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  stopChild();
+  throw new Error(`redis-server was started on port ${port} but did not answer`);
+}

@@ -1,0 +1,74 @@
+import { randomSecret, secretHash } from '../infra/crypto';
+import type { Services } from '../services';
+import { amocrmInstallationId, type AmocrmInstallation } from './installation';
+import { amocrmTokenRequest } from './oauth-grants';
+
+/** Webhook events the app subscribes to (amoCRM sends them in the API v2 layout). */
+export const AMOCRM_WEBHOOK_SETTINGS = ['add_lead', 'update_lead', 'status_lead', 'responsible_lead', 'add_contact'];
+
+/** Hosts an amoCRM account lives on; a `referer` elsewhere is refused (unless listed for development). */
+const AMOCRM_HOSTS = /^[a-z0-9-]+\.(amocrm\.ru|amocrm\.com|kommo\.com)$/i;
+
+export class UntrustedRefererError extends Error {}
+
+/** https://{referer}, or http for hosts listed in AMOCRM_INSECURE_HOSTS (the local emulator). */
+export function amocrmBaseUrl(referer: string, insecureHosts: string[]): string {
+  const host = referer.replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+  const hostname = host.replace(/:\d+$/, '');
+  if (insecureHosts.includes(hostname) || insecureHosts.includes(host)) return `http://${host}`;
+  if (!AMOCRM_HOSTS.test(host)) throw new UntrustedRefererError(`"${referer}" is not an amoCRM account host`);
+  return `https://${host}`;
+}
+
+/**
+ * The OAuth redirect: exchange the single-use code, save the account, subscribe the webhook
+ * whose URL carries a fresh per-installation secret. A repeated install replaces the pair and
+ * the secret (the old webhook of ours is unsubscribed).
+ */
+export async function installAmocrm(code: string, referer: string, services: Services): Promise<AmocrmInstallation> {
+  const baseUrl = amocrmBaseUrl(referer, services.config.AMOCRM_INSECURE_HOSTS);
+  const tokens = await amocrmTokenRequest(baseUrl, services.oauth.amocrm, { grant_type: 'authorization_code', code });
+  const provisional: AmocrmInstallation = {
+    id: 'amo:pending',
+    crm: 'amocrm',
+    status: 'active',
+    installedAt: new Date().toISOString(),
+    settings: {},
+    accountId: 'pending',
+    subdomain: 'pending',
+    baseUrl,
+    webhookSecretHash: secretHash('pending'),
+  };
+  const probe = services.clients.amocrmRest(provisional, tokens);
+  const account = await probe.get<{ id: number; subdomain: string }>('/api/v4/account');
+  if (!account) throw new Error('amoCRM /api/v4/account answered empty');
+  const id = amocrmInstallationId(account.id);
+  const existing = await services.store.find(id);
+  const secret = randomSecret();
+  const installation: AmocrmInstallation = {
+    ...provisional,
+    id,
+    accountId: String(account.id),
+    subdomain: account.subdomain,
+    installedAt: existing?.installedAt ?? provisional.installedAt,
+    settings: existing?.settings ?? {},
+    webhookSecretHash: secretHash(secret),
+  };
+  await services.store.save(installation, tokens);
+  services.clients.invalidate(id);
+  await subscribeWebhook(installation, secret, services);
+  services.log.info({ installation: id, subdomain: account.subdomain }, 'amoCRM account installed');
+  return installation;
+}
+
+async function subscribeWebhook(installation: AmocrmInstallation, secret: string, services: Services): Promise<void> {
+  const tokens = await services.store.tokens(installation.id);
+  if (!tokens) throw new Error('tokens vanished during install');
+  const rest = services.clients.amocrmRest(installation, tokens);
+  const ours = `${services.config.PUBLIC_URL.replace(/\/$/, '')}/amocrm/webhook/`;
+  const existing = await rest.get<{ _embedded: { webhooks: Array<{ destination: string }> } }>('/api/v4/webhooks');
+  for (const hook of existing?._embedded.webhooks ?? []) {
+    if (hook.destination.startsWith(ours)) await rest.delete('/api/v4/webhooks', { destination: hook.destination });
+  }
+  await rest.post('/api/v4/webhooks', { destination: `${ours}${secret}`, settings: AMOCRM_WEBHOOK_SETTINGS, sort: 10 });
+}

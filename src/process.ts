@@ -1,0 +1,39 @@
+import type { Server } from 'node:http';
+import { readConfig } from './config';
+import { resolveRedis } from './infra/redis';
+import { createLogger } from './log';
+import { runWorkers, type RunningWorkers } from './queue/run-workers';
+import { createServices, type Services } from './services';
+import { createWebApp } from '../webhooks/server';
+
+/**
+ * Starts the web process, the worker process, or both in one (`npm start`), and shuts down
+ * gracefully on SIGTERM/SIGINT: stop taking requests, let running jobs finish, close Redis.
+ */
+export async function startProcess(roles: { web: boolean; worker: boolean }, env: NodeJS.ProcessEnv = process.env): Promise<{ services: Services; stop(): Promise<void> }> {
+  const config = readConfig(env);
+  const log = createLogger(config.LOG_LEVEL);
+  const redis = await resolveRedis(env);
+  const services = createServices(config, redis.url, log);
+  let server: Server | undefined;
+  let workers: RunningWorkers | undefined;
+  if (roles.worker) workers = runWorkers(services);
+  if (roles.web) {
+    server = createWebApp(services).listen(config.PORT, () => log.info({ port: config.PORT, publicUrl: config.PUBLIC_URL }, 'web listening'));
+  }
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+      await workers?.close();
+      await services.close();
+      await redis.stop();
+    })());
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down');
+      void stop().then(() => process.exit(0));
+    });
+  }
+  return { services, stop };
+}

@@ -1,0 +1,116 @@
+import type { RobotServices } from '../app';
+import { RedisInstallationState } from '../action-log';
+import type { CrmPort, DealEntity, DealRef } from '../crm/crm-port';
+import { recordOwnWrites } from '../crm/own-write-recorder';
+import { InstallationRevokedError } from '../errors';
+import { eventNameFor, type InboundEvent, type StageChangedPayload } from '../events';
+import type { Installation } from '../installations/installation';
+import type { Services } from '../services';
+import { pathSince, previousStage } from '../stage-tracker';
+
+export type Outcome = 'done' | 'gone' | 'unknown-installation' | 'removed';
+
+/**
+ * The worker's job: turn a verified notification into CRM-neutral events and run the robots.
+ * It always reads the CRM's current state first; the notification only says what to look at.
+ */
+export async function processInboundEvent(event: InboundEvent, services: Services): Promise<Outcome> {
+  const installation = await services.store.find(event.installationId);
+  if (event.entity === 'installation') return removeInstallation(event, installation, services);
+  if (!installation) {
+    services.log.warn({ installation: event.installationId }, 'event for an installation that no longer exists; dropped');
+    return 'unknown-installation';
+  }
+  if (installation.status !== 'active') throw new InstallationRevokedError(installation.id, installation.revokedReason ?? 'revoked');
+  const moved = new Map<string, string>();
+  const crm = recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, moved);
+  const robotServices = servicesFor(installation, crm, services);
+  if (event.entity === 'contact') {
+    if (event.kind !== 'created') return 'done';
+    const contact = await crm.getContact(event.entityId);
+    if (!contact) return 'gone';
+    await services.app.dispatch('contact.created', { contact, causedByApp: false }, installation, robotServices);
+    return 'done';
+  }
+  return processDealEvent(event, event.entity, installation, crm, robotServices, moved, services);
+}
+
+async function processDealEvent(
+  event: InboundEvent,
+  entity: DealEntity,
+  installation: Installation,
+  crm: CrmPort,
+  robotServices: RobotServices,
+  moved: Map<string, string>,
+  services: Services,
+): Promise<Outcome> {
+  const ref: DealRef = { entity, id: event.entityId };
+  const snapshot = await crm.getDealWithContacts(ref);
+  if (!snapshot) return 'gone';
+  const { deal, contacts } = snapshot;
+  const lastSeen = await services.tracker.get(installation.id, ref);
+  const stageChange = await detectStageChange(event, ref, deal.stageId, lastSeen, crm);
+  const ownStage = await services.ownWrites.isOwn(installation.id, ref, 'stage', deal.stageId);
+  const ownTitle = await services.ownWrites.isOwn(installation.id, ref, 'title', deal.title);
+  const base = { deal, contacts, causedByApp: stageChange ? ownStage : ownTitle };
+
+  if (stageChange) {
+    const payload: StageChangedPayload = { ...base, ...stageChange, causedByApp: ownStage };
+    await services.app.dispatch(eventNameFor(entity, 'stageChanged') as 'deal.stageChanged', payload, installation, robotServices);
+  }
+  await services.app.dispatch(eventNameFor(entity, event.kind === 'created' ? 'created' : 'updated') as 'deal.updated', base, installation, robotServices);
+  // A stage a robot moved the deal to was recorded by the move itself; otherwise the current one is now "seen".
+  if (!moved.has(`${ref.entity}:${ref.id}`)) await services.tracker.set(installation.id, ref, deal.stageId);
+  return 'done';
+}
+
+/** From the app's last-seen stage to the current one; on first sight of an update, from the CRM's stage history. */
+async function detectStageChange(
+  event: InboundEvent,
+  ref: DealRef,
+  current: string,
+  lastSeen: string | null,
+  crm: CrmPort,
+): Promise<Omit<StageChangedPayload, 'deal' | 'contacts' | 'causedByApp'> | null> {
+  if (lastSeen === current) return null;
+  if (lastSeen === null && event.kind === 'created') return null;
+  const history = await crm.getStageHistory(ref);
+  const stages = history.map((h) => h.stageId);
+  if (lastSeen === null) {
+    const from = previousStage(history, current) ?? event.hint?.fromStageId ?? null;
+    if (!from || from === current) return null;
+    return { from, to: current, path: [current], history: stages };
+  }
+  return { from: lastSeen, to: current, path: pathSince(history, lastSeen, current), history: stages };
+}
+
+async function removeInstallation(event: InboundEvent, installation: Installation | null, services: Services): Promise<Outcome> {
+  if (!installation) return 'removed';
+  // Robots may clean up their own state; the CRM is no longer reachable (its tokens are revoked).
+  const disconnected = new Proxy({} as CrmPort, {
+    get: (_t, prop) => (prop === 'crm' ? installation.crm : () => Promise.reject(new InstallationRevokedError(installation.id, 'uninstalled'))),
+  });
+  await services.app.dispatch('installation.removed', { crm: installation.crm }, installation, servicesFor(installation, disconnected, services));
+  await services.timers.cancelAllOf(installation.id);
+  await services.store.delete(installation.id);
+  services.clients.invalidate(installation.id);
+  services.log.info({ installation: event.installationId }, 'installation removed with its tokens and data');
+  return 'removed';
+}
+
+function servicesFor(installation: Installation, crm: CrmPort, services: Services): RobotServices {
+  return {
+    crm,
+    log: services.log.child({ installation: installation.id }),
+    state: new RedisInstallationState(services.redis, services.prefix, installation.id),
+    timers: {
+      schedule: (robot, key, delayMs, data) => services.timers.schedule({ installationId: installation.id, robot, key, data }, delayMs),
+      cancel: async (robot, key) => {
+        await services.timers.cancel(installation.id, robot, key);
+      },
+    },
+    actions: services.actions,
+  };
+}
+
+export { servicesFor };

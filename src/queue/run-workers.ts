@@ -1,0 +1,50 @@
+import { Worker } from 'bullmq';
+import { connectRedis } from '../infra/redis';
+import { InstallationRevokedError } from '../errors';
+import { inboundEventSchema } from '../events';
+import type { Services } from '../services';
+import { processInboundEvent, servicesFor } from './process-event';
+import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
+
+export interface RunningWorkers {
+  close(): Promise<void>;
+}
+
+/**
+ * The worker process: CRM events and fired timers. A revoked installation is marked once
+ * and its jobs fail without retrying; everything else retries with backoff and, when the
+ * attempts run out, stays in the failed list for inspection.
+ */
+export function runWorkers(services: Services, concurrency = services.config.WORKER_CONCURRENCY): RunningWorkers {
+  const prefix = bullPrefix(services.prefix);
+  const events = new Worker(
+    EVENTS_QUEUE,
+    async (job) => processInboundEvent(inboundEventSchema.parse(job.data), services),
+    { connection: connectRedis(services.redisUrl), prefix, concurrency },
+  );
+  const timers = new Worker<TimerJob>(
+    TIMERS_QUEUE,
+    async (job) => {
+      const installation = await services.store.find(job.data.installationId);
+      if (!installation || installation.status !== 'active') return 'unknown-installation';
+      const crm = await services.clients.forInstallation(installation);
+      await services.app.fireTimer(job.data.robot, job.data.key, job.data.data, installation, servicesFor(installation, crm, services));
+      return 'done';
+    },
+    { connection: connectRedis(services.redisUrl), prefix, concurrency },
+  );
+  for (const worker of [events, timers]) {
+    worker.on('failed', (job, err) => {
+      if (err instanceof InstallationRevokedError || err.name === 'InstallationRevokedError') {
+        void services.store.markRevoked((err as InstallationRevokedError).installationId, err.message).catch(() => undefined);
+      }
+      services.log.warn({ job: job?.id, name: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed');
+    });
+    worker.on('error', (err) => services.log.error({ err }, 'worker error'));
+  }
+  return {
+    async close() {
+      await Promise.all([events.close(), timers.close()]);
+    },
+  };
+}

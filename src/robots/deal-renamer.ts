@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { defineRobot, type RobotContext } from '../app';
+import type { Contact, CrmField, Deal } from '../crm/crm-port';
+
+/**
+ * Robot 3 — deal renamer: the title becomes "ID / client / unit" (seed 004: auto-renaming
+ * deals as "number / name / unit"). Runs on every creation and update; writes only when
+ * the title differs, so its own update's echo changes nothing.
+ */
+const settings = z.object({
+  enabled: z.boolean().default(true),
+  /** Placeholders: {id}, {contact}, {unit}. A missing part is dropped together with its separator. */
+  template: z.string().min(1).default('{id} / {contact} / {unit}'),
+  /** Which CRM field holds the unit: Bitrix24 field code (UF_CRM_… or ufCrm…), amoCRM field name or id. */
+  unitField: z.object({ bitrix24: z.string().min(1), amocrm: z.string().min(1) }),
+  /** Bitrix24 leads may be renamed too; deals only by default. */
+  entities: z.array(z.enum(['deal', 'lead'])).default(['deal']),
+});
+type Settings = z.infer<typeof settings>;
+
+export const dealRenamer = defineRobot({
+  name: 'dealRenamer',
+  settings,
+  register(app) {
+    app.on('deal.created', rename);
+    app.on('deal.updated', rename);
+    app.on('lead.created', rename);
+    app.on('lead.updated', rename);
+  },
+});
+
+async function rename(ctx: RobotContext<'deal.created' | 'deal.updated' | 'lead.created' | 'lead.updated', Settings>): Promise<void> {
+  const { deal, contacts } = ctx.payload;
+  if (!ctx.settings.entities.includes(deal.entity)) return;
+  const fields = await ctx.crm.listFields(deal.entity);
+  const unitCode = resolveFieldCode(ctx.settings.unitField[ctx.crm.crm], fields);
+  const title = renderTitle(ctx.settings.template, {
+    id: deal.id,
+    contact: contactName(contacts[0]),
+    unit: unitCode ? fieldText(deal.fields[unitCode]) : '',
+  });
+  if (!title || title === deal.title) return;
+  await ctx.crm.renameDeal(deal, title);
+  await ctx.report({ target: deal, summary: 'renamed', before: deal.title, after: title });
+}
+
+/**
+ * Fills the template. A part that is empty disappears with the separator before it
+ * (or after it, for the first part): "{id} / {contact} / {unit}" without a contact is "15 / кв. 5-101".
+ */
+export function renderTitle(template: string, values: Record<string, string>): string {
+  const tokens = template.split(/(\{[a-z]+\})/i).filter((t) => t !== '');
+  const parts: Array<{ value: string; separatorBefore: string }> = [];
+  let pendingSeparator = '';
+  for (const token of tokens) {
+    const placeholder = /^\{([a-z]+)\}$/i.exec(token);
+    if (!placeholder) {
+      pendingSeparator += token;
+      continue;
+    }
+    const value = (values[placeholder[1]!] ?? '').trim();
+    if (value) parts.push({ value, separatorBefore: pendingSeparator });
+    pendingSeparator = '';
+  }
+  return parts.map((p, i) => (i === 0 ? p.value : p.separatorBefore + p.value)).join('').trim();
+}
+
+/** "Иванов Иван" from the contact's name; empty when the deal has no contact. */
+function contactName(contact: Contact | undefined): string {
+  return contact?.name.trim() ?? '';
+}
+
+function fieldText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (Array.isArray(value)) return value.map(fieldText).filter(Boolean).join(', ');
+  return String(value).trim();
+}
+
+/** Finds a field by code (UF_CRM_UNIT and ufCrmUnit are the same Bitrix24 field) or by its title. */
+export function resolveFieldCode(wanted: string, fields: CrmField[]): string | null {
+  const normal = (s: string) => s.replace(/_/g, '').toLowerCase();
+  const byCode = fields.find((f) => f.code === wanted || normal(f.code) === normal(wanted));
+  if (byCode) return byCode.code;
+  const byTitle = fields.find((f) => f.title.trim().toLowerCase() === wanted.trim().toLowerCase());
+  return byTitle ? byTitle.code : null;
+}
+
+export type { Deal };

@@ -1,0 +1,5 @@
+import type { Robot } from '../app';
+import { dealRenamer } from './deal-renamer';
+
+/** Every robot the app runs. Adding a robot = one file in this folder + one line here + its block in config/robots.default.json. */
+export const robots: Array<Robot<any>> = [dealRenamer];

@@ -1,0 +1,83 @@
+import type { Redis } from 'ioredis';
+import { RedisActionLog } from './action-log';
+import { ReglamentApp } from './app';
+import { encryptionKeyBytes, type AppConfig } from './config';
+import { CrmClients } from './crm/crm-clients';
+import { TokenCipher } from './infra/crypto';
+import { RedisRateLimiter } from './infra/rate-limiter';
+import { connectRedis } from './infra/redis';
+import { amocrmRefreshGrant, bitrix24RefreshGrant, type OAuthCredentials } from './installations/oauth-grants';
+import { RedisInstallationStore } from './installations/redis-installation-store';
+import { TokenRefresher } from './installations/token-refresher';
+import type { Logger } from './log';
+import { OwnWrites } from './own-writes';
+import { EventQueue, TimerQueue, type QueueSettings } from './queue/queues';
+import { robots } from './robots';
+import { StageTracker } from './stage-tracker';
+
+/** The shared building blocks of the web and worker processes, wired once from the config. */
+export interface Services {
+  config: AppConfig;
+  redisUrl: string;
+  redis: Redis;
+  log: Logger;
+  prefix: string;
+  store: RedisInstallationStore;
+  refresher: TokenRefresher;
+  limiter: RedisRateLimiter;
+  clients: CrmClients;
+  ownWrites: OwnWrites;
+  tracker: StageTracker;
+  actions: RedisActionLog;
+  events: EventQueue;
+  timers: TimerQueue;
+  queueSettings: QueueSettings;
+  oauth: OAuthCredentials;
+  app: ReglamentApp;
+  close(): Promise<void>;
+}
+
+export function createServices(config: AppConfig, redisUrl: string, log: Logger): Services {
+  const redis = connectRedis(redisUrl);
+  const prefix = config.REDIS_PREFIX;
+  const store = new RedisInstallationStore(redis, new TokenCipher(encryptionKeyBytes(config)), prefix);
+  const oauth: OAuthCredentials = {
+    bitrix24: { clientId: config.BITRIX24_CLIENT_ID, clientSecret: config.BITRIX24_CLIENT_SECRET },
+    amocrm: {
+      clientId: config.AMOCRM_CLIENT_ID,
+      clientSecret: config.AMOCRM_CLIENT_SECRET,
+      redirectUri: config.AMOCRM_REDIRECT_URI ?? `${config.PUBLIC_URL}/amocrm/oauth/callback`,
+    },
+  };
+  const refresher = new TokenRefresher(redis, store, prefix, { bitrix24: bitrix24RefreshGrant(oauth.bitrix24), amocrm: amocrmRefreshGrant(oauth.amocrm) }, log);
+  const limiter = new RedisRateLimiter(redis);
+  // The queues get their own connection: BullMQ producers should fail fast when Redis is away.
+  const queueSettings: QueueSettings = { connection: connectRedis(redisUrl, { enableOfflineQueue: false }), prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS };
+  const events = new EventQueue(queueSettings);
+  const timers = new TimerQueue(queueSettings);
+  return {
+    config,
+    redisUrl,
+    redis,
+    log,
+    prefix,
+    store,
+    refresher,
+    limiter,
+    clients: new CrmClients({ redis, prefix, config, store, refresher, limiter, log }),
+    ownWrites: new OwnWrites(redis, prefix),
+    tracker: new StageTracker(redis, prefix),
+    actions: new RedisActionLog(redis, prefix),
+    events,
+    timers,
+    queueSettings,
+    oauth,
+    app: new ReglamentApp(robots),
+    async close() {
+      await events.close();
+      await timers.close();
+      await (queueSettings.connection as Redis).quit().catch(() => undefined);
+      await redis.quit().catch(() => undefined);
+    },
+  };
+}

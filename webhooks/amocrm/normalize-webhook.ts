@@ -1,0 +1,28 @@
+import type { InboundEvent } from '../../src/events';
+import { amocrmInstallationId } from '../../src/installations/installation';
+import type { AmocrmWebhook } from './webhook-schema';
+
+/**
+ * One amoCRM POST may carry several events (`leads[add][0]`, `leads[status][0]`, `leads[update][1]`…).
+ * Each becomes a notification; a status entry keeps the stages it reported as a hint.
+ */
+export function normalizeAmocrmWebhook(hook: AmocrmWebhook, receivedAt: number): InboundEvent[] {
+  const installationId = amocrmInstallationId(hook.account.id);
+  const base = { installationId, crm: 'amocrm' as const, receivedAt };
+  const events: InboundEvent[] = [];
+  for (const lead of hook.leads?.add ?? []) events.push({ ...base, kind: 'created', entity: 'deal', entityId: lead.id });
+  for (const lead of hook.leads?.status ?? []) {
+    events.push({
+      ...base,
+      kind: 'updated',
+      entity: 'deal',
+      entityId: lead.id,
+      hint: { fromStageId: lead.old_status_id, toStageId: lead.status_id, modifiedBy: lead.modified_user_id },
+    });
+  }
+  for (const lead of [...(hook.leads?.update ?? []), ...(hook.leads?.responsible ?? []), ...(hook.leads?.restore ?? [])]) {
+    events.push({ ...base, kind: 'updated', entity: 'deal', entityId: lead.id, hint: { modifiedBy: lead.modified_user_id } });
+  }
+  for (const contact of hook.contacts?.add ?? []) events.push({ ...base, kind: 'created', entity: 'contact', entityId: contact.id });
+  return events;
+}

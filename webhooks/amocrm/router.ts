@@ -1,0 +1,73 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { matchesSecretHash } from '../../src/infra/crypto';
+import { UntrustedRefererError, installAmocrm } from '../../src/installations/amocrm-installer';
+import { amocrmInstallationId } from '../../src/installations/installation';
+import type { Services } from '../../src/services';
+import { describeIssues, formText, parseForm } from '../form-body';
+import { normalizeAmocrmWebhook } from './normalize-webhook';
+import { amocrmDisconnectSchema, amocrmWebhookSchema } from './webhook-schema';
+
+const callbackSchema = z.object({
+  code: z.string().min(1),
+  referer: z.string().min(1),
+  state: z.string().optional(),
+  from_widget: z.string().optional(),
+});
+
+/**
+ * The amoCRM edge. Account webhooks are unsigned, so the URL carries a per-installation secret
+ * and `account[id]` must name the installation that secret belongs to.
+ */
+export function amocrmRouter(services: Services): Router {
+  const router = Router();
+
+  router.post('/amocrm/webhook/:secret', formText, async (req: Request, res: Response) => {
+    const parsed = amocrmWebhookSchema.safeParse(parseForm(req.body));
+    if (!parsed.success) return void res.status(400).json({ error: 'malformed_webhook', reason: describeIssues(parsed.error.issues) });
+    const installation = await services.store.find(amocrmInstallationId(parsed.data.account.id));
+    const secret = String(req.params.secret ?? '');
+    if (!installation || installation.crm !== 'amocrm' || !matchesSecretHash(secret, installation.webhookSecretHash)) {
+      return void res.status(401).json({ error: 'unknown_installation' });
+    }
+    const events = normalizeAmocrmWebhook(parsed.data, Date.now());
+    for (const event of events) await services.events.enqueue(event);
+    res.status(200).json({ ok: true, events: events.length });
+  });
+
+  router.get('/amocrm/oauth/callback', async (req: Request, res: Response) => {
+    const parsed = callbackSchema.safeParse(req.query);
+    if (!parsed.success) return void res.status(400).json({ error: 'malformed_callback', reason: describeIssues(parsed.error.issues) });
+    try {
+      const installation = await installAmocrm(parsed.data.code, parsed.data.referer, services);
+      res.status(200).type('html').send(`<!doctype html><meta charset="utf-8"><p>Reglament подключён к аккаунту ${escapeHtml(installation.subdomain)}.</p>`);
+    } catch (err) {
+      if (err instanceof UntrustedRefererError) return void res.status(400).json({ error: 'untrusted_referer', reason: err.message });
+      services.log.error({ err }, 'amoCRM install failed');
+      res.status(502).json({ error: 'install_failed', reason: (err as Error).message });
+    }
+  });
+
+  // "Access revoked" hook from the integration settings.
+  router.get('/amocrm/disconnect', async (req: Request, res: Response) => {
+    const parsed = amocrmDisconnectSchema.safeParse(req.query);
+    if (!parsed.success) return void res.status(400).json({ error: 'malformed_disconnect', reason: describeIssues(parsed.error.issues) });
+    const { account_id, client_uuid, signature } = parsed.data;
+    const expected = createHmac('sha256', services.oauth.amocrm.clientSecret).update(`${client_uuid}|${account_id}`).digest();
+    const given = Buffer.from(signature, 'hex');
+    if (client_uuid !== services.oauth.amocrm.clientId || given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      return void res.status(401).json({ error: 'invalid_signature' });
+    }
+    const installationId = amocrmInstallationId(account_id);
+    if (!(await services.store.find(installationId))) return void res.status(401).json({ error: 'unknown_installation' });
+    await services.events.enqueue({ installationId, crm: 'amocrm', kind: 'removed', entity: 'installation', entityId: account_id, receivedAt: Date.now() });
+    res.status(200).json({ ok: true });
+  });
+
+  return router;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

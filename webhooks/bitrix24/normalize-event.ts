@@ -1,0 +1,30 @@
+import type { InboundEvent } from '../../src/events';
+import { bitrix24InstallationId } from '../../src/installations/installation';
+import { crmEntityDataSchema, type Bitrix24Event } from './event-schema';
+
+type Target = Pick<InboundEvent, 'kind' | 'entity'>;
+
+/** Bitrix24 event names → what changed. Events we do not handle are acknowledged and ignored. */
+const EVENT_TARGETS: Record<string, Target> = {
+  ONCRMDEALADD: { kind: 'created', entity: 'deal' },
+  ONCRMDEALUPDATE: { kind: 'updated', entity: 'deal' },
+  ONCRMLEADADD: { kind: 'created', entity: 'lead' },
+  ONCRMLEADUPDATE: { kind: 'updated', entity: 'lead' },
+  ONCRMCONTACTADD: { kind: 'created', entity: 'contact' },
+  ONAPPUNINSTALL: { kind: 'removed', entity: 'installation' },
+};
+
+export type Normalized = { ok: true; event: InboundEvent | null } | { ok: false; reason: string };
+
+/** A verified Bitrix24 event as a CRM-neutral notification (null: an event we do not handle). */
+export function normalizeBitrix24Event(event: Bitrix24Event, receivedAt: number): Normalized {
+  const target = EVENT_TARGETS[event.event];
+  if (!target) return { ok: true, event: null };
+  const installationId = bitrix24InstallationId(event.auth.member_id);
+  if (target.entity === 'installation') {
+    return { ok: true, event: { installationId, crm: 'bitrix24', ...target, entityId: event.auth.member_id, receivedAt } };
+  }
+  const data = crmEntityDataSchema.safeParse(event.data);
+  if (!data.success) return { ok: false, reason: `data[FIELDS][ID] ${data.error.issues[0]?.message ?? 'is missing'}` };
+  return { ok: true, event: { installationId, crm: 'bitrix24', ...target, entityId: data.data.FIELDS.ID, receivedAt } };
+}
