@@ -45,24 +45,22 @@ async function rename(ctx: RobotContext<'deal.created' | 'deal.updated' | 'lead.
 }
 
 /**
- * Fills the template. A part that is empty disappears with the separator before it
- * (or after it, for the first part): "{id} / {contact} / {unit}" without a contact is "15 / кв. 5-101".
+ * Fills the template. Text before the first placeholder and after the last is kept; a part that
+ * is empty disappears with the separator before it (or after it, for the first part):
+ * "{id} / {contact} / {unit}" without a contact is "15 / кв. 5-101".
  */
 export function renderTitle(template: string, values: Record<string, string>): string {
-  const tokens = template.split(/(\{[a-z]+\})/i).filter((t) => t !== '');
+  const tokens = template.split(/(\{[a-z]+\})/i);
+  const prefix = tokens[0] ?? '';
+  const suffix = tokens.length > 1 ? tokens[tokens.length - 1]! : '';
   const parts: Array<{ value: string; separatorBefore: string }> = [];
-  let pendingSeparator = '';
-  for (const token of tokens) {
-    const placeholder = /^\{([a-z]+)\}$/i.exec(token);
-    if (!placeholder) {
-      pendingSeparator += token;
-      continue;
-    }
-    const value = (values[placeholder[1]!] ?? '').trim();
-    if (value) parts.push({ value, separatorBefore: pendingSeparator });
-    pendingSeparator = '';
+  for (let i = 1; i < tokens.length; i += 2) {
+    const name = tokens[i]!.slice(1, -1);
+    const value = (values[name] ?? '').trim();
+    if (value) parts.push({ value, separatorBefore: i > 1 ? tokens[i - 1]! : '' });
   }
-  return parts.map((p, i) => (i === 0 ? p.value : p.separatorBefore + p.value)).join('').trim();
+  const body = parts.map((p, i) => (i === 0 ? p.value : p.separatorBefore + p.value)).join('');
+  return body ? `${prefix}${body}${suffix}`.trim() : '';
 }
 
 /** "Иванов Иван" from the contact's name; empty when the deal has no contact. */
