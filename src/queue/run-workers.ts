@@ -17,10 +17,12 @@ export interface RunningWorkers {
  */
 export function runWorkers(services: Services, concurrency = services.config.WORKER_CONCURRENCY): RunningWorkers {
   const prefix = bullPrefix(services.prefix);
+  // Each worker blocks on its own connection; BullMQ does not close connections it was given.
+  const connections = [connectRedis(services.redisUrl), connectRedis(services.redisUrl)] as const;
   const events = new Worker(
     EVENTS_QUEUE,
     async (job) => processInboundEvent(inboundEventSchema.parse(job.data), services),
-    { connection: connectRedis(services.redisUrl), prefix, concurrency },
+    { connection: connections[0], prefix, concurrency },
   );
   const timers = new Worker<TimerJob>(
     TIMERS_QUEUE,
@@ -31,7 +33,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
       await services.app.fireTimer(job.data.robot, job.data.key, job.data.data, installation, servicesFor(installation, crm, services));
       return 'done';
     },
-    { connection: connectRedis(services.redisUrl), prefix, concurrency },
+    { connection: connections[1], prefix, concurrency },
   );
   for (const worker of [events, timers]) {
     worker.on('failed', (job, err) => {
@@ -45,6 +47,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   return {
     async close() {
       await Promise.all([events.close(), timers.close()]);
+      await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };
 }

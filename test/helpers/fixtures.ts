@@ -44,4 +44,4 @@ export function documentedAmocrmInstallation(): AmocrmInstallation {
   };
 }
 
-export const someTokens = (): TokenSet => ({ accessToken: 'access-1', refreshToken: 'refresh-1', expiresAt: Date.now() + 3600_000 });
+export const someTokens = (): TokenSet => ({ accessToken: 'access-1', refreshToken: 'refresh-1', expiresAt: Date.now() + 24 * 3600_000 });

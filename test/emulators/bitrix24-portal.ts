@@ -1,0 +1,605 @@
+/**
+ * Faithful emulator of a Bitrix24 portal for a marketplace app, as a real HTTP server on 127.0.0.1.
+ *
+ * Wire formats follow the official REST docs (github.com/bitrix24/b24restdocs; summarized in
+ * /work/shared/research/bitrix24.md §1, §2, §4, §5):
+ * - REST at `/rest/<method>[.json]` (GET/POST; JSON, form or query params; `auth` param), responses
+ *   `{result, total?, next?, time}` or `{error, error_description}` with the documented HTTP statuses;
+ * - OAuth server at `/oauth/token/` and `/oauth/oauth/token/` (server_endpoint is `${url}/oauth/rest/`, so the
+ *   jssdk's refresh URL `serverEndpoint.replace('/rest/','') + '/oauth/token/'` lands here), single-use refresh tokens;
+ * - install: the portal POSTs the install page (UI app) or the ONAPPINSTALL callback (app without UI);
+ * - events: form-encoded PHP-style POSTs from an asynchronous queue, in order, no retries, only after the
+ *   installation is finished;
+ * - leaky-bucket rate limit per portal → 503 QUERY_LIMIT_EXCEEDED.
+ *
+ * Modules live in `./bitrix24/`; this file wires them together and is the public entry point.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as qs from 'qs';
+import { runBatch } from './bitrix24/batch';
+import { type Actor, type CrmEvent, CrmStore, type ItemChanges } from './bitrix24/crm-store';
+import { parseLegacyFm, specOf } from './bitrix24/crm-fields';
+import { EventBus } from './bitrix24/events';
+import { coreMethods } from './bitrix24/methods-core';
+import { crmMethods } from './bitrix24/methods-crm';
+import { type IssuedTokens, LeakyBucket, TokenStore, handleTokenRequest } from './bitrix24/oauth';
+import type { CallContext, MethodHandler, MethodOutput, Params, PortalInternals } from './bitrix24/rest-context';
+import type {
+  AppStatus,
+  Bitrix24PortalOptions,
+  CallLogEntry,
+  CommentRecord,
+  ContactInput,
+  ContactRecord,
+  DealRecord,
+  DeliveryRecord,
+  EntityTypeId,
+  EventBinding,
+  LeadInput,
+  LeadRecord,
+  NotificationRecord,
+  PortalStats,
+  PortalUser,
+  StageDefinition,
+  StageHistoryRecord,
+  TodoRecord,
+  UserFieldDefinition,
+} from './bitrix24/types';
+import { ufToCamel } from './bitrix24/uf-names';
+import { RestError, formatDateTime, isPlainObject, randomHex } from './bitrix24/util';
+import { toPhpForm } from './form-encode';
+
+export * from './bitrix24/types';
+export { ufToCamel } from './bitrix24/uf-names';
+export type { Actor } from './bitrix24/crm-store';
+export type { IssuedTokens } from './bitrix24/oauth';
+
+const DEFAULT_USERS: PortalUser[] = [
+  { id: 1, name: 'Админ', lastName: 'Портала', isAdmin: true },
+  { id: 2, name: 'Мария', lastName: 'Менеджерова' },
+  { id: 3, name: 'Иван', lastName: 'Продажин' },
+  { id: 4, name: 'Ольга', lastName: 'Руководитель' },
+];
+
+const QS_OPTIONS = { depth: 20, arrayLimit: 1000, parameterLimit: 100_000 } as const;
+const INSTALL_FINISH_CALL = /BX24\.installFinish\s*\(\s*\)/;
+
+export interface InstallResult {
+  status: number;
+  body: string;
+}
+
+export class Bitrix24PortalEmulator {
+  readonly memberId: string;
+  readonly stats: PortalStats = { restCalls: 0, rateLimited: 0, refreshCalls: 0, refreshFailures: 0 };
+  readonly calls: CallLogEntry[] = [];
+
+  private appToken = randomHex();
+  private installState: 'none' | 'pending' | 'installed' | 'uninstalled' = 'none';
+  private server: Server | null = null;
+  private port = 0;
+  private readonly now: () => number;
+  private readonly utcOffset: string;
+  private readonly users: PortalUser[];
+  private readonly appStatus: AppStatus;
+  private readonly scope: string;
+  private readonly ttlSec: number;
+  private readonly tokens: TokenStore;
+  private readonly bucket: LeakyBucket;
+  private readonly bus: EventBus;
+  private readonly store: CrmStore;
+  private readonly records = { notifications: [] as NotificationRecord[], comments: [] as CommentRecord[], todos: [] as TodoRecord[] };
+  private readonly seq = { notification: 1, comment: 1, activity: 1 };
+  private readonly methods: Record<string, MethodHandler>;
+
+  private constructor(private readonly options: Bitrix24PortalOptions) {
+    this.now = options.clock ?? Date.now;
+    this.utcOffset = options.utcOffset ?? '+03:00';
+    this.memberId = options.memberId ?? randomHex();
+    this.users = (options.users ?? DEFAULT_USERS).map((user) => ({ ...user }));
+    this.appStatus = options.appStatus ?? 'L';
+    this.scope = options.scope ?? 'crm,im,user_brief,bizproc,placement';
+    this.ttlSec = options.accessTokenTtlSec ?? 3600;
+    this.tokens = new TokenStore(this.now, this.ttlSec);
+    const rate = options.rateLimit ?? { burst: 50, drainPerSecond: 2 };
+    this.bucket = new LeakyBucket(rate.burst, rate.drainPerSecond, this.now);
+    this.bus = new EventBus(this.now, options.eventDelayMs ?? 0, options.deliveryTimeoutMs ?? 5000);
+    this.store = new CrmStore(this.now, this.utcOffset, (event) => this.onCrmEvent(event));
+    const internals = this.internals();
+    this.methods = { ...coreMethods(internals), ...crmMethods(internals) };
+  }
+
+  static async start(options: Bitrix24PortalOptions): Promise<Bitrix24PortalEmulator> {
+    const portal = new Bitrix24PortalEmulator(options);
+    await portal.listen();
+    return portal;
+  }
+
+  // region Addresses & state
+
+  /** `http://127.0.0.1:PORT` */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** `127.0.0.1:PORT` — what Bitrix24 puts in `DOMAIN` / `auth[domain]`. */
+  get domain(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get clientEndpoint(): string {
+    return `${this.url}/rest/`;
+  }
+
+  /** The emulated OAuth server's REST root (`oauth.bitrix.info/rest/` in production). */
+  get serverEndpoint(): string {
+    return `${this.url}/oauth/rest/`;
+  }
+
+  /** Random 32 hex, fixed per installation (a new one after uninstall + install). */
+  get applicationToken(): string {
+    return this.appToken;
+  }
+
+  /** True once the installation is finished (UI app: after `BX24.installFinish()`; no-UI app: immediately). */
+  get isInstalled(): boolean {
+    return this.installState === 'installed';
+  }
+
+  get deliveries(): DeliveryRecord[] {
+    return this.bus.deliveries;
+  }
+
+  get notifications(): NotificationRecord[] {
+    return this.records.notifications;
+  }
+
+  get todos(): TodoRecord[] {
+    return this.records.todos;
+  }
+
+  bindings(): EventBinding[] {
+    return this.bus.bindings.map((binding) => ({ ...binding }));
+  }
+
+  // endregion
+
+  // region Lifecycle
+
+  async stop(): Promise<void> {
+    await this.bus.settle();
+    const server = this.server;
+    this.server = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Resolves when the event queue is empty and in-flight deliveries are done. */
+  settle(): Promise<void> {
+    return this.bus.settle();
+  }
+
+  /**
+   * Installs the app the way Bitrix24 does. UI app (default): POSTs the install page like opening an app frame;
+   * the installation is finished only if the returned HTML calls `BX24.installFinish()` — the emulator's stand-in
+   * for running the page's JS. `ui: false`: POSTs the ONAPPINSTALL callback; installed immediately.
+   */
+  async install(appInstallUrl: string, opts: { ui?: boolean } = {}): Promise<InstallResult> {
+    if (this.installState === 'uninstalled') this.appToken = randomHex();
+    this.installState = 'pending';
+    const admin = this.users.find((user) => user.isAdmin) ?? this.users[0];
+    const issued = this.tokens.issue(admin?.id ?? 1, true);
+    if (opts.ui === false) {
+      this.installState = 'installed';
+      const delivery = await this.bus.post('ONAPPINSTALL', appInstallUrl, {
+        event: 'ONAPPINSTALL',
+        data: { VERSION: '1', ACTIVE: 'Y', INSTALLED: 'Y', LANGUAGE_ID: 'ru' },
+        ts: String(Math.floor(this.now() / 1000)),
+        auth: this.installAuth(issued),
+      });
+      return { status: delivery.status, body: delivery.responseBody };
+    }
+    const url = new URL(appInstallUrl);
+    url.searchParams.set('DOMAIN', this.domain);
+    url.searchParams.set('PROTOCOL', '0');
+    url.searchParams.set('LANG', 'ru');
+    url.searchParams.set('APP_SID', randomHex());
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: toPhpForm({
+        AUTH_ID: issued.accessToken,
+        AUTH_EXPIRES: issued.expiresIn,
+        REFRESH_ID: issued.refreshToken,
+        SERVER_ENDPOINT: this.serverEndpoint,
+        APPLICATION_TOKEN: this.appToken,
+        APPLICATION_SCOPE: this.scope,
+        member_id: this.memberId,
+        status: this.appStatus,
+        PLACEMENT: 'DEFAULT',
+        PLACEMENT_OPTIONS: '{}',
+      }),
+    });
+    const body = await response.text();
+    if (INSTALL_FINISH_CALL.test(body)) this.installFinish();
+    return { status: response.status, body };
+  }
+
+  /** What `BX24.installFinish()` does; called by `install()` when the page HTML contains that call. */
+  installFinish(): void {
+    if (this.installState === 'pending') this.installState = 'installed';
+  }
+
+  /** Revokes all tokens, POSTs ONAPPUNINSTALL to every ONAPPUNINSTALL handler (and `handlerUrl`), removes bindings. */
+  async uninstall(handlerUrl?: string, opts: { clean?: boolean } = {}): Promise<void> {
+    await this.bus.settle();
+    this.tokens.revokeAll();
+    this.installState = 'uninstalled';
+    const targets = this.bus.bound('ONAPPUNINSTALL').map((binding) => ({ handler: binding.handler, id: binding.id }));
+    if (handlerUrl && !targets.some((target) => target.handler === handlerUrl)) targets.push({ handler: handlerUrl, id: 0 });
+    for (const target of targets) {
+      await this.bus.post('ONAPPUNINSTALL', target.handler, {
+        event: 'ONAPPUNINSTALL',
+        ...(target.id ? { event_handler_id: String(target.id) } : {}),
+        data: { LANGUAGE_ID: 'ru', CLEAN: opts.clean === false ? 0 : 1 },
+        ts: String(Math.floor(this.now() / 1000)),
+        auth: {
+          domain: this.domain,
+          server_endpoint: this.serverEndpoint,
+          client_endpoint: this.clientEndpoint,
+          member_id: this.memberId,
+          application_token: this.appToken,
+        },
+      });
+    }
+    this.bus.clear();
+  }
+
+  revokeTokens(): void {
+    this.tokens.revokeAll();
+  }
+
+  /** Every issued access token becomes expired: the next REST call gets 401 expired_token. */
+  expireAccessTokens(): void {
+    this.tokens.expireAll();
+  }
+
+  /** Issues a token pair for a user, as if that user opened the app (handy for tests). */
+  issueTokens(userId = 1): IssuedTokens {
+    return this.tokens.issue(userId, true);
+  }
+
+  resetRateLimit(): void {
+    this.bucket.reset();
+  }
+
+  // endregion
+
+  // region Setup helpers
+
+  addCategory(name: string): number {
+    return this.store.addCategory(name);
+  }
+
+  setStages(entityId: 'DEAL_STAGE' | 'STATUS' | `DEAL_STAGE_${number}`, stages: StageDefinition[]): void {
+    this.store.setStages(entityId, stages);
+  }
+
+  addUserField(entityTypeId: EntityTypeId, def: UserFieldDefinition): void {
+    this.store.addUserField(entityTypeId, def);
+  }
+
+  // endregion
+
+  // region "User in the browser" helpers (fire events, not rate limited). `byUserId: null` = automation rule.
+
+  userAddDeal(fields: Partial<DealRecord>, byUserId: Actor = 2): number {
+    return this.store.create(2, this.uiChanges(2, fields), byUserId).id;
+  }
+
+  /** Returns false when nothing changed (no save, no event). */
+  userUpdateDeal(id: number, fields: Partial<DealRecord>, byUserId: Actor = 2): boolean {
+    return this.store.update(2, id, this.uiChanges(2, fields), byUserId, true);
+  }
+
+  /** Drag&drop on the kanban: changes the stage (records stage history, movedBy/movedTime). */
+  userMoveDeal(id: number, stageId: string, byUserId: Actor = 2): boolean {
+    return this.userUpdateDeal(id, { stageId }, byUserId);
+  }
+
+  userAddLead(fields: LeadInput, byUserId: Actor = 2): number {
+    return this.store.create(1, this.uiChanges(1, fields), byUserId).id;
+  }
+
+  userUpdateLead(id: number, fields: LeadInput, byUserId: Actor = 2): boolean {
+    return this.store.update(1, id, this.uiChanges(1, fields), byUserId, true);
+  }
+
+  userAddContact(fields: ContactInput, byUserId: Actor = 2): number {
+    return this.store.create(3, this.uiChanges(3, fields), byUserId).id;
+  }
+
+  userUpdateContact(id: number, fields: ContactInput, byUserId: Actor = 2): boolean {
+    return this.store.update(3, id, this.uiChanges(3, fields), byUserId, true);
+  }
+
+  // endregion
+
+  // region Inspection
+
+  getDeal(id: number): DealRecord | undefined {
+    const item = this.store.get(2, id);
+    return item ? (this.store.itemView(item) as unknown as DealRecord) : undefined;
+  }
+
+  getLead(id: number): LeadRecord | undefined {
+    const item = this.store.get(1, id);
+    return item ? (this.store.itemView(item) as unknown as LeadRecord) : undefined;
+  }
+
+  getContact(id: number): ContactRecord | undefined {
+    const item = this.store.get(3, id);
+    return item ? (this.store.itemView(item) as unknown as ContactRecord) : undefined;
+  }
+
+  comments(entityType: 'deal' | 'lead' | 'contact', id: number): CommentRecord[] {
+    return this.records.comments.filter((comment) => comment.entityType === entityType && comment.entityId === id);
+  }
+
+  stageHistory(entityType: 'deal' | 'lead', id: number): StageHistoryRecord[] {
+    const entityTypeId = entityType === 'deal' ? 2 : 1;
+    return this.store.history.filter((record) => record.entityTypeId === entityTypeId && record.ownerId === id);
+  }
+
+  // endregion
+
+  // region Internals
+
+  private internals(): PortalInternals {
+    return {
+      store: this.store,
+      bus: this.bus,
+      users: this.users,
+      notifications: this.records.notifications,
+      comments: this.records.comments,
+      todos: this.records.todos,
+      now: () => this.now(),
+      stamp: (ms?: number) => formatDateTime(ms ?? this.now(), this.utcOffset),
+      nextId: (kind) => this.seq[kind]++,
+      appInfo: () => ({
+        ID: 5,
+        CODE: this.options.clientId,
+        VERSION: 1,
+        STATUS: this.appStatus,
+        INSTALLED: this.isInstalled,
+        PAYMENT_EXPIRED: 'N',
+        DAYS: null,
+        LANGUAGE_ID: 'ru',
+        LICENSE: 'ru_pro100',
+        LICENSE_TYPE: 'pro100',
+        LICENSE_FAMILY: 'pro',
+      }),
+    };
+  }
+
+  /** Helper input → changes; unknown keys throw (catches typos in tests). */
+  private uiChanges(entityTypeId: EntityTypeId, input: object): ItemChanges {
+    const { phones, emails, statusId, ...rest } = input as Record<string, unknown>;
+    if (statusId !== undefined && rest.stageId === undefined) rest.stageId = statusId;
+    const ufNames = new Set([...this.store.ufDefs(entityTypeId).keys()].map(ufToCamel));
+    const unknown = Object.keys(rest).filter(
+      (key) => !(key === 'fm' && entityTypeId !== 2) && !specOf(entityTypeId, key) && !ufNames.has(key),
+    );
+    if (unknown.length > 0) throw new Error(`Unknown field(s) for entityTypeId ${entityTypeId}: ${unknown.join(', ')}`);
+    const changes = this.store.parseItemFields(entityTypeId, rest, 'camel');
+    const toFm = (typeId: 'PHONE' | 'EMAIL', values: unknown) =>
+      Array.isArray(values)
+        ? parseLegacyFm(typeId, values.map((value) => ({ VALUE: String(value), VALUE_TYPE: typeId === 'PHONE' ? 'MOBILE' : 'WORK' })))
+        : [];
+    changes.fm.push(...toFm('PHONE', phones), ...toFm('EMAIL', emails));
+    return changes;
+  }
+
+  private onCrmEvent(event: CrmEvent): void {
+    if (!this.isInstalled) return; // "events are not sent to the handler" until installFinish
+    for (const binding of this.bus.bound(event.event)) {
+      const userId = binding.authType > 0 ? binding.authType : event.actor;
+      // Tokens belong to the acting user (or auth_type); none when an automation rule/workflow/agent acted.
+      const issued = userId === null ? null : this.tokens.issue(userId, false);
+      const tokenAuth = issued ? { access_token: issued.accessToken, expires_in: String(issued.expiresIn) } : {};
+      this.bus.enqueue(event.event, binding.handler, {
+        event: event.event,
+        event_handler_id: String(binding.id),
+        data: { FIELDS: event.fields },
+        ts: String(Math.floor(this.now() / 1000)),
+        auth: {
+          ...tokenAuth,
+          scope: this.scope,
+          domain: this.domain,
+          server_endpoint: this.serverEndpoint,
+          status: this.appStatus,
+          client_endpoint: this.clientEndpoint,
+          member_id: this.memberId,
+          application_token: this.appToken,
+        },
+      });
+    }
+  }
+
+  private installAuth(issued: IssuedTokens): Record<string, unknown> {
+    return {
+      access_token: issued.accessToken,
+      expires: String(issued.expires),
+      expires_in: String(issued.expiresIn),
+      scope: this.scope,
+      domain: this.domain,
+      server_endpoint: this.serverEndpoint,
+      status: this.appStatus,
+      client_endpoint: this.clientEndpoint,
+      member_id: this.memberId,
+      user_id: String(issued.userId),
+      refresh_token: issued.refreshToken,
+      application_token: this.appToken,
+    };
+  }
+
+  private timeBlock(startMs: number, finishMs: number, withOperating: boolean): Record<string, unknown> {
+    const duration = Math.max(0, finishMs - startMs) / 1000;
+    return {
+      start: startMs / 1000,
+      finish: finishMs / 1000,
+      duration,
+      processing: duration,
+      date_start: formatDateTime(startMs, this.utcOffset),
+      date_finish: formatDateTime(finishMs, this.utcOffset),
+      ...(withOperating ? { operating_reset_at: Math.floor(finishMs / 1000) + 600, operating: 0 } : {}),
+    };
+  }
+
+  /** Runs one REST method (REST call or batch sub-command) and logs it in `calls`. */
+  private dispatch(method: string, params: Params, ctx: CallContext): MethodOutput {
+    const logged: Params = {};
+    for (const [key, value] of Object.entries(params)) if (key !== 'auth' && !key.startsWith('bx24_')) logged[key] = value;
+    const entry: CallLogEntry = { method, params: logged, at: this.now(), userId: ctx.userId, ...(ctx.viaBatch ? { viaBatch: true } : {}) };
+    this.calls.push(entry);
+    try {
+      if (method === 'batch') {
+        return runBatch(params, ctx, {
+          dispatch: (sub, subParams, subCtx) => this.dispatch(sub, subParams, subCtx),
+          subTime: (start, finish) => this.timeBlock(start, finish, false),
+          now: () => this.now(),
+        });
+      }
+      const handler = this.methods[method];
+      if (!handler) throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
+      return handler(params, ctx);
+    } catch (error) {
+      entry.error = error instanceof RestError ? error.code : 'INTERNAL_SERVER_ERROR';
+      throw error;
+    }
+  }
+
+  // endregion
+
+  // region HTTP
+
+  private async listen(): Promise<void> {
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) send(res, 500, { error: 'INTERNAL_SERVER_ERROR', error_description: String(error) });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.server = server;
+    this.port = (server.address() as AddressInfo).port;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = url.pathname.replace(/\/{2,}/g, '/');
+    const params: Params = {
+      ...(qs.parse(url.search.replace(/^\?/, ''), QS_OPTIONS) as Params),
+      ...parseBody(String(req.headers['content-type'] ?? ''), await readBody(req)),
+    };
+    if (/^\/oauth(\/oauth)?\/token\/?$/.test(path)) {
+      this.stats.refreshCalls++;
+      const { status, body } = handleTokenRequest(params, {
+        clientId: this.options.clientId,
+        clientSecret: this.options.clientSecret,
+        tokens: this.tokens,
+        describe: (issued) => this.tokenResponse(issued),
+      });
+      if (status !== 200) this.stats.refreshFailures++;
+      send(res, status, body);
+      return;
+    }
+    if (path.startsWith('/oauth/rest/')) {
+      // The OAuth server answers `app.info` with the trusted app status (restdocs settings/oauth/simple-way.md).
+      this.serveRest(path.slice('/oauth/rest/'.length), params, res, false);
+      return;
+    }
+    if (path.startsWith('/rest/')) {
+      this.serveRest(path.slice('/rest/'.length), params, res, true);
+      return;
+    }
+    send(res, 404, { error: 'NOT_FOUND', error_description: 'Unknown path' });
+  }
+
+  private serveRest(rawMethod: string, params: Params, res: ServerResponse, isPortal: boolean): void {
+    const started = this.now();
+    if (isPortal) {
+      this.stats.restCalls++;
+      if (!this.bucket.take()) {
+        this.stats.rateLimited++;
+        send(res, 503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
+        return;
+      }
+    }
+    const method = rawMethod.replace(/\.(json|xml)$/i, '').replace(/\/+$/, '').toLowerCase();
+    const { auth, ...methodParams } = params;
+    const check = this.tokens.check(auth);
+    if (!check.ok) {
+      send(res, check.status, { error: check.error, error_description: check.description });
+      return;
+    }
+    try {
+      if (!isPortal && method !== 'app.info') throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
+      const output = this.dispatch(method, methodParams, { userId: check.userId, viaBatch: false });
+      send(res, 200, {
+        result: output.result,
+        ...(output.next !== undefined ? { next: output.next } : {}),
+        ...(output.total !== undefined ? { total: output.total } : {}),
+        time: this.timeBlock(started, this.now(), true),
+      });
+    } catch (error) {
+      const restError = error instanceof RestError ? error : new RestError(500, 'INTERNAL_SERVER_ERROR', String(error));
+      send(res, restError.status, { error: restError.code, error_description: restError.description });
+    }
+  }
+
+  private tokenResponse(issued: IssuedTokens): Record<string, unknown> {
+    return {
+      access_token: issued.accessToken,
+      client_endpoint: this.clientEndpoint,
+      domain: this.domain,
+      expires: issued.expires,
+      expires_in: issued.expiresIn,
+      member_id: this.memberId,
+      refresh_token: issued.refreshToken,
+      scope: this.scope,
+      server_endpoint: this.serverEndpoint,
+      status: this.appStatus,
+      user_id: issued.userId,
+    };
+  }
+
+  // endregion
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** JSON bodies (what the jssdk sends) and PHP-style form bodies (`filter[ID]=1`). */
+function parseBody(contentType: string, raw: string): Params {
+  if (raw.trim() === '') return {};
+  if (contentType.includes('json') || /^\s*\{/.test(raw)) {
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      return isPlainObject(parsed) ? parsed : {};
+    } catch {
+      return {};
+    }
+  }
+  return qs.parse(raw, QS_OPTIONS) as Params;
+}
