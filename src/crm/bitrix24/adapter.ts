@@ -61,7 +61,8 @@ export class Bitrix24Adapter implements CrmPort {
   }
 
   async moveDeal(ref: DealRef, stageId: string): Promise<void> {
-    await this.updateItem(ref, ref.entity === 'lead' ? { statusId: stageId } : { stageId });
+    // crm.item.* names a lead's status `stageId` too (STATUS_ID only in legacy crm.lead.* and stage history).
+    await this.updateItem(ref, { stageId });
   }
 
   async addComment(ref: DealRef, text: string): Promise<void> {
@@ -162,7 +163,7 @@ function toStages(raw: unknown): FunnelStage[] {
 }
 
 function toDeal(entity: DealEntity, item: Item): Deal {
-  const stage = entity === 'lead' ? item.statusId ?? item.stageId : item.stageId;
+  const stage = item.stageId ?? item.statusId;
   const contactIds = Array.isArray(item.contactIds) ? item.contactIds.map(String) : item.contactId ? [String(item.contactId)] : [];
   return {
     entity,

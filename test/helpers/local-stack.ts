@@ -1,0 +1,123 @@
+import type { Server } from 'node:http';
+import { createServer } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { readConfig, type AppConfig } from '../../src/config';
+import { scanKeys } from '../../src/installations/redis-installation-store';
+import { createLogger } from '../../src/log';
+import { runWorkers, type RunningWorkers } from '../../src/queue/run-workers';
+import { createServices, type Services } from '../../src/services';
+import { createWebApp } from '../../webhooks/server';
+import { AmoCrmAccountEmulator } from '../emulators/amocrm-account';
+import { Bitrix24PortalEmulator } from '../emulators/bitrix24-portal';
+
+export const BITRIX24_APP = { clientId: 'app.reglament.local', clientSecret: 'bitrix24-local-secret' };
+export const AMOCRM_APP = { clientId: '5a0c2d8e-1f3b-4c7a-9e21-reglament-local', clientSecret: 'amocrm-local-secret' };
+
+export interface LocalStack {
+  appUrl: string;
+  services: Services;
+  portal: Bitrix24PortalEmulator;
+  amo: AmoCrmAccountEmulator;
+  workers: RunningWorkers;
+  /** Waits until the emulators delivered everything and the app's queues are empty (echoes included). */
+  idle(timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  redisUrl: string;
+  prefix?: string;
+  env?: Partial<Record<keyof AppConfig, string>>;
+  portalRateLimit?: { burst: number; drainPerSecond: number };
+  logLevel?: string;
+  port?: number;
+  /** Keep the keys after stop (the demo's page reads them until Ctrl-C anyway). */
+  keepData?: boolean;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The app (web + worker) with an emulated Bitrix24 portal and amoCRM account, all on 127.0.0.1:
+ * the shape of a real deployment, for the end-to-end tests and `npm run demo`.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const port = options.port ?? (await freePort());
+  const appUrl = `http://127.0.0.1:${port}`;
+  const prefix = options.prefix ?? `reglament-e2e-${randomBytes(4).toString('hex')}`;
+  const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit });
+  const amo = await AmoCrmAccountEmulator.start({ ...AMOCRM_APP, redirectUri: `${appUrl}/amocrm/oauth/callback`, retryDelaysMs: [200, 400] });
+  const config = readConfig({
+    NODE_ENV: 'development',
+    PORT: String(port),
+    PUBLIC_URL: appUrl,
+    REDIS_PREFIX: prefix,
+    TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    LOG_LEVEL: options.logLevel ?? 'silent',
+    BITRIX24_CLIENT_ID: BITRIX24_APP.clientId,
+    BITRIX24_CLIENT_SECRET: BITRIX24_APP.clientSecret,
+    AMOCRM_CLIENT_ID: AMOCRM_APP.clientId,
+    AMOCRM_CLIENT_SECRET: AMOCRM_APP.clientSecret,
+    AMOCRM_INSECURE_HOSTS: '127.0.0.1',
+    JOB_ATTEMPTS: '4',
+    JOB_BACKOFF_MS: '300',
+    ...options.env,
+  } as NodeJS.ProcessEnv);
+  const services = createServices(config, options.redisUrl, createLogger(config.LOG_LEVEL));
+  const server: Server = await new Promise((resolve) => {
+    const s = createWebApp(services).listen(port, '127.0.0.1', () => resolve(s));
+  });
+  const workers = runWorkers(services, 4);
+
+  const queuesEmpty = async () => {
+    const [e, t] = await Promise.all([
+      services.events.queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children'),
+      services.timers.queue.getJobCounts('waiting', 'active', 'prioritized'),
+    ]);
+    return [...Object.values(e), ...Object.values(t)].every((n) => n === 0);
+  };
+
+  return {
+    appUrl,
+    services,
+    portal,
+    amo,
+    workers,
+    async idle(timeoutMs = 20000) {
+      const deadline = Date.now() + timeoutMs;
+      let quietRounds = 0;
+      while (Date.now() < deadline) {
+        await portal.settle();
+        await amo.settle({ includeRetries: false });
+        quietRounds = (await queuesEmpty()) ? quietRounds + 1 : 0;
+        // Two quiet looks in a row: an echo webhook of the last write had its chance to arrive.
+        if (quietRounds >= 3) return;
+        await new Promise((r) => setTimeout(r, 60));
+      }
+      throw new Error('the local stack did not become idle');
+    },
+    async stop() {
+      await workers.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await portal.stop();
+      await amo.stop();
+      if (!options.keepData) {
+        await services.events.queue.obliterate({ force: true }).catch(() => undefined);
+        await services.timers.queue.obliterate({ force: true }).catch(() => undefined);
+        const keys = await scanKeys(services.redis, `${prefix}:*`);
+        for (let i = 0; i < keys.length; i += 500) await services.redis.del(...keys.slice(i, i + 500));
+      }
+      await services.close();
+    },
+  };
+}
