@@ -70,8 +70,9 @@ export class CrmClients {
       tokens,
       refresher: this.deps.refresher,
       limiter: this.deps.limiter,
-      // amoCRM allows 7 requests per second per integration, with no documented burst.
-      limits: { burst: Math.max(1, Math.floor(this.deps.config.AMOCRM_RATE_PER_SECOND)), perSecond: this.deps.config.AMOCRM_RATE_PER_SECOND },
+      // amoCRM allows 7 requests per second per integration, counted over any second: a bucket of 1
+      // draining (rate − 1)/s never puts more than `rate` requests into one second.
+      limits: { burst: 1, perSecond: Math.max(1, this.deps.config.AMOCRM_RATE_PER_SECOND - 1) },
       redis: this.deps.redis,
       prefix: this.deps.prefix,
       log,

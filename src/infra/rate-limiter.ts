@@ -33,12 +33,13 @@ redis.call('PEXPIRE', KEYS[1], ttl)
 return math.ceil((level + cost - burst) / rate)
 `;
 
-/** Marks the bucket full: the CRM said we are over its limit, so everyone waits for the drain. */
+/** Fills the bucket past its brim: the CRM said we are over its limit, so every process waits `pause` ms. */
 const FILL = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('HSET', KEYS[1], 'level', ARGV[1], 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[1]) / (tonumber(ARGV[2]) / 1000)) + 1000)
+local level = tonumber(ARGV[1]) + tonumber(ARGV[3]) * tonumber(ARGV[2]) / 1000
+redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(level / (tonumber(ARGV[2]) / 1000)) + 1000)
 return 1
 `;
 
@@ -59,8 +60,8 @@ export class RedisRateLimiter {
     }
   }
 
-  /** The CRM answered "limit exceeded": fill the bucket so no process sends until it drains. */
-  async penalize(key: string, limits: BucketLimits): Promise<void> {
-    await this.redis.eval(FILL, 1, key, limits.burst, limits.perSecond);
+  /** The CRM answered "limit exceeded": no process sends on this key for `pauseMs` (default: one drain step). */
+  async penalize(key: string, limits: BucketLimits, pauseMs = 1000 / limits.perSecond): Promise<void> {
+    await this.redis.eval(FILL, 1, key, limits.burst, limits.perSecond, Math.max(0, pauseMs - 1000 / limits.perSecond));
   }
 }

@@ -76,7 +76,8 @@ export class AmoRestClient {
       }
       if (response.status === 429 && attempt < LIMIT_RETRIES) {
         this.deps.log.warn({ path, attempt }, 'amoCRM 429: backing off through the shared bucket');
-        await this.deps.limiter.penalize(installationKey(this.deps.prefix, installation.id, 'rate'), this.deps.limits);
+        // amoCRM counts a sliding second: after a 429 nobody sends for a full second.
+        await this.deps.limiter.penalize(installationKey(this.deps.prefix, installation.id, 'rate'), this.deps.limits, 1000);
         continue;
       }
       return this.interpret<T>(response, method, path, blockKey);
