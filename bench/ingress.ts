@@ -1,0 +1,137 @@
+/**
+ * `npm run bench:ingress`: valid Bitrix24 ONCRMDEALUPDATE events POSTed at full speed for a fixed
+ * time to the real edge (verify → validate → enqueue), then the same load against a bare express
+ * handler that only parses the body. Prints requests/s, p50/p99 latency, and checks that every
+ * accepted request became a job. Last line: one JSON object.
+ *
+ * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 10: concurrent deliveries from the CRM's queue servers) tune the run.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import { Queue } from 'bullmq';
+import { stringify } from 'qs';
+import { connectRedis, resolveRedis } from '../src/infra/redis';
+import { scanKeys } from '../src/installations/redis-installation-store';
+import { bullPrefix, EVENTS_QUEUE } from '../src/queue/queues';
+import { freePort } from '../test/helpers/local-stack';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const memberId = randomBytes(16).toString('hex');
+const applicationToken = randomBytes(16).toString('hex');
+
+/** The documented ONCRMDEALUPDATE body; every request names a different deal, so none is coalesced. */
+function eventBody(dealId: number): string {
+  return stringify({
+    event: 'ONCRMDEALUPDATE',
+    event_handler_id: '201',
+    data: { FIELDS: { ID: String(dealId) } },
+    ts: String(Math.floor(Date.now() / 1000)),
+    auth: {
+      access_token: 's6p6eclrvim6da22ft9ch94ekreb52lv',
+      expires_in: '3600',
+      scope: 'crm',
+      domain: 'bench.bitrix24.ru',
+      server_endpoint: 'https://oauth.bitrix.info/rest/',
+      status: 'F',
+      client_endpoint: 'https://bench.bitrix24.ru/rest/',
+      member_id: memberId,
+      application_token: applicationToken,
+    },
+  });
+}
+
+function startServer(mode: 'app' | 'bare', port: number, redisUrl: string, prefix: string): Promise<ChildProcess> {
+  const child = fork(path.join(__dirname, 'ingress-server.ts'), [mode, String(port), redisUrl, prefix, memberId, applicationToken], {
+    execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])],
+    stdio: 'inherit',
+  });
+  return new Promise((resolve, reject) => {
+    child.once('message', () => resolve(child));
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+  });
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGINT');
+  });
+}
+
+async function load(port: number) {
+  let next = 1;
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/bitrix24/events`,
+    method: 'POST',
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    requests: [{ setupRequest: (req) => ({ ...req, body: eventBody(next++) }) }],
+  });
+  return {
+    accepted: result['2xx'],
+    rejected: result.non2xx + result.errors + result.timeouts,
+    rps: result['2xx'] / SECONDS,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+}
+
+async function main() {
+  const redis = await resolveRedis();
+  const prefix = `reglament-bench-${randomBytes(3).toString('hex')}`;
+  const conn = connectRedis(redis.url);
+  try {
+    const appPort = await freePort();
+    const app = await startServer('app', appPort, redis.url, prefix);
+    console.log(`app edge: ${CONNECTIONS} connections for ${SECONDS}s …`);
+    const appRun = await load(appPort);
+    await stopChild(app);
+    const queue = new Queue(EVENTS_QUEUE, { connection: conn, prefix: bullPrefix(prefix) });
+    const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+    const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
+    await queue.close();
+
+    const barePort = await freePort();
+    const bare = await startServer('bare', barePort, redis.url, prefix);
+    console.log(`bare express (parse only): ${CONNECTIONS} connections for ${SECONDS}s …`);
+    const bareRun = await load(barePort);
+    await stopChild(bare);
+
+    // Requests still in flight when the load stopped were enqueued but not counted as accepted.
+    const lost = Math.max(0, appRun.accepted - jobs);
+    const inFlightAtStop = Math.max(0, jobs - appRun.accepted);
+    console.log(`app:  ${appRun.rps.toFixed(0)} req/s accepted, p50 ${appRun.p50} ms, p99 ${appRun.p99} ms, ${appRun.rejected} rejected`);
+    console.log(`bare: ${bareRun.rps.toFixed(0)} req/s, p50 ${bareRun.p50} ms, p99 ${bareRun.p99} ms`);
+    console.log(`jobs enqueued ${jobs} ≥ requests accepted ${appRun.accepted} (${inFlightAtStop} answered after the load stopped): ${lost === 0 ? 'none lost' : `${lost} LOST`}`);
+    console.log(
+      JSON.stringify({
+        bench: 'ingress',
+        seconds: SECONDS,
+        connections: CONNECTIONS,
+        app_rps: Math.round(appRun.rps),
+        bare_rps: Math.round(bareRun.rps),
+        ratio: Number((appRun.rps / bareRun.rps).toFixed(2)),
+        p50_ms: appRun.p50,
+        p99_ms: appRun.p99,
+        accepted: appRun.accepted,
+        jobs,
+        in_flight_at_stop: inFlightAtStop,
+        lost,
+      }),
+    );
+  } finally {
+    const keys = await scanKeys(conn, `${prefix}:*`);
+    for (let i = 0; i < keys.length; i += 1000) await conn.del(...keys.slice(i, i + 1000));
+    await conn.quit();
+    await redis.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
