@@ -41,6 +41,7 @@ async function main() {
       clientEndpoint: 'https://bench.bitrix24.ru/rest/',
       serverEndpoint: 'https://oauth.bitrix.info/rest/',
       applicationTokenHash: secretHash(applicationToken),
+      adminUserIds: [],
     },
     { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3600_000 },
   );

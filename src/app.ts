@@ -49,6 +49,11 @@ export interface RobotContext<K extends CrmEventName, S> {
   log: Logger;
   state: InstallationState;
   timers: TimerPort;
+  /**
+   * Leave the app's last-seen stage of this deal where it was: the deal moved again while the
+   * robot decided, and the newer event must be judged from the old stage along the whole path.
+   */
+  keepLastSeenStage(): void;
   /** Records what the robot did so managers, admins and the demo can see it. */
   report(action: { target: DealRef; summary: string; before?: string; after?: string }): Promise<void>;
 }
@@ -85,6 +90,7 @@ export interface RobotServices {
   state: InstallationState;
   timers: TimerPort;
   actions: ActionLog;
+  keepLastSeenStage?: () => void;
 }
 
 interface Registration {
@@ -158,6 +164,7 @@ export class ReglamentApp {
       log,
       state: services.state,
       timers: services.timers,
+      keepLastSeenStage: () => services.keepLastSeenStage?.(),
       report: async (a: { target: DealRef; summary: string; before?: string; after?: string }) => {
         log.info({ target: a.target, before: a.before, after: a.after }, a.summary);
         await services.actions.record({ installationId: installation.id, robot, target: a.target, summary: a.summary, before: a.before, after: a.after, at: new Date().toISOString() });

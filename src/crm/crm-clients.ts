@@ -40,7 +40,7 @@ export class CrmClients {
     const tokens = await this.deps.store.tokens(installation.id);
     if (!tokens || installation.status !== 'active') throw new InstallationRevokedError(installation.id, installation.revokedReason ?? 'no tokens');
     const log = this.deps.log.child({ installation: installation.id });
-    if (installation.crm === 'bitrix24') return new Bitrix24Adapter(await this.bitrix24Rest(installation, tokens), installation.id, this.caches);
+    if (installation.crm === 'bitrix24') return new Bitrix24Adapter(await this.bitrix24Rest(installation, tokens), installation.id, this.caches, installation.adminUserIds);
     const rest = this.amocrmRest(installation, tokens, log);
     return new AmoCrmAdapter(rest, installation.id, this.caches);
   }

@@ -41,22 +41,33 @@ export async function installBitrix24(req: Bitrix24InstallRequest, services: Ser
     serverEndpoint: req.serverEndpoint,
     applicationTokenHash: secretHash(req.applicationToken),
     userId: req.userId,
+    adminUserIds: existing?.crm === 'bitrix24' ? existing.adminUserIds : [],
   };
   await services.store.save(installation, req.tokens);
   services.clients.invalidate(id);
-  await bindEvents(installation, services);
+  const installer = await bindEvents(installation, services);
+  if (installer.isAdmin && !installation.adminUserIds.includes(installer.id)) {
+    const withInstaller = { ...installation, userId: installer.id, adminUserIds: [...installation.adminUserIds, installer.id] };
+    await services.store.save(withInstaller, (await services.store.tokens(id)) ?? req.tokens);
+    return withInstaller;
+  }
   services.log.info({ installation: id, domain: req.domain }, 'Bitrix24 portal installed');
   return installation;
 }
 
-async function bindEvents(installation: Bitrix24Installation, services: Services): Promise<void> {
+/** Binds the missing handlers; returns who installed the app (one batch reads bindings and profile). */
+async function bindEvents(installation: Bitrix24Installation, services: Services): Promise<{ id: string; isAdmin: boolean }> {
   const rest = await services.clients.bitrix24Rest(installation);
   const handler = `${services.config.PUBLIC_URL.replace(/\/$/, '')}/bitrix24/events`;
-  const bound = await rest.call<Array<{ event: string; handler: string }>>('event.get');
+  const read = await rest.batch({ bound: { method: 'event.get' }, profile: { method: 'profile' } });
+  const bound = (read.result.bound ?? []) as Array<{ event: string; handler: string }>;
+  const profile = (read.result.profile ?? {}) as { ID?: string | number; ADMIN?: boolean };
+  const installer = { id: String(profile.ID ?? ''), isAdmin: profile.ADMIN === true };
   const have = new Set(bound.filter((b) => b.handler === handler).map((b) => b.event.toUpperCase()));
   const missing = BITRIX24_EVENTS.filter((e) => !have.has(e));
-  if (!missing.length) return;
+  if (!missing.length) return installer;
   const { errors } = await rest.batch(Object.fromEntries(missing.map((event) => [event, { method: 'event.bind', params: { event, handler } }])));
   const failed = Object.entries(errors).filter(([, e]) => e.error !== 'ERROR_HANDLER_ALREADY_EXIST');
   if (failed.length) throw new Error(`event.bind failed: ${failed.map(([event, e]) => `${event}: ${e.error}`).join(', ')}`);
+  return installer;
 }

@@ -31,6 +31,11 @@ export const bitrix24InstallationSchema = z.object({
   applicationTokenHash: z.string().length(64),
   /** The user whose tokens the app holds (the installing admin). */
   userId: z.string().optional(),
+  /**
+   * Portal administrators known to the app. Bitrix24's user.get has no admin flag, so this is the
+   * installing user when `profile` says ADMIN, plus whoever the integrator adds.
+   */
+  adminUserIds: z.array(z.string()).default([]),
 });
 
 export const amocrmInstallationSchema = z.object({

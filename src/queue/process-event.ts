@@ -54,13 +54,15 @@ async function processDealEvent(
   const ownTitle = await services.ownWrites.isOwn(installation.id, ref, 'title', deal.title);
   const base = { deal, contacts, causedByApp: stageChange ? ownStage : ownTitle };
 
+  let keepLastSeen = false;
+  const scoped: RobotServices = { ...robotServices, keepLastSeenStage: () => void (keepLastSeen = true) };
   if (stageChange) {
     const payload: StageChangedPayload = { ...base, ...stageChange, causedByApp: ownStage };
-    await services.app.dispatch(eventNameFor(entity, 'stageChanged') as 'deal.stageChanged', payload, installation, robotServices);
+    await services.app.dispatch(eventNameFor(entity, 'stageChanged') as 'deal.stageChanged', payload, installation, scoped);
   }
-  await services.app.dispatch(eventNameFor(entity, event.kind === 'created' ? 'created' : 'updated') as 'deal.updated', base, installation, robotServices);
+  await services.app.dispatch(eventNameFor(entity, event.kind === 'created' ? 'created' : 'updated') as 'deal.updated', base, installation, scoped);
   // A stage a robot moved the deal to was recorded by the move itself; otherwise the current one is now "seen".
-  if (!moved.has(`${ref.entity}:${ref.id}`)) await services.tracker.set(installation.id, ref, deal.stageId);
+  if (!moved.has(`${ref.entity}:${ref.id}`) && !keepLastSeen) await services.tracker.set(installation.id, ref, deal.stageId);
   return 'done';
 }
 

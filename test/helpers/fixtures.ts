@@ -25,6 +25,7 @@ export function documentedBitrix24Installation(): Bitrix24Installation {
     clientEndpoint: 'https://some-domain.bitrix24.com/rest/',
     serverEndpoint: 'https://oauth.bitrix.info/rest/',
     applicationTokenHash: secretHash(documentedPortal.applicationToken),
+    adminUserIds: [],
   };
 }
 

@@ -28,6 +28,8 @@ export class Bitrix24Adapter implements CrmPort {
     private readonly rest: Bitrix24RestClient,
     private readonly installationId: string,
     private readonly caches: Bitrix24Caches,
+    /** Bitrix24's user.get has no admin flag: the installation knows its administrators. */
+    private readonly adminUserIds: readonly string[] = [],
   ) {}
 
   async getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null> {
@@ -103,7 +105,7 @@ export class Bitrix24Adapter implements CrmPort {
       return users.map((u) => ({
         id: String(u.ID),
         name: [u.NAME, u.LAST_NAME].filter(Boolean).join(' '),
-        isAdmin: u.IS_ADMIN === true || u.IS_ADMIN === 'Y',
+        isAdmin: this.adminUserIds.includes(String(u.ID)),
       }));
     });
   }
