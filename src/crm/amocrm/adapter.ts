@@ -103,7 +103,7 @@ export class AmoCrmAdapter implements CrmPort {
       'filter[type]': 'lead_status_changed',
       limit: 100,
     });
-    const events = [...(page?._embedded.events ?? [])].sort((a, b) => a.created_at - b.created_at || a.id.localeCompare(b.id));
+    const events = chainInOrder(page?._embedded.events ?? []);
     const history: StageHistoryEntry[] = [];
     const first = events[0]?.value_before?.[0]?.lead_status;
     if (first) history.push({ stageId: String(first.id), at: '' });
@@ -158,6 +158,30 @@ interface AmoPipeline {
   id: number;
   name: string;
   _embedded: { statuses: Array<{ id: number; name: string; sort: number; type: number }> };
+}
+
+/**
+ * Status events in the order they happened. Timestamps have one-second resolution and event ids
+ * are not sequential, so moves within one second are ordered by their chain: each move starts
+ * where the previous one ended.
+ */
+function chainInOrder(events: AmoEvent[]): AmoEvent[] {
+  const stageOf = (v: AmoEvent['value_before']) => String(v?.[0]?.lead_status?.id ?? '');
+  const remaining = [...events].sort((a, b) => a.created_at - b.created_at);
+  const ordered: AmoEvent[] = [];
+  while (remaining.length) {
+    const second = remaining[0]!.created_at;
+    const sameSecond = remaining.filter((e) => e.created_at === second);
+    const previous = ordered.length ? stageOf(ordered[ordered.length - 1]!.value_after) : null;
+    const enteredHere = new Set(sameSecond.map((e) => stageOf(e.value_after)));
+    const next =
+      sameSecond.find((e) => previous !== null && stageOf(e.value_before) === previous) ??
+      sameSecond.find((e) => !enteredHere.has(stageOf(e.value_before))) ??
+      sameSecond[0]!;
+    ordered.push(next);
+    remaining.splice(remaining.indexOf(next), 1);
+  }
+  return ordered;
 }
 
 function toDeal(lead: AmoLead): Deal {
