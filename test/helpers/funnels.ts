@@ -41,3 +41,18 @@ export function setupAmoPrimaryMarket(amo: AmoCrmAccountEmulator) {
   const stage = (name: string) => pipeline.statuses.find((s) => s.name === name)!.id;
   return { pipelineId: pipeline.id, stage };
 }
+
+/** The lead funnel of seed 004, with the special loss statuses that keep reports honest. */
+export function setupBitrix24LeadFunnel(portal: Bitrix24PortalEmulator): void {
+  portal.setStages('STATUS', [
+    { statusId: 'NEW', name: 'Принять в работу', sort: 10 },
+    { statusId: 'IN_PROCESS', name: 'Назначен ответственный', sort: 20 },
+    { statusId: 'PROCESSED', name: 'Попытки связаться', sort: 30 },
+    { statusId: 'CONVERTED', name: 'Качественный лид', sort: 40, semantics: 'S' },
+    { statusId: 'JUNK', name: 'Забраковать', sort: 50, semantics: 'F' },
+    { statusId: 'UC_ACTIVE', name: 'Новые контакты у активного клиента', sort: 60, semantics: 'F' },
+    { statusId: 'UC_HOLDER', name: 'Дольщик', sort: 70, semantics: 'F' },
+    { statusId: 'UC_AGENT', name: 'Агент', sort: 80, semantics: 'F' },
+  ]);
+  portal.addUserField(1, { fieldName: 'UF_CRM_JUNK_REASON', title: 'Причина брака', type: 'string' });
+}
