@@ -1,0 +1,96 @@
+/**
+ * `npm run demo`: the app with an emulated Bitrix24 portal and amoCRM account on 127.0.0.1.
+ * Installs the app into both through the real install flows, binds the shipped regulations,
+ * plays a manager's day (new deals, an edit, a stage jump the regulation forbids), prints what
+ * each robot did, and keeps serving a local page with installations and robot actions until Ctrl-C.
+ */
+import { resolveRedis } from '../src/infra/redis';
+import { configureRegulations } from '../src/installations/configure-regulations';
+import { setupAmoPrimaryMarket, setupBitrix24SalesFunnel } from '../test/helpers/funnels';
+import { freePort, startLocalStack, type LocalStack } from '../test/helpers/local-stack';
+
+const MANAGER = 2;
+
+async function main() {
+  const redis = await resolveRedis();
+  console.log(`Redis: ${redis.url} (${redis.source})`);
+  const port = Number(process.env.PORT ?? 0) || (await freePort());
+  const stack = await startLocalStack({ redisUrl: redis.url, prefix: `reglament-demo-${port}`, port, logLevel: process.env.LOG_LEVEL ?? 'warn' });
+  console.log(`Reglament: ${stack.appUrl}   Bitrix24 portal: ${stack.portal.url}   amoCRM account: ${stack.amo.url}\n`);
+
+  const shutdown = async () => {
+    console.log('\nStopping…');
+    await stack.stop();
+    await redis.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+
+  await bitrix24Day(stack);
+  await amocrmDay(stack);
+  await printActions(stack);
+
+  if (process.env.DEMO_EXIT) return shutdown();
+  console.log(`\nInstallations and the latest robot actions: ${stack.appUrl}/   (Ctrl-C to stop)`);
+}
+
+async function bitrix24Day(stack: LocalStack) {
+  const { portal, services } = stack;
+  setupBitrix24SalesFunnel(portal);
+  const install = await portal.install(`${stack.appUrl}/bitrix24/install`);
+  console.log(`Bitrix24: install page answered ${install.status}, app installed: ${portal.isInstalled}, events bound: ${portal.bindings().length}`);
+  const installationId = `b24:${portal.memberId}`;
+  await regulation(services, installationId, { preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } });
+
+  const contactId = portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['+7 999 123-45-67'] }, MANAGER);
+  const dealId = portal.userAddDeal({ title: 'Заявка с сайта', stageId: 'NEW', contactId, assignedById: MANAGER, ufCrmUnit: 'ЖК Демо, кв. 5-101' } as never, MANAGER);
+  await stack.idle();
+  console.log(`Bitrix24: manager created deal ${dealId} → title «${portal.getDeal(dealId)?.title}»`);
+  portal.userUpdateDeal(dealId, { ufCrmUnit: 'ЖК Демо, кв. 7-12' } as never, MANAGER);
+  await stack.idle();
+  console.log(`Bitrix24: manager changed the unit → title «${portal.getDeal(dealId)?.title}»`);
+  portal.userMoveDeal(dealId, 'EXECUTING', MANAGER);
+  await stack.idle();
+  console.log(`Bitrix24: manager jumped to «Договор» → deal is back in stage ${portal.getDeal(dealId)?.stageId}; comment in the card:`);
+  for (const c of portal.comments('deal', dealId)) console.log(`    ${String((c as { comment?: string }).comment).replace(/\n/g, '\n    ')}`);
+}
+
+async function amocrmDay(stack: LocalStack) {
+  const { amo, services } = stack;
+  const { pipelineId, stage } = setupAmoPrimaryMarket(amo);
+  const install = await amo.install(`${stack.appUrl}/amocrm/oauth/callback`);
+  console.log(`\namoCRM: OAuth redirect answered ${install.status}, webhooks subscribed: ${amo.webhooks().length}`);
+  await regulation(services, `amo:${amo.accountId}`, { preset: 'amocrm-primary-market' });
+
+  const contactId = amo.userAddContact({ name: 'Петров Пётр', phones: ['+79990001122'] }, MANAGER);
+  const unit = amo.leadFieldId('Объект');
+  const leadId = amo.userAddLead(
+    { name: 'Звонок', pipeline_id: pipelineId, status_id: stage('Передан в работу'), responsible_user_id: MANAGER, contactId, custom_fields_values: [{ field_id: unit, values: [{ value: 'ЖК Демо, кв. 12-3' }] }] },
+    MANAGER,
+  );
+  await stack.idle();
+  console.log(`amoCRM: manager created lead ${leadId} → name «${amo.getLead(leadId)?.name}»`);
+  amo.userMoveLead(leadId, 142, MANAGER);
+  await stack.idle();
+  const back = amo.pipelines.flatMap((p) => p.statuses).find((s) => s.id === amo.getLead(leadId)?.status_id)?.name;
+  console.log(`amoCRM: manager closed it as won without a meeting → lead is back in «${back}»; note in the card:`);
+  for (const n of amo.notes(leadId)) console.log(`    ${String((n.params as { text?: string } | undefined)?.text ?? '').replace(/\n/g, '\n    ')}`);
+}
+
+async function regulation(services: LocalStack['services'], installationId: string, spec: { preset: string; overrides?: Record<string, unknown> }) {
+  const result = await configureRegulations(services, installationId, [spec]);
+  console.log(result.ok ? `  regulation «${spec.preset}» bound to the portal's funnel` : `  regulation refused:\n${result.report}`);
+}
+
+async function printActions(stack: LocalStack) {
+  console.log('\nWhat the robots did (deal: before → after):');
+  for (const a of (await stack.services.actions.latest(50)).reverse()) {
+    console.log(`  [${a.installationId}] ${a.robot} ${a.target.entity} ${a.target.id}: ${a.summary}${a.before || a.after ? `  «${a.before ?? ''}» → «${a.after ?? ''}»` : ''}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,77 @@
+/**
+ * `npm run regulation -- <command>`: the integrator's tool for regulations.
+ *   list                                        shipped presets
+ *   check  <installationId> <preset> [overrides.json]   bind against the live portal, print the result, save nothing
+ *   apply  <installationId> <preset> [overrides.json] … binds every given preset and saves them only if all bind
+ * Uses the same environment as the app (.env.example).
+ */
+import { readFileSync } from 'node:fs';
+import { readConfig } from '../src/config';
+import { resolveRedis } from '../src/infra/redis';
+import { configureRegulations } from '../src/installations/configure-regulations';
+import { createLogger } from '../src/log';
+import { listPresets, readPreset } from '../src/regulation';
+import { bindSpec, describeBindingErrors } from '../src/regulations';
+import { createServices } from '../src/services';
+
+async function main() {
+  const [command, installationId, ...rest] = process.argv.slice(2);
+  if (command === 'list') {
+    for (const p of listPresets()) console.log(`${p.name.padEnd(28)} ${p.crm}/${p.entity}  ${p.title}`);
+    return;
+  }
+  if ((command !== 'check' && command !== 'apply') || !installationId || !rest.length) {
+    console.error('usage: npm run regulation -- list | check <installationId> <preset> [overrides.json] | apply <installationId> <preset> [overrides.json] …');
+    process.exit(2);
+  }
+  const specs = pairs(rest).map(([preset, file]) => ({ preset, overrides: file ? JSON.parse(readFileSync(file, 'utf8')) : {} }));
+  const config = readConfig(process.env);
+  const redis = await resolveRedis();
+  const services = createServices(config, redis.url, createLogger('warn'));
+  try {
+    if (command === 'apply') {
+      const result = await configureRegulations(services, installationId, specs);
+      console.log(result.ok ? `saved ${specs.length} regulation(s) for ${installationId}` : `refused, nothing saved:\n${result.report}`);
+      process.exitCode = result.ok ? 0 : 1;
+      return;
+    }
+    const installation = await services.store.find(installationId);
+    if (!installation) throw new Error(`No installation ${installationId}`);
+    const crm = await services.clients.forInstallation(installation);
+    for (const spec of specs) {
+      const binding = bindSpec(spec, await crm.listFunnels(), await crm.listFields(entityOf(spec.preset)));
+      if (binding.ok) {
+        console.log(`${spec.preset}: binds to «${binding.regulation.funnel.name}»`);
+        for (const s of binding.regulation.stages) console.log(`  ${s.key.padEnd(24)} → ${s.stageId} «${s.name}»`);
+        for (const w of binding.warnings) console.log(`  warning: ${w}`);
+      } else {
+        console.log(`${spec.preset}: refused\n${describeBindingErrors(binding)}`);
+        process.exitCode = 1;
+      }
+    }
+  } finally {
+    await services.close();
+    await redis.stop();
+  }
+}
+
+function entityOf(preset: string): 'deal' | 'lead' {
+  const read = readPreset(preset);
+  return read.ok ? read.preset.entity : 'deal';
+}
+
+/** "preset [file.json] preset [file.json]…" → pairs. */
+function pairs(args: string[]): Array<[string, string | undefined]> {
+  const out: Array<[string, string | undefined]> = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    if (next?.endsWith('.json')) out.push([args[i]!, next]), i++;
+    else out.push([args[i]!, undefined]);
+  }
+  return out;
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
