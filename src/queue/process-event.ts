@@ -8,7 +8,7 @@ import type { Installation } from '../installations/installation';
 import type { Services } from '../services';
 import { pathSince, previousStage } from '../stage-tracker';
 
-export type Outcome = 'done' | 'gone' | 'unknown-installation' | 'removed';
+export type Outcome = 'done' | 'gone' | 'unknown-installation' | 'revoked' | 'removed';
 
 /**
  * The worker's job: turn a verified notification into CRM-neutral events and run the robots.
@@ -21,7 +21,11 @@ export async function processInboundEvent(event: InboundEvent, services: Service
     services.log.warn({ installation: event.installationId }, 'event for an installation that no longer exists; dropped');
     return 'unknown-installation';
   }
-  if (installation.status !== 'active') throw new InstallationRevokedError(installation.id, installation.revokedReason ?? 'revoked');
+  if (installation.status !== 'active') {
+    // Its tokens are gone: nothing can be done until the app is installed again; no retrying.
+    services.log.info({ installation: installation.id }, 'event for a revoked installation dropped');
+    return 'revoked';
+  }
   const moved = new Map<string, string>();
   const crm = recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, moved);
   const robotServices = servicesFor(installation, crm, services);

@@ -81,7 +81,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
   const queuesEmpty = async () => {
     const [e, t] = await Promise.all([
-      services.events.queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children'),
+      services.events.queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children', 'delayed'),
       services.timers.queue.getJobCounts('waiting', 'active', 'prioritized'),
     ]);
     return [...Object.values(e), ...Object.values(t)].every((n) => n === 0);
