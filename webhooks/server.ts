@@ -16,7 +16,10 @@ export function createWebApp(services: Services): Express {
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.use(bitrix24Router(services));
   app.use(amocrmRouter(services));
-  app.use('/apps', express.static(path.join(__dirname, '..', 'apps')));
+  const apps = path.join(__dirname, '..', 'apps');
+  // Bitrix24 opens the app page with a form POST (AUTH_ID, member_id…); the page itself needs none of it.
+  app.post('/apps/bitrix24/index.html', (_req, res) => res.sendFile(path.join(apps, 'bitrix24', 'index.html')));
+  app.use('/apps', express.static(apps));
   if (services.config.NODE_ENV !== 'production') app.use(statusRouter(services));
   app.use(((err, _req, res, _next) => {
     const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;

@@ -88,3 +88,20 @@ describe('Bitrix24 edge: POST /bitrix24/events', () => {
     expect(queued.map((j) => j.data)).toEqual([expect.objectContaining({ kind: 'removed', entity: 'installation' })]);
   });
 });
+
+describe('Bitrix24 app page', () => {
+  it('answers the form POST Bitrix24 opens it with, without echoing the tokens', async () => {
+    const services = await createTestServices();
+    try {
+      const res = await request(createWebApp(services))
+        .post('/apps/bitrix24/index.html?DOMAIN=x.bitrix24.ru&PROTOCOL=1&LANG=ru')
+        .type(FORM)
+        .send('AUTH_ID=secret-access&REFRESH_ID=secret-refresh&member_id=abc');
+      expect(res.status).toBe(200);
+      expect(res.text).toContain('BX24');
+      expect(res.text).not.toContain('secret-access');
+    } finally {
+      await services.cleanup();
+    }
+  });
+});
