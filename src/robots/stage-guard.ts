@@ -116,9 +116,10 @@ async function revert(ctx: Ctx, regulation: BoundRegulation, decision: MoveDecis
   await ctx.crm.moveDeal(deal, target);
   const text = `${decision.message}\n${renderMessage(regulation, 'reverted', { from: decision.from?.name ?? target, to: decision.to?.name ?? deal.stageId }, ctx.locale)}`;
   await ctx.crm.addComment(deal, text);
-  const manager = mover.userId ?? deal.responsibleId;
-  if (manager) await ctx.crm.notifyUser(manager, text, deal);
-  await countViolation(ctx, regulation, manager, mover.name, decision);
+  // The responsible manager hears of it, and whoever made the move if that was someone else.
+  const recipients = new Set([deal.responsibleId, mover.userId].filter((id): id is string => Boolean(id)));
+  for (const userId of recipients) await ctx.crm.notifyUser(userId, text, deal);
+  await countViolation(ctx, regulation, mover.userId ?? deal.responsibleId, mover.name, decision);
   await ctx.report({ target: deal, summary: `reverted: ${decision.reasons.map((r) => r.rule).join(', ')}`, before: decision.to?.name ?? deal.stageId, after: decision.from?.name ?? target });
 }
 
