@@ -13,12 +13,14 @@ export const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   PORT: z.coerce.number().int().positive().default(3000),
   /** Public https base URL of the web process; handler URLs given to the CRMs are built from it. */
-  PUBLIC_URL: z.url().default('http://127.0.0.1:3000'),
+  PUBLIC_URL: z.url().optional(),
   REDIS_URL: z.string().optional(),
   /** Every Redis key and BullMQ queue of the app lives under this prefix. */
   REDIS_PREFIX: z.string().min(1).default('reglament'),
   /** 32 bytes, base64 or hex: encrypts OAuth tokens at rest. */
-  TOKEN_ENCRYPTION_KEY: z.string().min(32, 'TOKEN_ENCRYPTION_KEY must be 32 bytes in base64 (44 chars) or hex (64 chars)'),
+  TOKEN_ENCRYPTION_KEY: z
+    .string({ error: 'is required: 32 random bytes in base64 or hex (openssl rand -base64 32)' })
+    .min(32, 'must be 32 bytes in base64 (44 chars) or hex (64 chars)'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 
   BITRIX24_CLIENT_ID: z.string().default('local.reglament'),
@@ -43,7 +45,7 @@ export const configSchema = z.object({
   JOB_BACKOFF_MS: z.coerce.number().int().positive().default(2000),
 });
 
-export type AppConfig = z.infer<typeof configSchema>;
+export type AppConfig = Omit<z.infer<typeof configSchema>, 'PUBLIC_URL'> & { PUBLIC_URL: string };
 
 export function readConfig(env: NodeJS.ProcessEnv): AppConfig {
   const parsed = configSchema.safeParse(env);
@@ -51,7 +53,9 @@ export function readConfig(env: NodeJS.ProcessEnv): AppConfig {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
     throw new Error(`Invalid environment:\n${lines.join('\n')}\nSee .env.example.`);
   }
-  const config = parsed.data;
+  // Without a public URL (development) the CRMs are told to call this machine's own port.
+  const config: AppConfig = { ...parsed.data, PUBLIC_URL: parsed.data.PUBLIC_URL ?? `http://127.0.0.1:${parsed.data.PORT}` };
+  if (config.NODE_ENV === 'production' && !parsed.data.PUBLIC_URL) throw new Error('PUBLIC_URL is required in production: the https address the CRMs call.');
   if (config.NODE_ENV === 'production' && config.AMOCRM_INSECURE_HOSTS.length > 0) {
     throw new Error('AMOCRM_INSECURE_HOSTS is for development against the emulator; production talks to amoCRM over https only.');
   }

@@ -104,7 +104,8 @@ async function removeInstallation(event: InboundEvent, installation: Installatio
   return 'removed';
 }
 
-function servicesFor(installation: Installation, crm: CrmPort, services: Services): RobotServices {
+/** What robots get for one installation: its CRM, a scoped logger and state, timers, the action log. */
+export function servicesFor(installation: Installation, crm: CrmPort, services: Services): RobotServices {
   return {
     crm,
     log: services.log.child({ installation: installation.id }),
@@ -119,4 +120,3 @@ function servicesFor(installation: Installation, crm: CrmPort, services: Service
   };
 }
 
-export { servicesFor };

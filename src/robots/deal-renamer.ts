@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRobot, type RobotContext } from '../app';
-import type { Contact, CrmField, Deal } from '../crm/crm-port';
+import type { Contact, CrmField } from '../crm/crm-port';
 
 /**
  * Robot 3 — deal renamer: the title becomes "ID / client / unit" (seed 004: auto-renaming
@@ -83,4 +83,3 @@ export function resolveFieldCode(wanted: string, fields: CrmField[]): string | n
   return byTitle ? byTitle.code : null;
 }
 
-export type { Deal };

@@ -1,6 +1,6 @@
 import { CrmClients } from '../../src/crm/crm-clients';
 import { createLogger } from '../../src/log';
-import { AMOCRM_APP, startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { redisUrl } from '../helpers/test-services';
 
 describe('amoCRM end to end: OAuth install → webhook → queue → deal renamer → PATCH /api/v4/leads', () => {
@@ -88,6 +88,4 @@ describe('amoCRM end to end: OAuth install → webhook → queue → deal rename
     await stack.idle();
     expect(await stack.services.store.find(installation!.id)).toBeNull();
   });
-
-  void AMOCRM_APP;
 });

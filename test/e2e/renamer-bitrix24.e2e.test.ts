@@ -31,6 +31,14 @@ describe('Bitrix24 end to end: install → verified event → queue → deal ren
     expect(installation).toMatchObject({ crm: 'bitrix24', memberId: stack.portal.memberId, status: 'active', clientEndpoint: `${stack.portal.url}/rest/` });
   });
 
+  it('installs an app without UI from the ONAPPINSTALL event form as well', async () => {
+    const answer = await stack.portal.install(`${stack.appUrl}/bitrix24/install`, { ui: false });
+    expect(answer.status).toBe(200);
+    expect(stack.portal.bindings()).toHaveLength(BITRIX24_EVENTS.length);
+    const [installation] = await stack.services.store.list();
+    expect(installation).toMatchObject({ crm: 'bitrix24', memberId: stack.portal.memberId, status: 'active' });
+  });
+
   it('running the install twice is harmless: same installation, no duplicate bindings', async () => {
     await install();
     await install();

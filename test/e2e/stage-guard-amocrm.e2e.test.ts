@@ -88,6 +88,19 @@ describe('stage guard on amoCRM (seed 002 «Первичный рынок»)', (
     expect(notes(id).some((n) => n.startsWith('Встреча состоялась'))).toBe(true);
   });
 
+  it('a stale webhook delivered again, out of order, changes nothing', async () => {
+    const id = await lead('Передан в работу', meeting());
+    await move(id, 'Встреча назначена');
+    const first = stack.amo.deliveries.find((d) => d.body.includes(`leads%5Bstatus%5D%5B0%5D%5Bid%5D=${id}`))!;
+    await move(id, 'Встреча состоялась');
+    const destination = stack.amo.webhooks()[0]!.destination;
+    const replay = await fetch(destination, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: first.body });
+    expect(replay.status).toBe(200);
+    await stack.idle();
+    expect(statusOf(id)).toBe(stage('Встреча состоялась'));
+    expect(stageWrites(id)).toHaveLength(0);
+  });
+
   it('moves faster than the guard: one revert, no flapping', async () => {
     const id = await lead('Передан в работу');
     stack.amo.userMoveLead(id, stage('Встреча назначена'), MANAGER); // no meeting fields: a violation

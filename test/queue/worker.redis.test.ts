@@ -104,6 +104,30 @@ describe('the worker: retries, failures kept for inspection, revoked installatio
     expect(seen).toEqual(['timer:lead-1:2']);
   });
 
+  it("runs a deal's events one at a time: notifications during a run make one follow-up run", async () => {
+    const runs: Array<{ start: number; end: number }> = [];
+    const slow = defineRobot({
+      name: 'slow',
+      settings: z.object({ enabled: z.boolean().default(true) }),
+      register(app) {
+        app.on('deal.updated', async () => {
+          const start = Date.now();
+          await new Promise((r) => setTimeout(r, 200));
+          runs.push({ start, end: Date.now() });
+        });
+      },
+    });
+    services.app = new ReglamentApp([slow]);
+    workers = runWorkers(services, 4);
+    await services.events.enqueue(dealUpdated);
+    await eventually(async () => expect(await services.events.queue.getJobCounts('active')).toMatchObject({ active: 1 }));
+    for (let i = 0; i < 5; i++) await services.events.enqueue({ ...dealUpdated, receivedAt: Date.now() + i });
+    await eventually(() => expect(runs).toHaveLength(2));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(runs).toHaveLength(2);
+    expect(runs[1]!.start).toBeGreaterThanOrEqual(runs[0]!.end);
+  });
+
   it('closes gracefully: a running job finishes before the worker stops', async () => {
     const slow = defineRobot({
       name: 'slow',

@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { processInboundEvent } from '../../src/queue/process-event';
 import { renderTitle } from '../../src/robots/deal-renamer';
-import { documentedBitrix24Installation, documentedPortal, someTokens } from '../helpers/fixtures';
+import { documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
 import { createTestServices } from '../helpers/test-services';
 
 type TestServices = Awaited<ReturnType<typeof createTestServices>>;
@@ -91,6 +91,4 @@ describe('deal renamer on Bitrix24 (exact REST calls)', () => {
     expect(scope.isDone()).toBe(true);
     expect(await services.actions.latest(1)).toEqual([]);
   });
-
-  void documentedPortal;
 });
