@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
-import { readConfig } from './config';
-import { resolveRedis } from './infra/redis';
-import { createLogger } from './log';
-import { runWorkers, type RunningWorkers } from './queue/run-workers';
-import { createServices, type Services } from './services';
+import { readConfig } from '../src/config';
+import { resolveRedis } from '../src/infra/redis';
+import { createLogger } from '../src/log';
+import { runWorkers, type RunningWorkers } from '../src/queue/run-workers';
+import { createServices, type Services } from '../src/services';
 import { createWebApp } from '../webhooks/server';
 
 /**
