@@ -2,11 +2,11 @@ import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readConfig, type AppConfig } from '../../src/config';
-import { scanKeys } from '../../src/installations/redis-installation-store';
 import { createLogger } from '../../src/log';
 import { runWorkers, type RunningWorkers } from '../../src/queue/run-workers';
 import { createServices, type Services } from '../../src/services';
 import { createWebApp } from '../../webhooks/server';
+import { removeAppData } from './test-services';
 import { AmoCrmAccountEmulator } from '../emulators/amocrm-account';
 import { Bitrix24PortalEmulator } from '../emulators/bitrix24-portal';
 
@@ -111,12 +111,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await portal.stop();
       await amo.stop();
-      if (!options.keepData) {
-        await services.events.queue.obliterate({ force: true }).catch(() => undefined);
-        await services.timers.queue.obliterate({ force: true }).catch(() => undefined);
-        const keys = await scanKeys(services.redis, `${prefix}:*`);
-        for (let i = 0; i < keys.length; i += 500) await services.redis.del(...keys.slice(i, i + 500));
-      }
+      if (!options.keepData) await removeAppData(services);
       await services.close();
     },
   };

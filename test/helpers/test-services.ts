@@ -25,13 +25,18 @@ export async function createTestServices(env: Partial<Record<keyof AppConfig, st
   const services = createServices(config, redisUrl(), createLogger(config.LOG_LEVEL));
   return Object.assign(services, {
     async cleanup() {
-      await services.events.queue.obliterate({ force: true }).catch(() => undefined);
-      await services.timers.queue.obliterate({ force: true }).catch(() => undefined);
-      const keys = await scanKeys(services.redis, `${prefix}:*`);
-      for (let i = 0; i < keys.length; i += 500) await services.redis.del(...keys.slice(i, i + 500));
+      await removeAppData(services);
       await services.close();
     },
   });
+}
+
+/** Removes the queues and every key under the services' prefix. */
+export async function removeAppData(services: Services): Promise<void> {
+  await services.events.queue.obliterate({ force: true }).catch(() => undefined);
+  await services.timers.queue.obliterate({ force: true }).catch(() => undefined);
+  const keys = await scanKeys(services.redis, `${services.prefix}:*`);
+  for (let i = 0; i < keys.length; i += 500) await services.redis.del(...keys.slice(i, i + 500));
 }
 
 export function redisUrl(): string {
