@@ -31,8 +31,6 @@ export interface LocalStackOptions {
   portalRateLimit?: { burst: number; drainPerSecond: number };
   logLevel?: string;
   port?: number;
-  /** Keep the keys after stop (the demo's page reads them until Ctrl-C anyway). */
-  keepData?: boolean;
 }
 
 export async function freePort(): Promise<number> {
@@ -111,7 +109,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await portal.stop();
       await amo.stop();
-      if (!options.keepData) await removeAppData(services);
+      await removeAppData(services);
       await services.close();
     },
   };
