@@ -15,7 +15,7 @@ import { stringify } from 'qs';
 import { connectRedis, resolveRedis } from '../src/infra/redis';
 import { scanKeys } from '../src/installations/redis-installation-store';
 import { bullPrefix, EVENTS_QUEUE } from '../src/queue/queues';
-import { freePort } from '../test/helpers/local-stack';
+import { freePort } from '../src/infra/free-port';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);

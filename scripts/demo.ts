@@ -7,7 +7,8 @@
 import { resolveRedis } from '../src/infra/redis';
 import { configureRegulations } from '../src/installations/configure-regulations';
 import { setupAmoPrimaryMarket, setupBitrix24SalesFunnel } from '../test/helpers/funnels';
-import { freePort, startLocalStack, type LocalStack } from '../test/helpers/local-stack';
+import { freePort } from '../src/infra/free-port';
+import { startLocalStack, type LocalStack } from '../test/helpers/local-stack';
 
 const MANAGER = 2;
 

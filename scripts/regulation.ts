@@ -8,10 +8,10 @@
 import { readFileSync } from 'node:fs';
 import { readConfig } from '../src/config';
 import { resolveRedis } from '../src/infra/redis';
-import { configureRegulations } from '../src/installations/configure-regulations';
+import { bindForInstallation, configureRegulations } from '../src/installations/configure-regulations';
 import { createLogger } from '../src/log';
-import { listPresets, readPreset } from '../src/regulation';
-import { bindSpec, describeBindingErrors } from '../src/regulations';
+import { listPresets } from '../src/regulation';
+import { describeBindingErrors, regulationSpecSchema } from '../src/regulations';
 import { createServices } from '../src/services';
 
 async function main() {
@@ -35,11 +35,8 @@ async function main() {
       process.exitCode = result.ok ? 0 : 1;
       return;
     }
-    const installation = await services.store.find(installationId);
-    if (!installation) throw new Error(`No installation ${installationId}`);
-    const crm = await services.clients.forInstallation(installation);
-    for (const spec of specs) {
-      const binding = bindSpec(spec, await crm.listFunnels(), await crm.listFields(entityOf(spec.preset)));
+    for (const binding of await bindForInstallation(services, installationId, specs.map((s) => regulationSpecSchema.parse(s)))) {
+      const spec = binding.spec;
       if (binding.ok) {
         console.log(`${spec.preset}: binds to «${binding.regulation.funnel.name}»`);
         for (const s of binding.regulation.stages) console.log(`  ${s.key.padEnd(24)} → ${s.stageId} «${s.name}»`);
@@ -53,11 +50,6 @@ async function main() {
     await services.close();
     await redis.stop();
   }
-}
-
-function entityOf(preset: string): 'deal' | 'lead' {
-  const read = readPreset(preset);
-  return read.ok ? read.preset.entity : 'deal';
 }
 
 /** "preset [file.json] preset [file.json]…" → pairs. */

@@ -123,10 +123,6 @@ export class ReglamentApp {
     });
   }
 
-  get robotNames(): string[] {
-    return [...new Set(this.registrations.map((r) => r.robot.name))];
-  }
-
   /** Runs every enabled robot subscribed to `event`. Handlers are isolated: one failing does not stop the others. */
   async dispatch<K extends CrmEventName>(event: K, payload: CrmEventMap[K], installation: Installation, services: RobotServices): Promise<void> {
     const errors: unknown[] = [];

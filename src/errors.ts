@@ -36,7 +36,3 @@ export class PermanentCrmError extends UnrecoverableError {
     this.name = 'PermanentCrmError';
   }
 }
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}

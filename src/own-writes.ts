@@ -25,8 +25,4 @@ export class OwnWrites {
   async isOwn(installationId: string, ref: DealRef, field: string, currentValue: string): Promise<boolean> {
     return (await this.redis.get(this.key(installationId, ref, field))) === currentValue;
   }
-
-  async forget(installationId: string, ref: DealRef, field: string): Promise<void> {
-    await this.redis.del(this.key(installationId, ref, field));
-  }
 }

@@ -45,6 +45,12 @@ export function bindSpec(spec: RegulationSpec, funnels: readonly CrmFunnel[], fi
   return result.ok ? { spec, ok: true, regulation: result.regulation, warnings: result.warnings } : { spec, ok: false, errors: result.errors };
 }
 
+/** The entity a preset governs (Bitrix24 lead statuses or deal funnels); an unreadable preset binds as deal and reports why. */
+export function presetEntity(name: string): Deal['entity'] {
+  const preset = readPreset(name);
+  return preset.ok ? preset.preset.entity : 'deal';
+}
+
 /** The bound regulation governing this deal's funnel, if any. */
 export function regulationOf(bindings: SpecBinding[], deal: Deal): BoundRegulation | null {
   for (const b of bindings) {

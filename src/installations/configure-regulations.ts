@@ -1,8 +1,19 @@
 import type { Services } from '../services';
-import { readPreset } from '../regulation';
-import { bindSpec, describeBindingErrors, regulationSpecSchema, type RegulationSpec, type SpecBinding } from '../regulations';
+import { bindSpec, describeBindingErrors, presetEntity, regulationSpecSchema, type RegulationSpec, type SpecBinding } from '../regulations';
 
 export type ConfigureResult = { ok: true; bindings: SpecBinding[] } | { ok: false; bindings: SpecBinding[]; report: string };
+
+/** Binds regulations against the installation's live funnels and fields; saves nothing. */
+export async function bindForInstallation(services: Services, installationId: string, specs: RegulationSpec[]): Promise<SpecBinding[]> {
+  const installation = await services.store.find(installationId);
+  if (!installation) throw new Error(`No installation ${installationId}`);
+  services.clients.invalidate(installationId);
+  const crm = await services.clients.forInstallation(installation);
+  const funnels = await crm.listFunnels();
+  const bindings: SpecBinding[] = [];
+  for (const spec of specs) bindings.push(bindSpec(spec, funnels, await crm.listFields(presetEntity(spec.preset))));
+  return bindings;
+}
 
 /**
  * Sets an installation's regulations: each is bound against the portal's live funnels and fields
@@ -10,27 +21,13 @@ export type ConfigureResult = { ok: true; bindings: SpecBinding[] } | { ok: fals
  */
 export async function configureRegulations(services: Services, installationId: string, specsInput: unknown[]): Promise<ConfigureResult> {
   const specs: RegulationSpec[] = specsInput.map((s) => regulationSpecSchema.parse(s));
-  const installation = await services.store.find(installationId);
-  if (!installation) throw new Error(`No installation ${installationId}`);
-  services.clients.invalidate(installationId);
-  const crm = await services.clients.forInstallation(installation);
-  const funnels = await crm.listFunnels();
-  const bindings: SpecBinding[] = [];
-  for (const spec of specs) {
-    const entity = funnelEntityOf(spec);
-    bindings.push(bindSpec(spec, funnels, await crm.listFields(entity)));
-  }
+  const bindings = await bindForInstallation(services, installationId, specs);
   const failed = bindings.filter((b) => !b.ok);
   if (failed.length) return { ok: false, bindings, report: failed.map(describeBindingErrors).join('\n') };
+  const installation = await services.store.find(installationId);
   const tokens = await services.store.tokens(installationId);
-  if (!tokens) throw new Error(`Installation ${installationId} has no tokens`);
+  if (!installation || !tokens) throw new Error(`Installation ${installationId} is gone or has no tokens`);
   const stageGuard = { ...((installation.settings.stageGuard as object | undefined) ?? {}), regulations: specs };
   await services.store.save({ ...installation, settings: { ...installation.settings, stageGuard } }, tokens);
   return { ok: true, bindings };
-}
-
-/** A preset says which entity it governs (Bitrix24 lead statuses or deal funnels); an unreadable one binds as deal and reports why. */
-function funnelEntityOf(spec: RegulationSpec): 'deal' | 'lead' {
-  const preset = readPreset(spec.preset);
-  return preset.ok ? preset.preset.entity : 'deal';
 }

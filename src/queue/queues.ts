@@ -85,7 +85,8 @@ export class TimerQueue {
   }
 
   async cancelAllOf(installationId: string): Promise<void> {
-    const prefix = TimerQueue.jobId(installationId, '', '').slice(0, -2);
+    // Ends at the separator: the timers of b24:abc are not those of b24:abcd.
+    const prefix = TimerQueue.jobId(installationId, '', '').slice(0, -1);
     for (const job of await this.queue.getJobs(['delayed', 'waiting'])) {
       if (job?.id?.startsWith(prefix)) await job.remove().catch(() => undefined);
     }

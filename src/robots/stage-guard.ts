@@ -40,7 +40,7 @@ async function guard(ctx: Ctx): Promise<void> {
   const mover = await moverOf(ctx, change.deal);
   const reverted = await revertedStages(ctx, change.deal);
   const verdict = judgePath(regulation, change, mover, reverted, ctx.locale);
-  if (verdict.decision.verdict === 'revert') return revert(ctx, regulation, verdict.decision, mover);
+  if (verdict.reverting) return revert(ctx, regulation, verdict.reverting, mover);
   if (verdict.enteredMeetingHeld) await recordMeetingHeld(ctx, regulation, mover);
 }
 
@@ -77,15 +77,13 @@ function judgePath(regulation: BoundRegulation, change: StageChangedPayload, mov
   const history = markReverted(change.history, reverted);
   const steps = [change.from!, ...change.path];
   let enteredMeetingHeld = false;
-  let last: MoveDecision | null = null;
   for (let i = 1; i < steps.length; i++) {
     const move = { fromStageId: steps[i - 1]!, toStageId: steps[i]! };
     const decision = evaluateMove(regulation, { ...move, fields: change.deal.fields, history, movedBy: { userId: mover.userId, isAdmin: mover.isAdmin }, locale });
-    if (decision.verdict === 'revert') return { decision, enteredMeetingHeld: false };
+    if (decision.verdict === 'revert') return { reverting: decision, enteredMeetingHeld: false };
     if (entersMeetingHeld(regulation, move)) enteredMeetingHeld = true;
-    last = decision;
   }
-  return { decision: last ?? evaluateMove(regulation, { fromStageId: change.from!, toStageId: change.to, fields: change.deal.fields, history, movedBy: mover, locale }), enteredMeetingHeld };
+  return { reverting: null, enteredMeetingHeld };
 }
 
 /** History entries the app reverted do not count as stages the deal passed. */

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from '../../src/infra/free-port';
 import { randomBytes } from 'node:crypto';
 import { readConfig, type AppConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
@@ -33,17 +33,6 @@ export interface LocalStackOptions {
   port?: number;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const address = srv.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * The app (web + worker) with an emulated Bitrix24 portal and amoCRM account, all on 127.0.0.1:

@@ -37,6 +37,7 @@ describe('the worker: retries, failures kept for inspection, revoked installatio
   beforeEach(async () => {
     seen.length = 0;
     failuresLeft = 0;
+    failWith = () => new TransientError('amoCRM answered 503', 'HTTP_503');
     services = await createTestServices();
     services.app = new ReglamentApp([probe]);
     await services.store.save(installation, someTokens());
@@ -54,6 +55,16 @@ describe('the worker: retries, failures kept for inspection, revoked installatio
     await services.cleanup();
   });
 
+  /** Waits for the one job that ended in the failed list. */
+  async function theFailedJob() {
+    const [failed] = await eventually(async () => {
+      const jobs = await services.events.queue.getFailed();
+      expect(jobs).toHaveLength(1);
+      return jobs;
+    });
+    return failed;
+  }
+
   const dealUpdated = { installationId: installation.id, crm: 'amocrm' as const, kind: 'updated' as const, entity: 'deal' as const, entityId: '5', receivedAt: Date.now() };
 
   it('retries a transient failure with backoff and then succeeds', async () => {
@@ -68,11 +79,7 @@ describe('the worker: retries, failures kept for inspection, revoked installatio
     failuresLeft = 99;
     workers = runWorkers(services, 2);
     await services.events.enqueue(dealUpdated);
-    const [failed] = await eventually(async () => {
-      const jobs = await services.events.queue.getFailed();
-      expect(jobs).toHaveLength(1);
-      return jobs;
-    });
+    const failed = await theFailedJob();
     expect(failed!.attemptsMade).toBe(3);
     expect(failed!.failedReason).toMatch(/503/);
   });
@@ -82,14 +89,9 @@ describe('the worker: retries, failures kept for inspection, revoked installatio
     failWith = () => new InstallationRevokedError(installation.id, 'refresh token rejected');
     workers = runWorkers(services, 2);
     await services.events.enqueue(dealUpdated);
-    const [failed] = await eventually(async () => {
-      const jobs = await services.events.queue.getFailed();
-      expect(jobs).toHaveLength(1);
-      return jobs;
-    });
+    const failed = await theFailedJob();
     expect(failed!.attemptsMade).toBe(1);
     await eventually(async () => expect(await services.store.find(installation.id)).toMatchObject({ status: 'revoked' }));
-    failWith = () => new TransientError('amoCRM answered 503', 'HTTP_503');
   });
 
   it('fires a delayed timer once; a cancelled timer never fires; scheduling again replaces it', async () => {
@@ -126,6 +128,15 @@ describe('the worker: retries, failures kept for inspection, revoked installatio
     await new Promise((r) => setTimeout(r, 400));
     expect(runs).toHaveLength(2);
     expect(runs[1]!.start).toBeGreaterThanOrEqual(runs[0]!.end);
+  });
+
+  it("removing an installation's timers leaves those of an installation whose id starts the same", async () => {
+    const timer = (installationId: string) => ({ installationId, robot: 'probe', key: 'lead-1', data: {} });
+    await services.timers.schedule(timer('b24:abc'), 60_000);
+    await services.timers.schedule(timer('b24:abcd'), 60_000);
+    await services.timers.cancelAllOf('b24:abc');
+    const left = (await services.timers.queue.getDelayed()).map((j) => j.data.installationId);
+    expect(left).toEqual(['b24:abcd']);
   });
 
   it('closes gracefully: a running job finishes before the worker stops', async () => {

@@ -38,24 +38,29 @@ export class Bitrix24Adapter implements CrmPort {
       contact: { method: 'crm.item.get', params: { entityTypeId: ENTITY_TYPE_ID.contact, id: '$result[item][item][contactId]' } },
       history: { method: 'crm.stagehistory.list', params: historyParams(ref) },
     });
-    if (errors.item) {
-      if (isNotFound(errors.item)) return null;
-      throw new Error(`Bitrix24 crm.item.get ${ref.entity} ${ref.id}: ${errors.item.error} ${errors.item.error_description ?? ''}`);
-    }
+    if (errors.item) return notFoundOrThrow(ref, errors.item);
     const item = (result.item as { item: Item }).item;
     const contactItem = (result.contact as { item?: Item } | undefined)?.item;
     if (result.history) this.historyOf.set(refKey(ref), toHistory(ref, result.history));
     return { deal: toDeal(ref.entity, item), contacts: contactItem ? [toContact(contactItem)] : [] };
   }
 
+  /** The deal alone (one command), e.g. to re-check its stage right before writing. */
   async getDeal(ref: DealRef): Promise<Deal | null> {
-    return (await this.getDealWithContacts(ref))?.deal ?? null;
+    const item = await this.getItem(ref.entity, ref.id);
+    return item ? toDeal(ref.entity, item) : null;
   }
 
   async getContact(id: string): Promise<Contact | null> {
-    const result = await this.rest.batch({ contact: { method: 'crm.item.get', params: { entityTypeId: ENTITY_TYPE_ID.contact, id } } });
-    const item = (result.result.contact as { item?: Item } | undefined)?.item;
+    const item = await this.getItem('contact', id);
     return item ? toContact(item) : null;
+  }
+
+  /** crm.item.get through a one-command batch: a missing item comes back as an error entry, not a thrown call. */
+  private async getItem(entity: DealEntity | 'contact', id: string): Promise<Item | null> {
+    const { result, errors } = await this.rest.batch({ item: { method: 'crm.item.get', params: { entityTypeId: ENTITY_TYPE_ID[entity], id } } });
+    if (errors.item) return notFoundOrThrow({ entity, id }, errors.item);
+    return (result.item as { item: Item }).item;
   }
 
   async renameDeal(ref: DealRef, title: string): Promise<void> {
@@ -192,8 +197,9 @@ function toContact(item: Item): Contact {
   };
 }
 
-function isNotFound(error: { error: string; error_description?: string }): boolean {
-  return /NOT_FOUND/i.test(error.error) || /not found/i.test(error.error_description ?? '');
+function notFoundOrThrow(ref: { entity: string; id: string }, error: { error: string; error_description?: string }): null {
+  if (/NOT_FOUND/i.test(error.error) || /not found/i.test(error.error_description ?? '')) return null;
+  throw new Error(`Bitrix24 crm.item.get ${ref.entity} ${ref.id}: ${error.error} ${error.error_description ?? ''}`);
 }
 
 const refKey = (ref: DealRef) => `${ref.entity}:${ref.id}`;
