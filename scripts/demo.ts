@@ -7,7 +7,6 @@
 import { resolveRedis } from '../src/infra/redis';
 import { configureRegulations } from '../src/installations/configure-regulations';
 import { setupAmoPrimaryMarket, setupBitrix24SalesFunnel } from '../test/helpers/funnels';
-import { freePort } from '../src/infra/free-port';
 import { startLocalStack, type LocalStack } from '../test/helpers/local-stack';
 
 const MANAGER = 2;
@@ -15,8 +14,8 @@ const MANAGER = 2;
 async function main() {
   const redis = await resolveRedis();
   console.log(`Redis: ${redis.url} (${redis.source})`);
-  const port = Number(process.env.PORT ?? 0) || (await freePort());
-  const stack = await startLocalStack({ redisUrl: redis.url, prefix: `reglament-demo-${port}`, port, logLevel: process.env.LOG_LEVEL ?? 'warn' });
+  const port = Number(process.env.PORT ?? 0) || undefined;
+  const stack = await startLocalStack({ redisUrl: redis.url, prefix: `reglament-demo-${process.pid}`, port, logLevel: process.env.LOG_LEVEL ?? 'warn' });
   console.log(`Reglament: ${stack.appUrl}   Bitrix24 portal: ${stack.portal.url}   amoCRM account: ${stack.amo.url}\n`);
 
   const shutdown = async () => {

@@ -14,7 +14,8 @@ describe('stage guard on Bitrix24 (seed 004 deal funnel, seed 000 rule)', () => 
   beforeEach(async () => {
     stack = await startLocalStack({ redisUrl: redisUrl() });
     setupBitrix24SalesFunnel(stack.portal);
-    await stack.portal.install(`${stack.appUrl}/bitrix24/install`);
+    const installed = await stack.portal.install(`${stack.appUrl}/bitrix24/install`);
+    expect(`${installed.status} ${installed.body.slice(0, 200)}`).toMatch(/^200 /);
     installationId = (await stack.services.store.list())[0]!.id;
     const configured = await configureRegulations(stack.services, installationId, [
       { preset: 'bitrix24-deals-004', overrides: { funnelId: '0', settings: { headOfSalesUserIds: [HEAD_OF_SALES] } } },

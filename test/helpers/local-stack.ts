@@ -1,5 +1,5 @@
-import type { Server } from 'node:http';
-import { freePort } from '../../src/infra/free-port';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readConfig, type AppConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
@@ -39,7 +39,13 @@ export interface LocalStackOptions {
  * the shape of a real deployment, for the end-to-end tests and `npm run demo`.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
-  const port = options.port ?? (await freePort());
+  // Listen first, then build the app: the port is ours before anyone else can take it.
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
   const appUrl = `http://127.0.0.1:${port}`;
   const prefix = options.prefix ?? `reglament-e2e-${randomBytes(4).toString('hex')}`;
   const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit });
@@ -61,9 +67,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ...options.env,
   } as NodeJS.ProcessEnv);
   const services = createServices(config, options.redisUrl, createLogger(config.LOG_LEVEL));
-  const server: Server = await new Promise((resolve) => {
-    const s = createWebApp(services).listen(port, '127.0.0.1', () => resolve(s));
-  });
+  server.on('request', createWebApp(services));
   const workers = runWorkers(services, 4);
 
   const queuesEmpty = async () => {

@@ -43,7 +43,8 @@ export function bitrix24Router(services: Services): Router {
     } catch (err) {
       if (err instanceof InstallConflictError) return void res.status(409).json({ error: 'install_conflict', reason: err.message });
       services.log.error({ err }, 'Bitrix24 install failed');
-      return void res.status(502).type('html').send('<p>Установка не удалась: портал не ответил. Попробуйте ещё раз.</p>');
+      const reason = String((err as Error).message ?? err).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+      return void res.status(502).type('html').send(`<p>Установка не удалась: портал не ответил. Попробуйте ещё раз.</p><p><small>${reason}</small></p>`);
     }
     if (form.event) return void res.status(200).json({ ok: true });
     res.status(200).type('html').send(installFinishedPage());
