@@ -14,7 +14,7 @@ import { Queue } from 'bullmq';
 import { stringify } from 'qs';
 import { connectRedis, resolveRedis } from '../src/infra/redis';
 import { scanKeys } from '../src/installations/redis-installation-store';
-import { bullPrefix, EVENTS_QUEUE } from '../src/queue/queues';
+import { bullPrefix, EVENTS_QUEUE } from '../src/pipeline/queues';
 import { freePort } from '../src/infra/free-port';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);

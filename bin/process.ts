@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { readConfig } from '../src/config';
 import { resolveRedis } from '../src/infra/redis';
 import { createLogger } from '../src/log';
-import { runWorkers, type RunningWorkers } from '../src/queue/run-workers';
+import { runWorkers, type RunningWorkers } from '../src/pipeline/run-workers';
 import { createServices, type Services } from '../src/services';
 import { createWebApp } from '../webhooks/server';
 

@@ -11,7 +11,7 @@ import { resolveRedis } from '../src/infra/redis';
 import { bindForInstallation, configureRegulations } from '../src/installations/configure-regulations';
 import { createLogger } from '../src/log';
 import { listPresets } from '../src/regulation';
-import { describeBindingErrors, regulationSpecSchema } from '../src/regulations';
+import { describeBindingErrors, regulationSpecSchema } from '../src/regulation/installation-bindings';
 import { createServices } from '../src/services';
 
 async function main() {

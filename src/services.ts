@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { RedisActionLog } from './action-log';
+import { RedisActionLog } from './pipeline/action-log';
 import { ReglamentApp } from './app';
 import { encryptionKeyBytes, type AppConfig } from './config';
 import { CrmClients } from './crm/crm-clients';
@@ -10,10 +10,10 @@ import { amocrmRefreshGrant, bitrix24RefreshGrant, type OAuthCredentials } from 
 import { RedisInstallationStore } from './installations/redis-installation-store';
 import { TokenRefresher } from './installations/token-refresher';
 import type { Logger } from './log';
-import { OwnWrites } from './own-writes';
-import { EventQueue, TimerQueue, type QueueSettings } from './queue/queues';
+import { OwnWriteLedger } from './pipeline/own-write-ledger';
+import { EventQueue, TimerQueue, type QueueSettings } from './pipeline/queues';
 import { robots } from './robots';
-import { StageTracker } from './stage-tracker';
+import { StageTracker } from './pipeline/stage-tracker';
 
 /** The shared building blocks of the web and worker processes, wired once from the config. */
 export interface Services {
@@ -26,7 +26,7 @@ export interface Services {
   refresher: TokenRefresher;
   limiter: RedisRateLimiter;
   clients: CrmClients;
-  ownWrites: OwnWrites;
+  ownWrites: OwnWriteLedger;
   tracker: StageTracker;
   actions: RedisActionLog;
   events: EventQueue;
@@ -65,7 +65,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     refresher,
     limiter,
     clients: new CrmClients({ redis, prefix, config, store, refresher, limiter, log }),
-    ownWrites: new OwnWrites(redis, prefix),
+    ownWrites: new OwnWriteLedger(redis, prefix),
     tracker: new StageTracker(redis, prefix),
     actions: new RedisActionLog(redis, prefix),
     events,

@@ -1,5 +1,5 @@
 import type { Services } from '../services';
-import { bindSpec, describeBindingErrors, presetEntity, regulationSpecSchema, type RegulationSpec, type SpecBinding } from '../regulations';
+import { bindSpec, describeBindingErrors, presetEntity, regulationSpecSchema, type RegulationSpec, type SpecBinding } from '../regulation/installation-bindings';
 
 export type ConfigureResult = { ok: true; bindings: SpecBinding[] } | { ok: false; bindings: SpecBinding[]; report: string };
 

@@ -3,7 +3,7 @@ import { defineRobot, type RobotContext } from '../app';
 import type { CrmUser, Deal } from '../crm/crm-port';
 import type { StageChangedPayload } from '../events';
 import { entersMeetingHeld, evaluateMove, isViolationAlertDue, renderMessage, type BoundRegulation, type MoveDecision } from '../regulation';
-import { bindRegulations, describeBindingErrors, regulationOf, regulationSpecSchema } from '../regulations';
+import { bindRegulations, describeBindingErrors, regulationOf, regulationSpecSchema } from '../regulation/installation-bindings';
 
 /**
  * Robot 1 — stage guard. The CRM lets a manager move a deal anywhere; the regulation does not.

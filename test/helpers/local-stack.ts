@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readConfig, type AppConfig } from '../../src/config';
 import { createLogger } from '../../src/log';
-import { runWorkers, type RunningWorkers } from '../../src/queue/run-workers';
+import { runWorkers, type RunningWorkers } from '../../src/pipeline/run-workers';
 import { createServices, type Services } from '../../src/services';
 import { createWebApp } from '../../webhooks/server';
 import { removeAppData } from './test-services';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readConfig, type AppConfig } from '../../src/config';
 import { scanKeys } from '../../src/installations/redis-installation-store';
 import { createLogger } from '../../src/log';
-import { runWorkers, type RunningWorkers } from '../../src/queue/run-workers';
+import { runWorkers, type RunningWorkers } from '../../src/pipeline/run-workers';
 import { createServices, type Services } from '../../src/services';
 
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');

@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { processInboundEvent } from '../../src/queue/process-event';
+import { processInboundEvent } from '../../src/pipeline/process-event';
 import { renderTitle } from '../../src/robots/deal-renamer';
 import { documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
 import { createTestServices } from '../helpers/test-services';

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { DealRef, StageHistoryEntry } from './crm/crm-port';
-import { installationKey } from './infra/keys';
+import type { DealRef, StageHistoryEntry } from '../crm/crm-port';
+import { installationKey } from '../infra/keys';
 
 const KEEP_SECONDS = 400 * 24 * 3600;
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { DealRef } from './crm/crm-port';
-import { installationKey } from './infra/keys';
+import type { DealRef } from '../crm/crm-port';
+import { installationKey } from '../infra/keys';
 
 /** Long enough for any webhook echo to come back (amoCRM retries within the hour are rare; Bitrix24 does not retry). */
 const ECHO_WINDOW_SECONDS = 15 * 60;
@@ -10,7 +10,7 @@ const ECHO_WINDOW_SECONDS = 15 * 60;
  * and this ledger lets the worker tell "the CRM shows our write" from "a person changed it":
  * we record the value we are about to write; a later event whose current value equals it is ours.
  */
-export class OwnWrites {
+export class OwnWriteLedger {
   constructor(private readonly redis: Redis, private readonly prefix: string) {}
 
   private key(installationId: string, ref: DealRef, field: string) {

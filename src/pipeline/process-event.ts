@@ -1,12 +1,12 @@
 import type { RobotServices } from '../app';
-import { RedisInstallationState } from '../action-log';
+import { RedisInstallationState } from '../installations/installation-state';
 import type { CrmPort, DealEntity, DealRef } from '../crm/crm-port';
-import { recordOwnWrites } from '../crm/own-write-recorder';
+import { recordOwnWrites } from './own-write-recorder';
 import { InstallationRevokedError } from '../errors';
 import { eventNameFor, type InboundEvent, type StageChangedPayload } from '../events';
 import type { Installation } from '../installations/installation';
 import type { Services } from '../services';
-import { pathSince, previousStage } from '../stage-tracker';
+import { pathSince, previousStage } from './stage-tracker';
 
 export type Outcome = 'done' | 'gone' | 'unknown-installation' | 'revoked' | 'removed';
 

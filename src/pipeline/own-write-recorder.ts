@@ -1,13 +1,13 @@
-import type { OwnWrites } from '../own-writes';
-import type { StageTracker } from '../stage-tracker';
-import type { CrmPort, DealRef } from './crm-port';
+import type { OwnWriteLedger } from './own-write-ledger';
+import type { StageTracker } from './stage-tracker';
+import type { CrmPort, DealRef } from '../crm/crm-port';
 
 /**
  * Wraps an installation's CrmPort so every write a robot makes is recorded before it is
  * sent: the echo webhook is then recognised as ours, and a stage the app moved a deal to
  * becomes the stage the app last saw (its echo is not a new stage change).
  */
-export function recordOwnWrites(port: CrmPort, installationId: string, ownWrites: OwnWrites, tracker: StageTracker, moved: Map<string, string>): CrmPort {
+export function recordOwnWrites(port: CrmPort, installationId: string, ownWrites: OwnWriteLedger, tracker: StageTracker, moved: Map<string, string>): CrmPort {
   return Object.assign(Object.create(port) as CrmPort, {
     crm: port.crm,
     renameDeal: async (ref: DealRef, title: string) => {

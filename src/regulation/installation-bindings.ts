@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import type { CrmField, CrmFunnel, CrmPort, Deal } from './crm/crm-port';
-import { bindRegulation, formatRegulationError, readPreset, type BindResult, type BoundRegulation, type RegulationError } from './regulation';
+import type { CrmField, CrmFunnel, CrmPort, Deal } from '../crm/crm-port';
+import { bindRegulation, formatRegulationError, readPreset, type BindResult, type BoundRegulation, type RegulationError } from './index';
 
 /** How an installation names its regulations: a shipped preset plus the portal's overrides. */
 export const regulationSpecSchema = z.object({
