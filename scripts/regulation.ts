@@ -6,15 +6,12 @@
  * Uses the same environment as the app (.env.example).
  */
 import { readFileSync } from 'node:fs';
-import { readConfig } from '../src/config';
-import { resolveRedis } from '../src/infra/redis';
 import { bindForInstallation, configureRegulations } from '../src/installations/configure-regulations';
-import { createLogger } from '../src/log';
 import { listPresets } from '../src/regulation';
 import { describeBindingErrors, regulationSpecSchema } from '../src/regulation/installation-bindings';
-import { createServices } from '../src/services';
+import { runCli, withServices } from './cli-services';
 
-async function main() {
+runCli(async () => {
   const [command, installationId, ...rest] = process.argv.slice(2);
   if (command === 'list') {
     for (const p of listPresets()) console.log(`${p.name.padEnd(28)} ${p.crm}/${p.entity}  ${p.title}`);
@@ -25,10 +22,7 @@ async function main() {
     process.exit(2);
   }
   const specs = pairs(rest).map(([preset, file]) => ({ preset, overrides: file ? JSON.parse(readFileSync(file, 'utf8')) : {} }));
-  const config = readConfig(process.env);
-  const redis = await resolveRedis();
-  const services = createServices(config, redis.url, createLogger('warn'));
-  try {
+  await withServices(async (services) => {
     if (command === 'apply') {
       const result = await configureRegulations(services, installationId, specs);
       console.log(result.ok ? `saved ${specs.length} regulation(s) for ${installationId}` : `refused, nothing saved:\n${result.report}`);
@@ -46,11 +40,8 @@ async function main() {
         process.exitCode = 1;
       }
     }
-  } finally {
-    await services.close();
-    await redis.stop();
-  }
-}
+  });
+});
 
 /** "preset [file.json] preset [file.json]…" → pairs. */
 function pairs(args: string[]): Array<[string, string | undefined]> {
@@ -62,8 +53,3 @@ function pairs(args: string[]): Array<[string, string | undefined]> {
   }
   return out;
 }
-
-main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
-  process.exit(1);
-});

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import robotDefaults from '../config/robots.default.json';
 import type { CrmPort, DealRef } from './crm/crm-port';
 import type { CrmEventMap, CrmEventName } from './events';
 import type { Installation } from './installations/installation';
 import type { Logger } from './log';
+import { globalSettingsOf, robotSettingsOf } from './settings/installation-settings';
 
 /** One line of what a robot did, shown in the demo page and kept for audit. */
 export const robotActionSchema = z.object({
@@ -169,20 +169,15 @@ export class ReglamentApp {
   }
 }
 
-const defaults = robotDefaults as { locale: string; robots: Record<string, unknown> };
-
-/** config/robots.default.json, then the installation's overrides, validated by the robot's own schema. */
+/** config/robots.default.json, then the installation's overrides (merged deeply), validated by the robot's own schema. */
 export function resolveSettings<S extends { enabled: boolean }>(robot: Robot<S>, installation: Installation): S {
-  const base = (defaults.robots[robot.name] ?? {}) as Record<string, unknown>;
-  const override = (installation.settings[robot.name] ?? {}) as Record<string, unknown>;
-  const parsed = robot.settings.safeParse({ ...base, ...override });
+  const parsed = robotSettingsOf<S>(robot, installation.settings);
   if (!parsed.success) {
-    throw new Error(`Settings of robot "${robot.name}" for ${installation.id} are invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    throw new Error(`Settings of robot "${robot.name}" for ${installation.id} are invalid: ${parsed.error.issues.map((i) => `${[robot.name, ...i.path].join('.')}: ${i.message}`).join('; ')}`);
   }
   return parsed.data;
 }
 
 export function localeOf(installation: Installation): 'ru' | 'en' {
-  const locale = installation.settings.locale ?? defaults.locale;
-  return locale === 'en' ? 'en' : 'ru';
+  return globalSettingsOf(installation.settings).locale;
 }

@@ -8,6 +8,7 @@ import type { AmocrmInstallation, Bitrix24Installation, Installation, TokenSet }
 import type { InstallationStore } from '../installations/installation-store';
 import type { TokenRefresher } from '../installations/token-refresher';
 import type { Logger } from '../log';
+import { globalSettingsOf } from '../settings/installation-settings';
 import { AmoCrmAdapter } from './amocrm/adapter';
 import { AmoRestClient } from './amocrm/rest-client';
 import { Bitrix24Adapter } from './bitrix24/adapter';
@@ -81,7 +82,7 @@ export class CrmClients {
 
   /** Plan limits: 50/2 by default, overridable per installation (`settings.rateLimit`, e.g. Enterprise 250/5). */
   private bitrix24Limits(installation: Installation) {
-    const plan = installation.settings.rateLimit as { burst?: number; perSecond?: number } | undefined;
+    const plan = globalSettingsOf(installation.settings).rateLimit;
     return {
       burst: plan?.burst ?? this.deps.config.BITRIX24_RATE_BURST,
       perSecond: plan?.perSecond ?? this.deps.config.BITRIX24_RATE_PER_SECOND,

@@ -24,10 +24,10 @@ export async function configureRegulations(services: Services, installationId: s
   const bindings = await bindForInstallation(services, installationId, specs);
   const failed = bindings.filter((b) => !b.ok);
   if (failed.length) return { ok: false, bindings, report: failed.map(describeBindingErrors).join('\n') };
-  const installation = await services.store.find(installationId);
-  const tokens = await services.store.tokens(installationId);
-  if (!installation || !tokens) throw new Error(`Installation ${installationId} is gone or has no tokens`);
-  const stageGuard = { ...((installation.settings.stageGuard as object | undefined) ?? {}), regulations: specs };
-  await services.store.save({ ...installation, settings: { ...installation.settings, stageGuard } }, tokens);
+  const saved = await services.store.updateSettings(installationId, (current) => ({
+    ...current.settings,
+    stageGuard: { ...((current.settings.stageGuard as object | undefined) ?? {}), regulations: specs },
+  }));
+  if (!saved) throw new Error(`Installation ${installationId} is gone`);
   return { ok: true, bindings };
 }

@@ -13,6 +13,12 @@ export interface InstallationStore {
   /** Replaces the token pair in one write (the old refresh token is dead the moment the CRM issued the new one). */
   saveTokens(id: string, tokens: TokenSet): Promise<void>;
   markRevoked(id: string, reason: string): Promise<void>;
+  /**
+   * Replaces the installation's settings overrides, computed from the current ones (compare-and-set:
+   * a concurrent change of the installation makes `change` run again on the newer state). Returns
+   * the installation as saved, or null when it does not exist. `change` returning null saves nothing.
+   */
+  updateSettings(id: string, change: (current: Installation) => Installation['settings'] | null): Promise<Installation | null>;
   /** Removes the installation, its tokens and every key the app keeps for it. */
   delete(id: string): Promise<void>;
   list(): Promise<Installation[]>;

@@ -1,6 +1,8 @@
 import nock from 'nock';
 import { processInboundEvent } from '../../src/pipeline/process-event';
+import { robots } from '../../src/robots';
 import { renderTitle } from '../../src/robots/deal-renamer';
+import { changeSetting } from '../../src/settings/installation-settings';
 import { documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
 import { createTestServices } from '../helpers/test-services';
 
@@ -90,5 +92,22 @@ describe('deal renamer on Bitrix24 (exact REST calls)', () => {
     await processInboundEvent(event, services);
     expect(scope.isDone()).toBe(true);
     expect(await services.actions.latest(1)).toEqual([]);
+  });
+
+  it('a template changed with the settings command applies to the very next event, without a restart', async () => {
+    await services.tracker.set(installation.id, { entity: 'deal', id: '759' }, 'NEW');
+    await services.store.updateSettings(installation.id, (current) => {
+      const change = changeSetting(current.settings, 'dealRenamer.template', '{id} / {contact}', robots);
+      return change.ok ? change.settings : null;
+    });
+    const scope = portalWithDeal('Сделка #759')
+      .post((path) => path.includes('crm.item.update'), (body) => {
+        expect(body.fields).toEqual({ title: '759 / Иванов Иван' });
+        return true;
+      })
+      .query(true)
+      .reply(200, { result: { item: { id: 759 } }, time: {} });
+    await processInboundEvent(event, services);
+    expect(scope.isDone()).toBe(true);
   });
 });

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import robotDefaults from '../../config/robots.default.json';
+import type { Robot } from '../app';
+import { DEFAULT_SCHEDULE, scheduleSchema } from './schedule';
+
+/**
+ * One path for every per-installation setting: the settings command, the (later) settings page
+ * and the robots all read and validate through this module.
+ *
+ * Layout of `installation.settings` (only what the installation overrides is stored):
+ *   { locale, schedule, rateLimit, <robotName>: { …that robot's settings… } }
+ * Defaults come from `config/robots.default.json`; objects merge deeply, arrays are replaced.
+ */
+export const globalSettingsSchema = z.object({
+  /** The language of what managers read in the CRM. */
+  locale: z.enum(['ru', 'en']).default('ru'),
+  /** Working hours of the sales office (timers count working time in it). */
+  schedule: scheduleSchema.prefault(DEFAULT_SCHEDULE),
+  /** The Bitrix24 plan's REST limit, if not the default 50 / 2 (Enterprise: 250 / 5). */
+  rateLimit: z.object({ burst: z.number().int().positive(), perSecond: z.number().positive() }).partial().optional(),
+});
+export type GlobalSettings = z.infer<typeof globalSettingsSchema>;
+export const GLOBAL_KEYS = Object.keys(globalSettingsSchema.shape) as Array<keyof GlobalSettings>;
+
+type Json = Record<string, unknown>;
+const defaults = robotDefaults as { locale?: string; schedule?: string; robots: Json };
+
+export const isPlainObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Objects merge key by key; anything else (arrays included) in `over` replaces `base`. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (over === undefined) return base;
+  if (!isPlainObject(base) || !isPlainObject(over)) return over;
+  const out: Json = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v);
+  return out;
+}
+
+/** The shipped defaults in the stored layout: `{ locale, schedule, dealRenamer: {…}, … }`. */
+export function defaultSettings(): Json {
+  const { robots, $comment: _comment, ...global } = defaults as Json & { robots: Json };
+  return { ...global, ...robots };
+}
+
+/** Defaults with the installation's overrides on top, not yet parsed (durations still "15m"). */
+export function effectiveSettings(overrides: Json): Json {
+  return deepMerge(defaultSettings(), overrides) as Json;
+}
+
+/** The installation's global settings, parsed. Invalid stored values fall back to defaults (and are reported by `validateSettings`). */
+export function globalSettingsOf(overrides: Json): GlobalSettings {
+  const merged = effectiveSettings(overrides);
+  const parsed = globalSettingsSchema.safeParse(pick(merged, GLOBAL_KEYS));
+  return parsed.success ? parsed.data : globalSettingsSchema.parse(pick(defaultSettings(), GLOBAL_KEYS));
+}
+
+/** A robot's settings for an installation, parsed by the robot's own schema. */
+export function robotSettingsOf<S>(robot: Pick<Robot<any>, 'name' | 'settings'>, overrides: Json): z.ZodSafeParseResult<S> {
+  return robot.settings.safeParse(effectiveSettings(overrides)[robot.name] ?? {}) as z.ZodSafeParseResult<S>;
+}
+
+export interface SettingIssue {
+  path: string;
+  message: string;
+}
+
+/** The whole settings schema of an installation: the global keys plus one block per robot. */
+export function settingsSchemaFor(robots: ReadonlyArray<Pick<Robot<any>, 'name' | 'settings'>>) {
+  return globalSettingsSchema.extend(Object.fromEntries(robots.map((r) => [r.name, r.settings])));
+}
+
+/** Every problem of the effective settings, each with its dotted path. */
+export function validateSettings(overrides: Json, robots: ReadonlyArray<Pick<Robot<any>, 'name' | 'settings'>>): SettingIssue[] {
+  const parsed = settingsSchemaFor(robots).safeParse(effectiveSettings(overrides));
+  return parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+}
+
+export type SettingChange = { ok: true; settings: Json } | { ok: false; issues: SettingIssue[] };
+
+/**
+ * Sets one value at a dotted path ("dealRenamer.template", "stageGuard.regulations.0.preset")
+ * and validates the result with the same schemas the robots use. Nothing changes on error.
+ * `value === undefined` removes the override (back to the default).
+ */
+export function changeSetting(overrides: Json, path: string, value: unknown, robots: ReadonlyArray<Pick<Robot<any>, 'name' | 'settings'>>): SettingChange {
+  const segments = splitPath(path);
+  if (!segments.ok) return { ok: false, issues: [{ path, message: segments.error }] };
+  const schema = settingsSchemaFor(robots);
+  const unknown = unknownSegment(schema, segments.parts);
+  if (unknown) return { ok: false, issues: [{ path, message: unknown }] };
+  const next = setAt(structuredClone(overrides), segments.parts, value);
+  const issues = validateSettings(next, robots);
+  // Only the problems this change causes refuse it; an older invalid value elsewhere is reported by `get`.
+  const before = new Set(validateSettings(overrides, robots).map((i) => `${i.path}|${i.message}`));
+  const caused = issues.filter((i) => !before.has(`${i.path}|${i.message}`));
+  return caused.length ? { ok: false, issues: caused } : { ok: true, settings: next };
+}
+
+/** The effective value at a dotted path (defaults included), or the whole settings without a path. */
+export function readSetting(overrides: Json, path: string | undefined): { ok: true; value: unknown } | { ok: false; error: string } {
+  const merged = effectiveSettings(overrides);
+  if (!path) return { ok: true, value: merged };
+  const segments = splitPath(path);
+  if (!segments.ok) return { ok: false, error: segments.error };
+  let node: unknown = merged;
+  for (const part of segments.parts) {
+    if (Array.isArray(node) && /^\d+$/.test(part)) node = node[Number(part)];
+    else if (isPlainObject(node) && part in node) node = node[part];
+    else return { ok: false, error: `no setting at "${path}"` };
+  }
+  return { ok: true, value: node };
+}
+
+function splitPath(path: string): { ok: true; parts: string[] } | { ok: false; error: string } {
+  const parts = path.split('.');
+  if (!path || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return { ok: false, error: `"${path}" is not a settings path: names separated by dots, e.g. dealRenamer.template` };
+  if (parts.some((p) => p === '__proto__' || p === 'constructor' || p === 'prototype')) return { ok: false, error: `"${path}" is not a settings path` };
+  return { ok: true, parts };
+}
+
+function setAt(root: Json, parts: string[], value: unknown): Json {
+  let node: Json | unknown[] = root;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const part = parts[i]!;
+    const key = Array.isArray(node) ? Number(part) : part;
+    let child = (node as Record<string | number, unknown>)[key];
+    if (!isPlainObject(child) && !Array.isArray(child)) {
+      child = /^\d+$/.test(parts[i + 1]!) ? [] : {};
+      (node as Record<string | number, unknown>)[key] = child;
+    }
+    node = child as Json | unknown[];
+  }
+  const last = parts[parts.length - 1]!;
+  if (value === undefined && !Array.isArray(node)) delete (node as Json)[last];
+  else (node as Record<string | number, unknown>)[Array.isArray(node) ? Number(last) : last] = value;
+  return root;
+}
+
+/** Walks the zod schema along the path: a misspelt key is refused with the keys that exist. */
+function unknownSegment(schema: z.ZodType, parts: string[]): string | null {
+  let node: z.ZodType | null = schema;
+  const walked: string[] = [];
+  for (const part of parts) {
+    node = node ? unwrap(node) : null;
+    if (!node) return null; // free-form below here (records of unknown shape): the schema validates the value
+    const def = (node as unknown as { def: { type: string } }).def;
+    if (def.type === 'object') {
+      const shape = (node as z.ZodObject).shape as Record<string, z.ZodType>;
+      if (!(part in shape)) {
+        const where = walked.length ? `"${walked.join('.')}"` : 'the top level';
+        return `unknown setting "${[...walked, part].join('.')}"; ${where} has: ${Object.keys(shape).join(', ')}`;
+      }
+      node = shape[part]!;
+    } else if (def.type === 'array') {
+      if (!/^\d+$/.test(part)) return `"${[...walked, part].join('.')}": "${walked.join('.')}" is a list, address its items by number`;
+      node = (node as z.ZodArray<z.ZodType>).element;
+    } else if (def.type === 'record') {
+      node = (node as unknown as { def: { valueType: z.ZodType } }).def.valueType;
+    } else {
+      return null;
+    }
+    walked.push(part);
+  }
+  return null;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType | null {
+  let node: z.ZodType = schema;
+  for (let i = 0; i < 10; i++) {
+    const def = (node as unknown as { def: { type: string; innerType?: z.ZodType; in?: z.ZodType } }).def;
+    if ((def.type === 'default' || def.type === 'optional' || def.type === 'nullable' || def.type === 'prefault' || def.type === 'readonly') && def.innerType) node = def.innerType;
+    else if (def.type === 'pipe' && def.in) node = def.in;
+    else return node;
+  }
+  return node;
+}
+
+function pick(obj: Json, keys: readonly string[]): Json {
+  return Object.fromEntries(keys.filter((k) => k in obj).map((k) => [k, obj[k]]));
+}
