@@ -49,6 +49,8 @@ export interface RobotContext<K extends CrmEventName, S> {
   log: Logger;
   state: InstallationState;
   timers: TimerPort;
+  /** The current time (tests control it; working-time arithmetic takes it from here, never from `new Date()`). */
+  now(): Date;
   /**
    * Leave the app's last-seen stage of this deal where it was: the deal moved again while the
    * robot decided, and the newer event must be judged from the old stage along the whole path.
@@ -90,6 +92,8 @@ export interface RobotServices {
   state: InstallationState;
   timers: TimerPort;
   actions: ActionLog;
+  /** The clock robots read; defaults to the system clock. */
+  now?: () => Date;
   keepLastSeenStage?: () => void;
 }
 
@@ -160,10 +164,11 @@ export class ReglamentApp {
       log,
       state: services.state,
       timers: services.timers,
+      now: services.now ?? (() => new Date()),
       keepLastSeenStage: () => services.keepLastSeenStage?.(),
       report: async (a: { target: DealRef; summary: string; before?: string; after?: string }) => {
         log.info({ target: a.target, before: a.before, after: a.after }, a.summary);
-        await services.actions.record({ installationId: installation.id, robot, target: a.target, summary: a.summary, before: a.before, after: a.after, at: new Date().toISOString() });
+        await services.actions.record({ installationId: installation.id, robot, target: a.target, summary: a.summary, before: a.before, after: a.after, at: (services.now?.() ?? new Date()).toISOString() });
       },
     };
   }

@@ -34,6 +34,8 @@ export interface Services {
   queueSettings: QueueSettings;
   oauth: OAuthCredentials;
   app: ReglamentApp;
+  /** The clock robots read (tests replace it to control working-time arithmetic). */
+  now: () => Date;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     queueSettings,
     oauth,
     app: new ReglamentApp(robots),
+    now: () => new Date(),
     async close() {
       await events.close();
       await timers.close();

@@ -117,6 +117,8 @@ export function servicesFor(installation: Installation, crm: CrmPort, services: 
       },
     },
     actions: services.actions,
+    // Read at call time: a test that replaces `services.now` controls every robot's clock.
+    now: () => services.now(),
   };
 }
 

@@ -3,6 +3,7 @@ import { defineRobot, type RobotContext } from '../app';
 import type { CrmUser, Deal } from '../crm/crm-port';
 import type { StageChangedPayload } from '../events';
 import { entersMeetingHeld, evaluateMove, isViolationAlertDue, renderMessage, type BoundRegulation, type MoveDecision } from '../regulation';
+import { headsOfSales } from '../team/heads-of-sales';
 import { bindRegulations, describeBindingErrors, regulationOf, regulationSpecSchema } from '../regulation/installation-bindings';
 
 /**
@@ -134,14 +135,8 @@ async function countViolation(ctx: Ctx, regulation: BoundRegulation, managerId: 
   const today = await ctx.state.increment(`violations:${day}:${who}`, 2 * DAY);
   if (!isViolationAlertDue(regulation, today)) return;
   const alert = renderMessage(regulation, 'violationAlert', { manager: managerName, count: today, threshold: regulation.settings.violationAlertThreshold }, ctx.locale);
-  for (const head of await headsOfSales(ctx, regulation)) await ctx.crm.notifyUser(head, alert, ctx.payload.deal);
+  for (const head of await headsOfSales(ctx.installation, ctx.crm, regulation.settings.headOfSalesUserIds)) await ctx.crm.notifyUser(head, alert, ctx.payload.deal);
   await ctx.report({ target: ctx.payload.deal, summary: `head of sales alerted: ${today} violations today by ${managerName}` });
-}
-
-/** Heads of sales from the regulation; without any, the CRM's administrators. */
-async function headsOfSales(ctx: Ctx, regulation: BoundRegulation): Promise<string[]> {
-  if (regulation.settings.headOfSalesUserIds.length) return regulation.settings.headOfSalesUserIds.map(String);
-  return (await ctx.crm.listUsers()).filter((u) => u.isAdmin).map((u) => u.id);
 }
 
 /** «Встреча состоялась» is a fact: when and who, kept for next month's lead distribution. */

@@ -16,6 +16,11 @@ export const globalSettingsSchema = z.object({
   locale: z.enum(['ru', 'en']).default('ru'),
   /** Working hours of the sales office (timers count working time in it). */
   schedule: scheduleSchema.prefault(DEFAULT_SCHEDULE),
+  /**
+   * Heads of sales (CRM user ids) who receive alerts, reassignments and the rating. Empty: the
+   * regulation's `headOfSalesUserIds`, else the CRM's administrators (`src/team/heads-of-sales.ts`).
+   */
+  headsOfSales: z.array(z.union([z.string().regex(/^\d+$/, 'a CRM user id (digits)'), z.number().int().positive()]).transform(String)).default([]),
   /** The Bitrix24 plan's REST limit, if not the default 50 / 2 (Enterprise: 250 / 5). */
   rateLimit: z.object({ burst: z.number().int().positive(), perSecond: z.number().positive() }).partial().optional(),
 });

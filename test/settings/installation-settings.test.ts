@@ -46,7 +46,7 @@ describe('installation settings: one schema per robot, one path for every change
 
   test.each([
     ['dealRenamer.templat', 'unknown setting "dealRenamer.templat"; "dealRenamer" has: enabled, template, unitField, entities'],
-    ['noSuchRobot.enabled', 'unknown setting "noSuchRobot"; the top level has: locale, schedule, rateLimit'],
+    ['noSuchRobot.enabled', 'unknown setting "noSuchRobot"; the top level has: locale, schedule, headsOfSales, rateLimit, stageGuard, dealRenamer'],
     ['dealRenamer..template', 'is not a settings path'],
     ['__proto__.polluted', 'is not a settings path'],
     ['dealRenamer.entities.first', 'is a list, address its items by number'],
