@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { immediateProcessAlerts, type ProcessAlerts } from './alerts/process-alerts';
 import type { CrmPort, DealRef } from './crm/crm-port';
 import type { CrmEventMap, CrmEventName } from './events';
 import type { Installation } from './installations/installation';
@@ -49,6 +50,8 @@ export interface RobotContext<K extends CrmEventName, S> {
   log: Logger;
   state: InstallationState;
   timers: TimerPort;
+  /** Tell the heads of sales that the process failed (grouping and delivery live in `src/alerts/`). */
+  alerts: ProcessAlerts;
   /** The current time (tests control it; working-time arithmetic takes it from here, never from `new Date()`). */
   now(): Date;
   /**
@@ -92,6 +95,8 @@ export interface RobotServices {
   state: InstallationState;
   timers: TimerPort;
   actions: ActionLog;
+  /** Process-failure alerts for the heads of sales; defaults to immediate delivery. */
+  alerts?: ProcessAlerts;
   /** The clock robots read; defaults to the system clock. */
   now?: () => Date;
   keepLastSeenStage?: () => void;
@@ -165,6 +170,7 @@ export class ReglamentApp {
       state: services.state,
       timers: services.timers,
       now: services.now ?? (() => new Date()),
+      alerts: services.alerts ?? immediateProcessAlerts(installation, services.crm),
       keepLastSeenStage: () => services.keepLastSeenStage?.(),
       report: async (a: { target: DealRef; summary: string; before?: string; after?: string }) => {
         log.info({ target: a.target, before: a.before, after: a.after }, a.summary);

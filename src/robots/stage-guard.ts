@@ -3,7 +3,6 @@ import { defineRobot, type RobotContext } from '../app';
 import type { CrmUser, Deal } from '../crm/crm-port';
 import type { StageChangedPayload } from '../events';
 import { entersMeetingHeld, evaluateMove, isViolationAlertDue, renderMessage, type BoundRegulation, type MoveDecision } from '../regulation';
-import { headsOfSales } from '../team/heads-of-sales';
 import { bindRegulations, describeBindingErrors, regulationOf, regulationSpecSchema } from '../regulation/installation-bindings';
 
 /**
@@ -135,7 +134,7 @@ async function countViolation(ctx: Ctx, regulation: BoundRegulation, managerId: 
   const today = await ctx.state.increment(`violations:${day}:${who}`, 2 * DAY);
   if (!isViolationAlertDue(regulation, today)) return;
   const alert = renderMessage(regulation, 'violationAlert', { manager: managerName, count: today, threshold: regulation.settings.violationAlertThreshold }, ctx.locale);
-  for (const head of await headsOfSales(ctx.installation, ctx.crm, regulation.settings.headOfSalesUserIds)) await ctx.crm.notifyUser(head, alert, ctx.payload.deal);
+  await ctx.alerts.raise({ kind: 'stageGuard.violations', text: alert, target: ctx.payload.deal, regulationHeads: regulation.settings.headOfSalesUserIds });
   await ctx.report({ target: ctx.payload.deal, summary: `head of sales alerted: ${today} violations today by ${managerName}` });
 }
 
