@@ -98,6 +98,7 @@ async function removeInstallation(event: InboundEvent, installation: Installatio
   });
   await services.app.dispatch('installation.removed', { crm: installation.crm }, installation, servicesFor(installation, disconnected, services));
   await services.timers.cancelAllOf(installation.id);
+  await services.events.removeAllOf(installation.id);
   await services.store.delete(installation.id);
   services.clients.invalidate(installation.id);
   services.log.info({ installation: event.installationId }, 'installation removed with its tokens and data');
