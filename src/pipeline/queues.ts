@@ -46,13 +46,13 @@ class InstallationJobIndex {
     private readonly prefix: string,
   ) {}
 
-  private key(installationId: string) {
+  /** Throws for anything but a valid installation id: call it before adding the job. */
+  key(installationId: string) {
     return installationKey(this.prefix, installationId, 'jobs', this.queue.name);
   }
 
-  async add(installationId: string, jobId: string | undefined): Promise<void> {
+  async add(key: string, jobId: string | undefined): Promise<void> {
     if (!jobId) return;
-    const key = this.key(installationId);
     const now = Date.now();
     const client = this.client;
     await client
@@ -96,6 +96,7 @@ export class EventQueue {
   }
 
   async enqueue(event: InboundEvent): Promise<void> {
+    const indexKey = this.index.key(event.installationId);
     const removal = event.entity === 'installation';
     const job = await this.queue.add(`${event.entity}.${event.kind}`, event, {
       ...jobOptions(this.settings),
@@ -103,7 +104,7 @@ export class EventQueue {
       ...(removal ? { removeOnComplete: true } : {}),
       deduplication: { id: entityKey(event), keepLastIfActive: true },
     });
-    if (!removal) await this.index.add(event.installationId, job.id);
+    if (!removal) await this.index.add(indexKey, job.id);
   }
 
   /** Removes the installation's event jobs, finished and failed ones included (uninstall). */
@@ -139,10 +140,11 @@ export class TimerQueue {
   }
 
   async schedule(job: TimerJob, delayMs: number): Promise<void> {
+    const indexKey = this.index.key(job.installationId);
     const jobId = TimerQueue.jobId(job.installationId, job.robot, job.key);
     await this.queue.remove(jobId);
     await this.queue.add(job.robot, job, { ...jobOptions(this.settings), jobId, delay: Math.max(0, delayMs) });
-    await this.index.add(job.installationId, jobId);
+    await this.index.add(indexKey, jobId);
   }
 
   /** Returns true if a pending timer was removed. */
