@@ -74,11 +74,12 @@ export async function installBitrix24(req: Bitrix24InstallRequest, services: Ser
 
 async function assertInstallTargets(req: Bitrix24InstallRequest, policy: TargetPolicy): Promise<void> {
   assertPortalDomain(req.domain);
-  const client = await assertCallableUrl(req.clientEndpoint, policy, 'client_endpoint');
   // The REST base is the portal's own: https://<domain>/rest/ (restdocs on-app-install.md).
-  if (client.host.toLowerCase() !== req.domain.toLowerCase() || client.pathname !== '/rest/') {
+  const client = URL.canParse(req.clientEndpoint) ? new URL(req.clientEndpoint) : null;
+  if (!client || client.host.toLowerCase() !== req.domain.toLowerCase() || client.pathname !== '/rest/') {
     throw new UntrustedInstallTargetError(`client_endpoint must be <scheme>://${req.domain}/rest/`);
   }
+  await assertCallableUrl(req.clientEndpoint, policy, 'client_endpoint');
   await assertBitrix24OAuthServer(req.serverEndpoint, policy);
 }
 
