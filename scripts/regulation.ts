@@ -12,16 +12,25 @@ import { bindForInstallation, configureRegulations } from '../src/installations/
 import { createLogger } from '../src/log';
 import { listPresets } from '../src/regulation';
 import { describeBindingErrors, regulationSpecSchema } from '../src/regulation/installation-bindings';
+import { parseInstallationId } from '../src/installations/installation';
 import { createServices } from '../src/services';
 
 async function main() {
-  const [command, installationId, ...rest] = process.argv.slice(2);
+  const [command, rawId, ...rest] = process.argv.slice(2);
   if (command === 'list') {
     for (const p of listPresets()) console.log(`${p.name.padEnd(28)} ${p.crm}/${p.entity}  ${p.title}`);
     return;
   }
-  if ((command !== 'check' && command !== 'apply') || !installationId || !rest.length) {
+  if ((command !== 'check' && command !== 'apply') || !rawId || !rest.length) {
     console.error('usage: npm run regulation -- list | check <installationId> <preset> [overrides.json] | apply <installationId> <preset> [overrides.json] …');
+    console.error('  installationId: b24:<member_id> (32 hex) or amo:<account_id> (digits)');
+    process.exit(2);
+  }
+  let installationId: string;
+  try {
+    installationId = parseInstallationId(rawId).id;
+  } catch (err) {
+    console.error((err as Error).message);
     process.exit(2);
   }
   const specs = pairs(rest).map(([preset, file]) => ({ preset, overrides: file ? JSON.parse(readFileSync(file, 'utf8')) : {} }));
