@@ -34,6 +34,12 @@ function jobOptions(settings: QueueSettings): JobsOptions {
  * installation's jobs, in whatever state, without walking every tenant's jobs. Entries live as
  * long as BullMQ keeps a job (failed: two weeks) and are capped in number; an entry whose job
  * BullMQ already removed costs a no-op remove.
+ *
+ * Timers are indexed when scheduled (their data is robots' own and may name people). Event jobs
+ * carry only ids and are indexed by the worker when it starts one, not by the HTTP edge: an
+ * extra Redis round trip per webhook doubled the enqueue time. So an event job still waiting at
+ * uninstall is not removed with it: it runs once, finds no installation, and BullMQ removes it
+ * an hour after it completes.
  */
 const JOB_INDEX_KEEP_MS = (FAILED_JOBS_KEEP_DAYS + 1) * 24 * 3600 * 1000;
 const JOB_INDEX_KEEP_COUNT = 20_000;
@@ -96,15 +102,19 @@ export class EventQueue {
   }
 
   async enqueue(event: InboundEvent): Promise<void> {
-    const indexKey = this.index.key(event.installationId);
+    this.index.key(event.installationId); // refuses an invalid id before anything is queued
     const removal = event.entity === 'installation';
-    const job = await this.queue.add(`${event.entity}.${event.kind}`, event, {
+    await this.queue.add(`${event.entity}.${event.kind}`, event, {
       ...jobOptions(this.settings),
       // The removal job outlives the installation it removes: it leaves nothing behind either.
       ...(removal ? { removeOnComplete: true } : {}),
       deduplication: { id: entityKey(event), keepLastIfActive: true },
     });
-    if (!removal) await this.index.add(indexKey, job.id);
+  }
+
+  /** Records that a job belongs to an installation (the worker calls it when it starts the job). */
+  track(installationId: string, jobId: string): Promise<void> {
+    return this.index.add(this.index.key(installationId), jobId);
   }
 
   /** Removes the installation's event jobs, finished and failed ones included (uninstall). */

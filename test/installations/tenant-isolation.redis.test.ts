@@ -57,13 +57,14 @@ describe('tenant isolation', () => {
     return { values: Object.fromEntries(values), jobs: jobs.flat().sort() };
   }
 
-  /** Lets a worker fail every waiting event job, so finished jobs exist too. */
+  /** Runs every waiting event job through the worker's path with the CRM failing for good, so failed jobs exist too. */
   async function failWaitingEventJobs(): Promise<void> {
-    const worker = new Worker(EVENTS_QUEUE, async () => Promise.reject(new UnrecoverableError('probe')), {
+    services.clients.forInstallation = async () => Promise.reject(new UnrecoverableError('CRM refuses (test)'));
+    const worker = new Worker(EVENTS_QUEUE, async (job) => processInboundEvent(job.data, services, job.id), {
       connection: services.queueSettings.connection,
       prefix: bullPrefix(services.prefix),
     });
-    await eventually(async () => expect(await services.events.queue.getJobCounts('waiting', 'active')).toEqual({ waiting: 0, active: 0 }));
+    await eventually(async () => expect(await services.events.queue.getJobCounts('waiting', 'active', 'failed')).toEqual({ waiting: 0, active: 0, failed: 3 }));
     await worker.close();
   }
 
