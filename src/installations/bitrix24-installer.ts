@@ -1,7 +1,10 @@
 import { matchesSecretHash, secretHash } from '../infra/crypto';
 import type { Services } from '../services';
 import { bitrix24InstallationId, type Bitrix24Installation, type TokenSet } from './installation';
+import { TransientError } from '../errors';
 import { assertBitrix24OAuthServer, assertCallableUrl, assertPortalDomain, UntrustedInstallTargetError, type TargetPolicy } from './install-targets';
+import { bitrix24Refresh, type OAuthCredentials } from './oauth-grants';
+import { RefreshRejectedError } from './token-refresher';
 
 /** Events the app listens to; all go to one handler (`POST /bitrix24/events`). */
 export const BITRIX24_EVENTS = ['ONCRMDEALADD', 'ONCRMDEALUPDATE', 'ONCRMLEADADD', 'ONCRMLEADUPDATE', 'ONCRMCONTACTADD', 'ONAPPUNINSTALL'] as const;
@@ -37,9 +40,12 @@ const CONFIRM_TIMEOUT_MS = 10_000;
  * Installs a portal, in this order, so that a refused install leaves nothing behind:
  * 1. the hosts it names are ones the app may call (install-targets.ts);
  * 2. only the holder of the portal's application_token may replace an active installation;
- * 3. the portal itself confirms: `app.info` with the given token names this application, and
- *    `profile` says who installs;
- * 4. the installation is saved, then the event handlers are bound.
+ * 3. Bitrix24's OAuth server confirms whose tokens these are: the given refresh token is redeemed
+ *    with the app's client secret, and the answer must name this `member_id` and `client_endpoint`
+ *    (nobody can install in another portal's name; the new pair is the one kept);
+ * 4. the portal itself confirms: `app.info` with the token names this application, and `profile`
+ *    says who installs;
+ * 5. the installation is saved, then the event handlers are bound.
  * Running it twice is harmless: existing bindings are kept and settings survive.
  */
 export async function installBitrix24(req: Bitrix24InstallRequest, services: Services): Promise<Bitrix24Installation> {
@@ -49,7 +55,8 @@ export async function installBitrix24(req: Bitrix24InstallRequest, services: Ser
   if (existing && existing.crm === 'bitrix24' && existing.status === 'active' && !matchesSecretHash(req.applicationToken, existing.applicationTokenHash)) {
     throw new InstallConflictError(`Portal ${req.memberId} is installed with another application token`);
   }
-  const installer = await confirmWithPortal(req, services.config.BITRIX24_APP_CODE ?? services.config.BITRIX24_CLIENT_ID);
+  const tokens = await confirmWithOAuthServer(req, services.oauth.bitrix24);
+  const installer = await confirmWithPortal({ ...req, tokens }, services.config.BITRIX24_APP_CODE ?? services.config.BITRIX24_CLIENT_ID);
   const known = existing?.crm === 'bitrix24' ? existing.adminUserIds : [];
   const installation: Bitrix24Installation = {
     id,
@@ -65,9 +72,9 @@ export async function installBitrix24(req: Bitrix24InstallRequest, services: Ser
     userId: installer.id || req.userId,
     adminUserIds: installer.isAdmin && !known.includes(installer.id) ? [...known, installer.id] : known,
   };
-  await services.store.save(installation, req.tokens);
+  await services.store.save(installation, tokens);
   services.clients.invalidate(id);
-  await bindEvents(installation, req.tokens, services);
+  await bindEvents(installation, tokens, services);
   services.log.info({ installation: id, domain: req.domain }, 'Bitrix24 portal installed');
   return installation;
 }
@@ -81,6 +88,29 @@ async function assertInstallTargets(req: Bitrix24InstallRequest, policy: TargetP
   }
   await assertCallableUrl(req.clientEndpoint, policy, 'client_endpoint');
   await assertBitrix24OAuthServer(req.serverEndpoint, policy);
+}
+
+/**
+ * Redeems the install's refresh token at the (already vetted) OAuth server. Only Bitrix24 can
+ * answer for our client_id/secret, and its answer names the portal the token was issued for.
+ */
+async function confirmWithOAuthServer(req: Bitrix24InstallRequest, credentials: OAuthCredentials['bitrix24']): Promise<TokenSet> {
+  let answer: Awaited<ReturnType<typeof bitrix24Refresh>>;
+  try {
+    answer = await bitrix24Refresh(req.serverEndpoint, credentials, req.tokens.refreshToken);
+  } catch (err) {
+    if (err instanceof RefreshRejectedError) throw new InstallNotConfirmedError(`the OAuth server refused the install token: ${err.message}`);
+    if (err instanceof TransientError) throw new PortalUnreachableError(`the OAuth server did not answer: ${err.message}`);
+    throw err;
+  }
+  if (answer.memberId.toLowerCase() !== req.memberId) {
+    throw new InstallNotConfirmedError(`the OAuth server says the token belongs to portal ${answer.memberId || '(none)'}, not ${req.memberId}`);
+  }
+  const endpoint = URL.canParse(answer.clientEndpoint) ? new URL(answer.clientEndpoint) : null;
+  if (!endpoint || endpoint.host.toLowerCase() !== new URL(req.clientEndpoint).host.toLowerCase()) {
+    throw new InstallNotConfirmedError(`the OAuth server says the portal is at ${answer.clientEndpoint || '(none)'}, not ${req.clientEndpoint}`);
+  }
+  return answer.tokens;
 }
 
 interface ConfirmBatch {

@@ -130,14 +130,33 @@ describe('install targets in production', () => {
 
   describe('a public https portal', () => {
     const portal = 'https://portal.example.com';
+    /** Bitrix24's OAuth server redeems the install's refresh token and names the portal (restdocs settings/oauth/index.md). */
+    const oauthServer = (answer: Record<string, unknown> = {}, status = 200) =>
+      nock('https://oauth.bitrix.info')
+        .post('/oauth/token/', (b) => b.grant_type === 'refresh_token' && b.refresh_token === '4s386p3q0tr8dy89xvmt96234v3dljg8' && b.client_id === APP.clientId && b.client_secret === APP.clientSecret)
+        .reply(status, {
+          access_token: 'fresh-access',
+          client_endpoint: `${portal}/rest/`,
+          domain: 'oauth.bitrix.info',
+          expires: 1780319382,
+          expires_in: 3600,
+          member_id: MEMBER_ID,
+          refresh_token: 'fresh-refresh',
+          scope: 'crm,im',
+          server_endpoint: 'https://oauth.bitrix.info/rest/',
+          status: 'P',
+          user_id: 1,
+          ...answer,
+        });
     const confirm = (answer: { status: number; body: unknown }) =>
       nock(portal)
-        .post('/rest/batch', (b) => b.auth === 's6p6eclrvim6da22ft9ch94ekreb52lv' && b.cmd?.app === 'app.info' && b.cmd?.profile === 'profile')
+        .post('/rest/batch', (b) => b.auth === 'fresh-access' && b.cmd?.app === 'app.info' && b.cmd?.profile === 'profile')
         .reply(answer.status, answer.body as nock.Body);
     const appInfo = (code: string) => ({ ID: 5, CODE: code, VERSION: 1, STATUS: 'P', INSTALLED: true, PAYMENT_EXPIRED: 'N', DAYS: null, LANGUAGE_ID: 'ru', LICENSE: 'ru_pro100', LICENSE_TYPE: 'pro100', LICENSE_FAMILY: 'pro' });
     const batch = (result: Record<string, unknown>, result_error: Record<string, unknown> | unknown[] = []) => ({ result: { result, result_error, result_total: [], result_next: [], result_time: [] }, time: {} });
 
-    it('is installed once the portal confirms the app and the user: handlers are bound to the public URL', async () => {
+    it('is installed once the OAuth server and the portal confirm it: handlers are bound to the public URL', async () => {
+      const oauth = oauthServer();
       const confirmed = confirm({ status: 200, body: batch({ app: appInfo(APP.clientId), profile: { ID: '1', ADMIN: true, NAME: 'Анна', LAST_NAME: 'Админова' } }) });
       const bound: string[] = [];
       const rest = nock(portal)
@@ -153,10 +172,24 @@ describe('install targets in production', () => {
       const res = await request(app).post('/bitrix24/install').type(FORM).send(onAppInstall({}));
       expect(res.text).toBe('{"ok":true}');
       expect(res.status).toBe(200);
-      expect(confirmed.isDone() && rest.isDone()).toBe(true);
+      expect(oauth.isDone() && confirmed.isDone() && rest.isDone()).toBe(true);
       expect(bound).toHaveLength(6);
       expect(bound.every((cmd) => cmd.startsWith('event.bind?') && cmd.includes(encodeURIComponent('https://reglament.example.net/bitrix24/events')))).toBe(true);
       expect(await services.store.find(`b24:${MEMBER_ID}`)).toMatchObject({ status: 'active', clientEndpoint: `${portal}/rest/`, userId: '1', adminUserIds: ['1'] });
+      expect(await services.store.tokens(`b24:${MEMBER_ID}`)).toMatchObject({ accessToken: 'fresh-access', refreshToken: 'fresh-refresh' });
+    });
+
+    it.each([
+      ['names another portal', () => oauthServer({ member_id: 'f'.repeat(32) }), /belongs to portal f{32}, not a223c6b3/],
+      ['places the portal elsewhere', () => oauthServer({ client_endpoint: 'https://other.bitrix24.ru/rest/' }), /portal is at https:\/\/other\.bitrix24\.ru\/rest\//],
+      ['refuses the refresh token', () => oauthServer({ error: 'invalid_grant', error_description: 'Invalid refresh token' }, 400), /OAuth server refused the install token/],
+    ])('is refused with 403 when the OAuth server %s, and the portal is never asked', async (_case, answer, reason) => {
+      const oauth = answer();
+      const res = await request(app).post('/bitrix24/install').type(FORM).send(onAppInstall({}));
+      expect(res.status).toBe(403);
+      expect(res.body).toMatchObject({ error: 'install_not_confirmed', reason: expect.stringMatching(reason) });
+      expect(oauth.isDone()).toBe(true);
+      await nothingStored();
     });
 
     it.each([
@@ -164,6 +197,7 @@ describe('install targets in production', () => {
       ['the portal refuses the token', { status: 401, body: { error: 'invalid_token', error_description: 'The access token provided is invalid.' } }, /refused the install token/],
       ['app.info fails inside the batch', { status: 200, body: batch({ profile: { ID: '1' } }, { app: { error: 'ACCESS_DENIED', error_description: 'Application context required' } }) }, /app\.info failed: ACCESS_DENIED/],
     ])('is refused with 403 when %s, and nothing is stored or bound', async (_case, answer, reason) => {
+      oauthServer();
       const confirmed = confirm(answer);
       const res = await request(app).post('/bitrix24/install').type(FORM).send(onAppInstall({}));
       expect(res.status).toBe(403);
@@ -175,6 +209,7 @@ describe('install targets in production', () => {
     });
 
     it('does not follow a redirect from the portal', async () => {
+      oauthServer();
       const redirect = nock(portal).post('/rest/batch').reply(302, '', { Location: 'http://169.254.169.254/latest/meta-data/' });
       const res = await request(app).post('/bitrix24/install').type(FORM).send(onAppInstall({}));
       expect(res.status).toBe(502);
@@ -255,16 +290,16 @@ describe('install targets in development', () => {
     expect(await services.store.find(`b24:${portal.memberId}`)).toMatchObject({ status: 'active', clientEndpoint: `${portal.url}/rest/` });
   });
 
-  it('refuses a portal whose app.info names another application, and binds nothing', async () => {
+  it("refuses the tokens of another application's install, and binds nothing", async () => {
     portal = await Bitrix24PortalEmulator.start({ ...APP, clientId: 'local.someone_else' });
     const res = await portal.install(`${appUrl}/bitrix24/install`);
     expect(res.status).toBe(403);
-    expect(JSON.parse(res.body)).toMatchObject({ error: 'install_not_confirmed', reason: expect.stringMatching(/names application "local\.someone_else"/) });
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'install_not_confirmed', reason: expect.stringMatching(/OAuth server refused the install token: .*invalid_client/) });
     expect(portal.calls.filter((c) => c.method === 'event.bind')).toEqual([]);
     expect(await services.store.list()).toEqual([]);
   });
 
-  it('refuses an install page whose token the portal does not know', async () => {
+  it('refuses an install page whose tokens Bitrix24 does not know', async () => {
     portal = await Bitrix24PortalEmulator.start(APP);
     const page = installPage({ DOMAIN: portal.domain, PROTOCOL: '0' }, { member_id: portal.memberId, SERVER_ENDPOINT: portal.serverEndpoint });
     const res = await request(server).post(page.path).type(FORM).send(page.form);
