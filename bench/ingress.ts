@@ -13,6 +13,7 @@ import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { stringify } from 'qs';
 import { connectRedis, resolveRedis } from '../src/infra/redis';
+import { escapeGlob } from '../src/infra/keys';
 import { scanKeys } from '../src/installations/redis-installation-store';
 import { bullPrefix, EVENTS_QUEUE } from '../src/pipeline/queues';
 import { freePort } from '../src/infra/free-port';
@@ -124,7 +125,7 @@ async function main() {
       }),
     );
   } finally {
-    const keys = await scanKeys(conn, `${prefix}:*`);
+    const keys = await scanKeys(conn, `${escapeGlob(prefix)}:*`);
     for (let i = 0; i < keys.length; i += 1000) await conn.del(...keys.slice(i, i + 1000));
     await conn.quit();
     await redis.stop();

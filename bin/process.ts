@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { readConfig } from '../src/config';
 import { resolveRedis } from '../src/infra/redis';
+import { migrateLegacyKeyLayout } from '../src/installations/key-layout-migration';
 import { createLogger } from '../src/log';
 import { runWorkers, type RunningWorkers } from '../src/pipeline/run-workers';
 import { createServices, type Services } from '../src/services';
@@ -17,7 +18,10 @@ export async function startProcess(roles: { web: boolean; worker: boolean }, env
   const services = createServices(config, redis.url, log);
   let server: Server | undefined;
   let workers: RunningWorkers | undefined;
-  if (roles.worker) workers = runWorkers(services);
+  if (roles.worker) {
+    await migrateLegacyKeyLayout(services.redis, services.prefix, log);
+    workers = runWorkers(services);
+  }
   if (roles.web) {
     server = createWebApp(services).listen(config.PORT, () => log.info({ port: config.PORT, publicUrl: config.PUBLIC_URL }, 'web listening'));
   }

@@ -1,5 +1,6 @@
 import { readConfig } from '../src/config';
 import { resolveRedis } from '../src/infra/redis';
+import { parseInstallationId } from '../src/installations/installation';
 import { createLogger } from '../src/log';
 import { createServices, type Services } from '../src/services';
 
@@ -22,7 +23,16 @@ export function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-export const INSTALLATION_ID_FORMS = 'b24:<member_id> (Bitrix24 portal) or amo:<account_id> (amoCRM account); `npm run installations` lists them';
+export const INSTALLATION_ID_FORMS = 'b24:<member_id> (Bitrix24 portal, 32 hex characters) or amo:<account_id> (amoCRM account, digits); `npm run installations` lists them';
+
+/** An installation id from the command line, validated before it touches a key (exit 2 otherwise). */
+export function installationIdArg(raw: string): string {
+  try {
+    return parseInstallationId(raw).id;
+  } catch {
+    return fail(`"${raw}" is not an installation id. Ids are ${INSTALLATION_ID_FORMS}.`, 2);
+  }
+}
 
 export function runCli(main: () => Promise<void>): void {
   main().catch((err) => {

@@ -85,7 +85,8 @@ async function regulation(services: LocalStack['services'], installationId: stri
 
 async function printActions(stack: LocalStack) {
   console.log('\nWhat the robots did (deal: before → after):');
-  for (const a of (await stack.services.actions.latest(50)).reverse()) {
+  const installations = (await stack.services.store.list()).map((i) => i.id);
+  for (const a of (await stack.services.actions.latestOf(installations, 50)).reverse()) {
     console.log(`  [${a.installationId}] ${a.robot} ${a.target.entity} ${a.target.id}: ${a.summary}${a.before || a.after ? `  «${a.before ?? ''}» → «${a.after ?? ''}»` : ''}`);
   }
 }

@@ -9,18 +9,19 @@ import { readFileSync } from 'node:fs';
 import { bindForInstallation, configureRegulations } from '../src/installations/configure-regulations';
 import { listPresets } from '../src/regulation';
 import { describeBindingErrors, regulationSpecSchema } from '../src/regulation/installation-bindings';
-import { runCli, withServices } from './cli-services';
+import { installationIdArg, runCli, withServices } from './cli-services';
 
 runCli(async () => {
-  const [command, installationId, ...rest] = process.argv.slice(2);
+  const [command, rawId, ...rest] = process.argv.slice(2);
   if (command === 'list') {
     for (const p of listPresets()) console.log(`${p.name.padEnd(28)} ${p.crm}/${p.entity}  ${p.title}`);
     return;
   }
-  if ((command !== 'check' && command !== 'apply') || !installationId || !rest.length) {
+  if ((command !== 'check' && command !== 'apply') || !rawId || !rest.length) {
     console.error('usage: npm run regulation -- list | check <installationId> <preset> [overrides.json] | apply <installationId> <preset> [overrides.json] …');
     process.exit(2);
   }
+  const installationId = installationIdArg(rawId);
   const specs = pairs(rest).map(([preset, file]) => ({ preset, overrides: file ? JSON.parse(readFileSync(file, 'utf8')) : {} }));
   await withServices(async (services) => {
     if (command === 'apply') {

@@ -10,13 +10,14 @@
  */
 import { robots } from '../src/robots';
 import { changeSetting, readSetting, validateSettings, type SettingIssue } from '../src/settings/installation-settings';
-import { fail, INSTALLATION_ID_FORMS, runCli, withServices } from './cli-services';
+import { fail, INSTALLATION_ID_FORMS, installationIdArg, runCli, withServices } from './cli-services';
 
 const USAGE = 'usage: npm run settings -- get <installationId> [path] | set <installationId> <path> <json-value> | unset <installationId> <path>';
 
 runCli(async () => {
-  const [command, installationId, path, rawValue, ...extra] = process.argv.slice(2);
-  if (!installationId || extra.length) fail(USAGE, 2);
+  const [command, rawId, path, rawValue, ...extra] = process.argv.slice(2);
+  if (!rawId || extra.length) fail(USAGE, 2);
+  const installationId = installationIdArg(rawId);
   if (command === 'get') return withServices(async (services) => get(services, installationId, path));
   if (command === 'set' && path && rawValue !== undefined) return withServices(async (services) => set(services, installationId, path, parseValue(rawValue)));
   if (command === 'unset' && path && rawValue === undefined) return withServices(async (services) => set(services, installationId, path, undefined));

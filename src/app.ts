@@ -18,9 +18,10 @@ export const robotActionSchema = z.object({
 });
 export type RobotAction = z.infer<typeof robotActionSchema>;
 
+/** Kept per installation, with a retention limit (src/pipeline/action-log.ts). */
 export interface ActionLog {
   record(action: RobotAction): Promise<void>;
-  latest(limit: number): Promise<RobotAction[]>;
+  latest(installationId: string, limit: number): Promise<RobotAction[]>;
 }
 
 /** Small per-installation state robots may keep (counters, facts); keys are scoped by the app. */

@@ -25,6 +25,12 @@ export const configSchema = z.object({
 
   BITRIX24_CLIENT_ID: z.string().default('local.reglament'),
   BITRIX24_CLIENT_SECRET: z.string().default(''),
+  /**
+   * The application code `app.info` reports (CODE) on a portal that installed this app; an install
+   * is confirmed only when the portal names this code. For a local app it is the client_id
+   * (`local.…`, the default); a marketplace app has its vendor code (`vendor.app`).
+   */
+  BITRIX24_APP_CODE: z.string().optional(),
   /** Leaky bucket of the portal's plan: 50/2 for all plans but Enterprise (250/5). */
   BITRIX24_RATE_BURST: z.coerce.number().int().positive().default(50),
   BITRIX24_RATE_PER_SECOND: z.coerce.number().positive().default(2),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Contact, CrmKind, Deal, DealEntity } from './crm/crm-port';
+import { installationIdSchema } from './installations/installation';
 
 /**
  * What the HTTP edge enqueues: a verified notification that something changed.
@@ -7,7 +8,7 @@ import type { Contact, CrmKind, Deal, DealEntity } from './crm/crm-port';
  * as a hint (the worker decides from the CRM's current state, not from the notification).
  */
 export const inboundEventSchema = z.object({
-  installationId: z.string().min(1),
+  installationId: installationIdSchema,
   crm: z.enum(['bitrix24', 'amocrm']),
   kind: z.enum(['created', 'updated', 'removed']),
   entity: z.enum(['deal', 'lead', 'contact', 'installation']),

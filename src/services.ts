@@ -6,6 +6,7 @@ import { CrmClients } from './crm/crm-clients';
 import { TokenCipher } from './infra/crypto';
 import { RedisRateLimiter } from './infra/rate-limiter';
 import { connectRedis } from './infra/redis';
+import { systemLookup, type HostLookup } from './installations/install-targets';
 import { amocrmRefreshGrant, bitrix24RefreshGrant, type OAuthCredentials } from './installations/oauth-grants';
 import { RedisInstallationStore } from './installations/redis-installation-store';
 import { TokenRefresher } from './installations/token-refresher';
@@ -33,6 +34,8 @@ export interface Services {
   timers: TimerQueue;
   queueSettings: QueueSettings;
   oauth: OAuthCredentials;
+  /** Resolves the hosts install requests name (tests replace it to stub DNS). */
+  lookup: HostLookup;
   app: ReglamentApp;
   /** The clock robots read (tests replace it to control working-time arithmetic). */
   now: () => Date;
@@ -74,6 +77,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     timers,
     queueSettings,
     oauth,
+    lookup: systemLookup,
     app: new ReglamentApp(robots),
     now: () => new Date(),
     async close() {

@@ -5,11 +5,12 @@ import type { Services } from '../src/services';
 export function statusRouter(services: Services): Router {
   const router = Router();
   router.get('/status.json', async (_req, res) => {
-    res.json({ installations: await installationsView(services), actions: await services.actions.latest(50) });
+    const installations = await installationsView(services);
+    res.json({ installations, actions: await services.actions.latestOf(installations.map((i) => i.id), 50) });
   });
   router.get('/', async (_req, res) => {
     const installations = await installationsView(services);
-    const actions = await services.actions.latest(50);
+    const actions = await services.actions.latestOf(installations.map((i) => i.id), 50);
     const rows = (cells: string[][]) => cells.map((c) => `<tr>${c.map((v) => `<td>${escape(v)}</td>`).join('')}</tr>`).join('');
     res.type('html').send(`<!doctype html><html lang="ru"><head><meta charset="utf-8"><meta http-equiv="refresh" content="3"><title>Reglament — локальный стенд</title>
 <style>body{font:14px system-ui;margin:2em}table{border-collapse:collapse;margin-bottom:2em}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}</style></head><body>

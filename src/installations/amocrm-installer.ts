@@ -1,6 +1,7 @@
 import { randomSecret, secretHash } from '../infra/crypto';
 import type { Services } from '../services';
-import { amocrmInstallationId, type AmocrmInstallation } from './installation';
+import { amocrmAccountIdSchema, amocrmInstallationId, type AmocrmInstallation, type TokenSet } from './installation';
+import { assertPublicHost, UntrustedInstallTargetError } from './install-targets';
 import { amocrmTokenRequest } from './oauth-grants';
 
 /** Webhook events the app subscribes to (amoCRM sends them in the API v2 layout). */
@@ -9,7 +10,11 @@ export const AMOCRM_WEBHOOK_SETTINGS = ['add_lead', 'update_lead', 'status_lead'
 /** Hosts an amoCRM account lives on; a `referer` elsewhere is refused (unless listed for development). */
 const AMOCRM_HOSTS = /^[a-z0-9-]+\.(amocrm\.ru|amocrm\.com|kommo\.com)$/i;
 
-export class UntrustedRefererError extends Error {}
+/** The referer names a host that is not an amoCRM account (answered 400, nothing stored). */
+export class UntrustedRefererError extends UntrustedInstallTargetError {}
+
+/** amoCRM did not confirm the account with the exchanged token (nothing stored). */
+export class AccountNotConfirmedError extends Error {}
 
 /** https://{referer}, or http for hosts listed in AMOCRM_INSECURE_HOSTS (the local emulator). */
 export function amocrmBaseUrl(referer: string, insecureHosts: string[]): string {
@@ -21,37 +26,28 @@ export function amocrmBaseUrl(referer: string, insecureHosts: string[]): string 
 }
 
 /**
- * The OAuth redirect: exchange the single-use code, save the account, subscribe the webhook
- * whose URL carries a fresh per-installation secret. A repeated install replaces the pair and
- * the secret (the old webhook of ours is unsubscribed).
+ * The OAuth redirect: check the account host, exchange the single-use code, have amoCRM confirm
+ * the account (`/api/v4/account` with the new token), and only then save it and subscribe the
+ * webhook whose URL carries a fresh per-installation secret. A repeated install replaces the
+ * pair and the secret (the old webhook of ours is unsubscribed).
  */
 export async function installAmocrm(code: string, referer: string, services: Services): Promise<AmocrmInstallation> {
   const baseUrl = amocrmBaseUrl(referer, services.config.AMOCRM_INSECURE_HOSTS);
+  if (services.config.NODE_ENV === 'production') await assertPublicHost(new URL(baseUrl).hostname, services.lookup, 'amoCRM account');
   const tokens = await amocrmTokenRequest(baseUrl, services.oauth.amocrm, { grant_type: 'authorization_code', code });
-  const provisional: AmocrmInstallation = {
-    id: 'amo:pending',
-    crm: 'amocrm',
-    status: 'active',
-    installedAt: new Date().toISOString(),
-    settings: {},
-    accountId: 'pending',
-    subdomain: 'pending',
-    baseUrl,
-    webhookSecretHash: secretHash('pending'),
-  };
-  const probe = services.clients.amocrmRest(provisional, tokens);
-  const account = await probe.get<{ id: number; subdomain: string }>('/api/v4/account');
-  if (!account) throw new Error('amoCRM /api/v4/account answered empty');
+  const account = await confirmAccount(baseUrl, tokens);
   const id = amocrmInstallationId(account.id);
   const existing = await services.store.find(id);
   const secret = randomSecret();
   const installation: AmocrmInstallation = {
-    ...provisional,
     id,
-    accountId: String(account.id),
-    subdomain: account.subdomain,
-    installedAt: existing?.installedAt ?? provisional.installedAt,
+    crm: 'amocrm',
+    status: 'active',
+    installedAt: existing?.installedAt ?? new Date().toISOString(),
     settings: existing?.settings ?? {},
+    accountId: account.id,
+    subdomain: account.subdomain,
+    baseUrl,
     webhookSecretHash: secretHash(secret),
   };
   await services.store.save(installation, tokens);
@@ -59,6 +55,30 @@ export async function installAmocrm(code: string, referer: string, services: Ser
   await subscribeWebhook(installation, secret, services);
   services.log.info({ installation: id, subdomain: account.subdomain }, 'amoCRM account installed');
   return installation;
+}
+
+/**
+ * `GET /api/v4/account` with the freshly exchanged token: which account the token is for. One
+ * plain call (no shared limiter: the installation has no id yet), no redirects followed.
+ */
+async function confirmAccount(baseUrl: string, tokens: TokenSet): Promise<{ id: string; subdomain: string }> {
+  let response: Response;
+  try {
+    response = await fetch(new URL('/api/v4/account', baseUrl), {
+      headers: { Authorization: `Bearer ${tokens.accessToken}` },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(15_000),
+    });
+  } catch (err) {
+    throw new Error(`amoCRM /api/v4/account did not answer: ${(err as Error).message}`);
+  }
+  const body = (await response.json().catch(() => null)) as { id?: unknown; subdomain?: unknown } | null;
+  if (!response.ok || !body) throw new AccountNotConfirmedError(`amoCRM /api/v4/account answered ${response.status}`);
+  const id = amocrmAccountIdSchema.safeParse(body.id);
+  if (!id.success || typeof body.subdomain !== 'string' || !body.subdomain) {
+    throw new AccountNotConfirmedError('amoCRM /api/v4/account did not name an account');
+  }
+  return { id: id.data, subdomain: body.subdomain };
 }
 
 async function subscribeWebhook(installation: AmocrmInstallation, secret: string, services: Services): Promise<void> {

@@ -1,11 +1,16 @@
 import { matchesSecretHash, secretHash } from '../infra/crypto';
 import type { Services } from '../services';
 import { bitrix24InstallationId, type Bitrix24Installation, type TokenSet } from './installation';
+import { TransientError } from '../errors';
+import { assertBitrix24OAuthServer, assertCallableUrl, assertPortalDomain, UntrustedInstallTargetError, type TargetPolicy } from './install-targets';
+import { bitrix24Refresh, type OAuthCredentials } from './oauth-grants';
+import { RefreshRejectedError } from './token-refresher';
 
 /** Events the app listens to; all go to one handler (`POST /bitrix24/events`). */
 export const BITRIX24_EVENTS = ['ONCRMDEALADD', 'ONCRMDEALUPDATE', 'ONCRMLEADADD', 'ONCRMLEADUPDATE', 'ONCRMCONTACTADD', 'ONAPPUNINSTALL'] as const;
 
 export interface Bitrix24InstallRequest {
+  /** Validated by the edge schema: 32 lower-case hex. */
   memberId: string;
   domain: string;
   clientEndpoint: string;
@@ -18,17 +23,41 @@ export interface Bitrix24InstallRequest {
 /** Someone presents a different application_token for a portal that is installed and active. */
 export class InstallConflictError extends Error {}
 
+/** The portal did not confirm the install (token refused, another application). Nothing is stored. */
+export class InstallNotConfirmedError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InstallNotConfirmedError';
+  }
+}
+
+/** The portal could not be asked (network, 5xx). Nothing is stored; the install may be retried. */
+export class PortalUnreachableError extends Error {}
+
+const CONFIRM_TIMEOUT_MS = 10_000;
+
 /**
- * Saves the installation and binds the event handlers. Running it twice is harmless:
- * existing bindings are kept, settings survive, and only the holder of the portal's
- * application_token may replace an active installation.
+ * Installs a portal, in this order, so that a refused install leaves nothing behind:
+ * 1. the hosts it names are ones the app may call (install-targets.ts);
+ * 2. only the holder of the portal's application_token may replace an active installation;
+ * 3. Bitrix24's OAuth server confirms whose tokens these are: the given refresh token is redeemed
+ *    with the app's client secret, and the answer must name this `member_id` and `client_endpoint`
+ *    (nobody can install in another portal's name; the new pair is the one kept);
+ * 4. the portal itself confirms: `app.info` with the token names this application, and `profile`
+ *    says who installs;
+ * 5. the installation is saved, then the event handlers are bound.
+ * Running it twice is harmless: existing bindings are kept and settings survive.
  */
 export async function installBitrix24(req: Bitrix24InstallRequest, services: Services): Promise<Bitrix24Installation> {
+  await assertInstallTargets(req, { production: services.config.NODE_ENV === 'production', lookup: services.lookup });
   const id = bitrix24InstallationId(req.memberId);
   const existing = await services.store.find(id);
   if (existing && existing.crm === 'bitrix24' && existing.status === 'active' && !matchesSecretHash(req.applicationToken, existing.applicationTokenHash)) {
     throw new InstallConflictError(`Portal ${req.memberId} is installed with another application token`);
   }
+  const tokens = await confirmWithOAuthServer(req, services.oauth.bitrix24);
+  const installer = await confirmWithPortal({ ...req, tokens }, services.config.BITRIX24_APP_CODE ?? services.config.BITRIX24_CLIENT_ID);
+  const known = existing?.crm === 'bitrix24' ? existing.adminUserIds : [];
   const installation: Bitrix24Installation = {
     id,
     crm: 'bitrix24',
@@ -40,34 +69,106 @@ export async function installBitrix24(req: Bitrix24InstallRequest, services: Ser
     clientEndpoint: req.clientEndpoint,
     serverEndpoint: req.serverEndpoint,
     applicationTokenHash: secretHash(req.applicationToken),
-    userId: req.userId,
-    adminUserIds: existing?.crm === 'bitrix24' ? existing.adminUserIds : [],
+    userId: installer.id || req.userId,
+    adminUserIds: installer.isAdmin && !known.includes(installer.id) ? [...known, installer.id] : known,
   };
-  await services.store.save(installation, req.tokens);
+  await services.store.save(installation, tokens);
   services.clients.invalidate(id);
-  const installer = await bindEvents(installation, services);
-  if (installer.isAdmin && !installation.adminUserIds.includes(installer.id)) {
-    const withInstaller = { ...installation, userId: installer.id, adminUserIds: [...installation.adminUserIds, installer.id] };
-    await services.store.save(withInstaller, (await services.store.tokens(id)) ?? req.tokens);
-    return withInstaller;
-  }
+  await bindEvents(installation, tokens, services);
   services.log.info({ installation: id, domain: req.domain }, 'Bitrix24 portal installed');
   return installation;
 }
 
-/** Binds the missing handlers; returns who installed the app (one batch reads bindings and profile). */
-async function bindEvents(installation: Bitrix24Installation, services: Services): Promise<{ id: string; isAdmin: boolean }> {
-  const rest = await services.clients.bitrix24Rest(installation);
+async function assertInstallTargets(req: Bitrix24InstallRequest, policy: TargetPolicy): Promise<void> {
+  assertPortalDomain(req.domain);
+  // The REST base is the portal's own: https://<domain>/rest/ (restdocs on-app-install.md).
+  const client = URL.canParse(req.clientEndpoint) ? new URL(req.clientEndpoint) : null;
+  if (!client || client.host.toLowerCase() !== req.domain.toLowerCase() || client.pathname !== '/rest/') {
+    throw new UntrustedInstallTargetError(`client_endpoint must be <scheme>://${req.domain}/rest/`);
+  }
+  await assertCallableUrl(req.clientEndpoint, policy, 'client_endpoint');
+  await assertBitrix24OAuthServer(req.serverEndpoint, policy);
+}
+
+/**
+ * Redeems the install's refresh token at the (already vetted) OAuth server. Only Bitrix24 can
+ * answer for our client_id/secret, and its answer names the portal the token was issued for.
+ */
+async function confirmWithOAuthServer(req: Bitrix24InstallRequest, credentials: OAuthCredentials['bitrix24']): Promise<TokenSet> {
+  let answer: Awaited<ReturnType<typeof bitrix24Refresh>>;
+  try {
+    answer = await bitrix24Refresh(req.serverEndpoint, credentials, req.tokens.refreshToken);
+  } catch (err) {
+    if (err instanceof RefreshRejectedError) throw new InstallNotConfirmedError(`the OAuth server refused the install token: ${err.message}`);
+    if (err instanceof TransientError) throw new PortalUnreachableError(`the OAuth server did not answer: ${err.message}`);
+    throw err;
+  }
+  if (answer.memberId.toLowerCase() !== req.memberId) {
+    throw new InstallNotConfirmedError(`the OAuth server says the token belongs to portal ${answer.memberId || '(none)'}, not ${req.memberId}`);
+  }
+  const endpoint = URL.canParse(answer.clientEndpoint) ? new URL(answer.clientEndpoint) : null;
+  if (!endpoint || endpoint.host.toLowerCase() !== new URL(req.clientEndpoint).host.toLowerCase()) {
+    throw new InstallNotConfirmedError(`the OAuth server says the portal is at ${answer.clientEndpoint || '(none)'}, not ${req.clientEndpoint}`);
+  }
+  return answer.tokens;
+}
+
+interface ConfirmBatch {
+  result?: {
+    result?: { app?: { CODE?: unknown; ID?: unknown }; profile?: { ID?: unknown; ADMIN?: unknown } };
+    result_error?: Record<string, { error?: string; error_description?: string }> | unknown[];
+  };
+  error?: string;
+  error_description?: string;
+}
+
+/**
+ * Asks the portal, with the token the install request carries, which application the token is
+ * for (`app.info` → CODE) and who the user is (`profile`), in one `batch`. Plain HTTP on purpose:
+ * no refresh (an unconfirmed install has no stored tokens to fall back to) and no redirects
+ * (a redirect could lead anywhere).
+ */
+async function confirmWithPortal(req: Bitrix24InstallRequest, appCode: string): Promise<{ id: string; isAdmin: boolean }> {
+  let response: Response;
+  try {
+    response = await fetch(new URL('batch', req.clientEndpoint), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ auth: req.tokens.accessToken, halt: 0, cmd: { app: 'app.info', profile: 'profile' } }),
+      redirect: 'manual',
+      signal: AbortSignal.timeout(CONFIRM_TIMEOUT_MS),
+    });
+  } catch (err) {
+    throw new PortalUnreachableError(`the portal did not answer: ${(err as Error).message}`);
+  }
+  const body = (await response.json().catch(() => ({}))) as ConfirmBatch;
+  if (response.status === 401 || body.error === 'invalid_token' || body.error === 'expired_token' || body.error === 'NO_AUTH_FOUND') {
+    throw new InstallNotConfirmedError(`the portal refused the install token (${body.error ?? response.status})`);
+  }
+  if (response.status >= 500 || response.status === 429 || (response.status >= 300 && response.status < 400)) {
+    throw new PortalUnreachableError(`the portal answered ${response.status}`);
+  }
+  if (!response.ok || body.error) throw new InstallNotConfirmedError(`the portal answered ${response.status} ${body.error ?? ''}`.trim());
+  const results = body.result?.result ?? {};
+  const errors = Array.isArray(body.result?.result_error) ? {} : (body.result?.result_error ?? {});
+  if (!results.app) throw new InstallNotConfirmedError(`app.info failed: ${errors.app?.error ?? 'no answer'}`);
+  if (String(results.app.CODE ?? '') !== appCode) {
+    throw new InstallNotConfirmedError(`app.info names application "${String(results.app.CODE ?? '')}", not this one (${appCode})`);
+  }
+  const id = String(results.profile?.ID ?? '');
+  if (!/^\d+$/.test(id)) throw new InstallNotConfirmedError(`profile failed: ${errors.profile?.error ?? 'no user'}`);
+  return { id, isAdmin: results.profile?.ADMIN === true };
+}
+
+/** Binds the missing handlers (one batch reads the bindings, one binds what is missing). */
+async function bindEvents(installation: Bitrix24Installation, tokens: TokenSet, services: Services): Promise<void> {
+  const rest = await services.clients.bitrix24Rest(installation, tokens);
   const handler = `${services.config.PUBLIC_URL.replace(/\/$/, '')}/bitrix24/events`;
-  const read = await rest.batch({ bound: { method: 'event.get' }, profile: { method: 'profile' } });
-  const bound = (read.result.bound ?? []) as Array<{ event: string; handler: string }>;
-  const profile = (read.result.profile ?? {}) as { ID?: string | number; ADMIN?: boolean };
-  const installer = { id: String(profile.ID ?? ''), isAdmin: profile.ADMIN === true };
+  const bound = (await rest.call<Array<{ event: string; handler: string }>>('event.get')) ?? [];
   const have = new Set(bound.filter((b) => b.handler === handler).map((b) => b.event.toUpperCase()));
   const missing = BITRIX24_EVENTS.filter((e) => !have.has(e));
-  if (!missing.length) return installer;
+  if (!missing.length) return;
   const { errors } = await rest.batch(Object.fromEntries(missing.map((event) => [event, { method: 'event.bind', params: { event, handler } }])));
   const failed = Object.entries(errors).filter(([, e]) => e.error !== 'ERROR_HANDLER_ALREADY_EXIST');
   if (failed.length) throw new Error(`event.bind failed: ${failed.map(([event, e]) => `${event}: ${e.error}`).join(', ')}`);
-  return installer;
 }

@@ -9,8 +9,56 @@ export const tokenSetSchema = z.object({
 });
 export type TokenSet = z.infer<typeof tokenSetSchema>;
 
+/**
+ * Installation ids. They come from outside (webhook bodies, install requests, the command line)
+ * and end up in Redis keys, so every id passes these rules before it touches a key:
+ * - Bitrix24 `member_id`: the portal's 32-character hex id (`a223c6b3710f85df22e9377d6c4f7553` in the
+ *   restdocs examples; Bitrix24 sends it lower-case, we accept either case and keep lower-case);
+ * - amoCRM account id: a positive integer (`account[id]`, `/api/v4/account` → `id`).
+ * The installation id is `b24:<member_id>` or `amo:<account_id>`: no glob characters, no braces.
+ */
+export const memberIdSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{32}$/, 'must be a Bitrix24 member_id (32 hex characters)')
+  .transform((v) => v.toLowerCase());
+export const amocrmAccountIdSchema = z.coerce
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be an amoCRM account id (a positive integer)');
+
+const INSTALLATION_ID = /^(?:b24:[0-9a-f]{32}|amo:[1-9][0-9]{0,15})$/;
+export const installationIdSchema = z
+  .string()
+  .regex(INSTALLATION_ID, 'must be b24:<member_id> (32 lower-case hex) or amo:<account_id> (digits)');
+
+export class InvalidInstallationIdError extends Error {
+  constructor(readonly given: string) {
+    super(`"${given.slice(0, 80)}" is not an installation id: b24:<member_id> (32 hex) or amo:<account_id> (digits)`);
+    this.name = 'InvalidInstallationIdError';
+  }
+}
+
+export type ParsedInstallationId = { crm: 'bitrix24'; memberId: string; id: string } | { crm: 'amocrm'; accountId: string; id: string };
+
+/** `b24:<member_id>` | `amo:<account_id>` → its parts; throws InvalidInstallationIdError otherwise (for scripts and the key layer). */
+export function parseInstallationId(raw: string): ParsedInstallationId {
+  const [crm, ...rest] = String(raw).split(':');
+  const value = rest.join(':');
+  if (crm === 'b24') {
+    const memberId = memberIdSchema.safeParse(value);
+    if (memberId.success) return { crm: 'bitrix24', memberId: memberId.data, id: bitrix24InstallationId(memberId.data) };
+  }
+  if (crm === 'amo') {
+    const accountId = amocrmAccountIdSchema.safeParse(value);
+    if (accountId.success) return { crm: 'amocrm', accountId: accountId.data, id: amocrmInstallationId(accountId.data) };
+  }
+  throw new InvalidInstallationIdError(String(raw));
+}
+
+/** True for an id in its canonical form (what keys are built from). */
+export const isInstallationId = (raw: string): boolean => INSTALLATION_ID.test(raw);
+
 const common = {
-  id: z.string().min(1),
+  id: installationIdSchema,
   status: z.enum(['active', 'revoked']),
   revokedReason: z.string().optional(),
   installedAt: z.string(),
@@ -21,7 +69,7 @@ const common = {
 export const bitrix24InstallationSchema = z.object({
   ...common,
   crm: z.literal('bitrix24'),
-  memberId: z.string().min(1),
+  memberId: memberIdSchema,
   domain: z.string().min(1),
   /** REST base, e.g. https://portal.bitrix24.ru/rest/ (http only for PROTOCOL=0 portals such as the emulator). */
   clientEndpoint: z.string().url(),
@@ -41,7 +89,7 @@ export const bitrix24InstallationSchema = z.object({
 export const amocrmInstallationSchema = z.object({
   ...common,
   crm: z.literal('amocrm'),
-  accountId: z.string().min(1),
+  accountId: amocrmAccountIdSchema,
   subdomain: z.string().min(1),
   /** https://{subdomain}.amocrm.ru (http only for hosts in AMOCRM_INSECURE_HOSTS, i.e. the emulator). */
   baseUrl: z.string().url(),
@@ -54,5 +102,9 @@ export type Installation = z.infer<typeof installationSchema>;
 export type Bitrix24Installation = z.infer<typeof bitrix24InstallationSchema>;
 export type AmocrmInstallation = z.infer<typeof amocrmInstallationSchema>;
 
-export const bitrix24InstallationId = (memberId: string) => `b24:${memberId}`;
-export const amocrmInstallationId = (accountId: string | number) => `amo:${accountId}`;
+export function bitrix24InstallationId(memberId: string): string {
+  return `b24:${memberId}`;
+}
+export function amocrmInstallationId(accountId: string | number): string {
+  return `amo:${accountId}`;
+}

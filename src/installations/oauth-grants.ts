@@ -15,25 +15,35 @@ export function bitrix24TokenUrl(serverEndpoint: string): string {
 }
 
 export function bitrix24RefreshGrant(credentials: OAuthCredentials['bitrix24']): RefreshGrant {
-  return async (installation: Installation, refreshToken: string): Promise<TokenSet> => {
-    const inst = installation as Bitrix24Installation;
-    const body = new URLSearchParams({
-      grant_type: 'refresh_token',
-      client_id: credentials.clientId,
-      client_secret: credentials.clientSecret,
-      refresh_token: refreshToken,
-    });
-    const response = await post(bitrix24TokenUrl(inst.serverEndpoint), body, 'application/x-www-form-urlencoded');
-    const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
-    if (typeof json.error === 'string') {
-      if (['invalid_grant', 'invalid_client', 'PAYMENT_REQUIRED', 'NO_AUTH_FOUND'].includes(json.error) || response.status === 401) {
-        throw new RefreshRejectedError(`Bitrix24 OAuth: ${json.error} ${String(json.error_description ?? '')}`.trim());
-      }
-      throw new TransientError(`Bitrix24 OAuth: ${json.error}`, 'OAUTH_ERROR');
+  return async (installation: Installation, refreshToken: string): Promise<TokenSet> =>
+    (await bitrix24Refresh((installation as Bitrix24Installation).serverEndpoint, credentials, refreshToken)).tokens;
+}
+
+/**
+ * One refresh at Bitrix24's OAuth server. Its answer also says, on Bitrix24's authority, which
+ * portal the token belongs to (`member_id`, `client_endpoint`; restdocs settings/oauth/index.md).
+ */
+export async function bitrix24Refresh(
+  serverEndpoint: string,
+  credentials: OAuthCredentials['bitrix24'],
+  refreshToken: string,
+): Promise<{ tokens: TokenSet; memberId: string; clientEndpoint: string }> {
+  const body = new URLSearchParams({
+    grant_type: 'refresh_token',
+    client_id: credentials.clientId,
+    client_secret: credentials.clientSecret,
+    refresh_token: refreshToken,
+  });
+  const response = await post(bitrix24TokenUrl(serverEndpoint), body, 'application/x-www-form-urlencoded');
+  const json = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+  if (typeof json.error === 'string') {
+    if (['invalid_grant', 'invalid_client', 'PAYMENT_REQUIRED', 'NO_AUTH_FOUND'].includes(json.error) || response.status === 401) {
+      throw new RefreshRejectedError(`Bitrix24 OAuth: ${json.error} ${String(json.error_description ?? '')}`.trim());
     }
-    if (!response.ok) throw new TransientError(`Bitrix24 OAuth answered ${response.status}`, 'OAUTH_HTTP');
-    return tokenSet(json);
-  };
+    throw new TransientError(`Bitrix24 OAuth: ${json.error}`, 'OAUTH_ERROR');
+  }
+  if (!response.ok) throw new TransientError(`Bitrix24 OAuth answered ${response.status}`, 'OAUTH_HTTP');
+  return { tokens: tokenSet(json), memberId: String(json.member_id ?? ''), clientEndpoint: String(json.client_endpoint ?? '') };
 }
 
 /** amoCRM `POST /oauth2/access_token`, used both for the install code and for refreshes. */
@@ -59,7 +69,7 @@ export function amocrmRefreshGrant(credentials: OAuthCredentials['amocrm']): Ref
 
 async function post(url: string, body: string | URLSearchParams, contentType: string): Promise<Response> {
   try {
-    return await fetch(url, { method: 'POST', headers: { 'Content-Type': contentType }, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    return await fetch(url, { method: 'POST', headers: { 'Content-Type': contentType }, body, redirect: 'manual', signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (err) {
     throw new TransientError(`OAuth server unreachable: ${(err as Error).message}`, 'NETWORK', { cause: err });
   }

@@ -1,12 +1,14 @@
 import type { Redis } from 'ioredis';
 import { TokenCipher } from '../infra/crypto';
+import { installationKey, installationKeysPattern } from '../infra/keys';
 import { installationSchema, tokenSetSchema, type Installation, type TokenSet } from './installation';
 import type { InstallationStore } from './installation-store';
 
 /**
- * Installations in Redis: `<prefix>:inst:<id>` is a hash with the installation JSON and the
- * sealed token pair; `<prefix>:inst-index` lists ids. Data other modules keep per installation
- * lives under `<prefix>:i:<id>:*` so that `delete` can remove it all.
+ * Installations in Redis: `<prefix>:i:{<id>}:installation` is a hash with the installation JSON
+ * and the sealed token pair; `<prefix>:inst-index` lists ids. Everything other modules keep per
+ * installation lives under `<prefix>:i:{<id>}:` (see `installationKey`), so `delete` removes it
+ * all and nothing else: the id is validated and the pattern escaped.
  */
 export class RedisInstallationStore implements InstallationStore {
   constructor(
@@ -15,8 +17,13 @@ export class RedisInstallationStore implements InstallationStore {
     private readonly prefix: string,
   ) {}
 
+  /** Throws InvalidInstallationIdError for anything but `b24:<member_id>` / `amo:<account_id>`. */
   private key(id: string) {
-    return `${this.prefix}:inst:${id}`;
+    return installationKey(this.prefix, id, 'installation');
+  }
+
+  private get indexKey() {
+    return `${this.prefix}:inst-index`;
   }
 
   async save(installation: Installation, tokens: TokenSet): Promise<void> {
@@ -24,7 +31,7 @@ export class RedisInstallationStore implements InstallationStore {
     await this.redis
       .multi()
       .hset(this.key(valid.id), { data: JSON.stringify(valid), tokens: this.seal(tokens) })
-      .sadd(`${this.prefix}:inst-index`, valid.id)
+      .sadd(this.indexKey, valid.id)
       .exec();
   }
 
@@ -78,14 +85,15 @@ export class RedisInstallationStore implements InstallationStore {
   }
 
   async delete(id: string): Promise<void> {
-    const scoped = await scanKeys(this.redis, `${this.prefix}:i:${id}:*`);
-    const multi = this.redis.multi().del(this.key(id)).srem(`${this.prefix}:inst-index`, id);
-    for (const key of scoped) multi.del(key);
-    await multi.exec();
+    // The record first: a late token refresh or event then finds nothing to write into.
+    await this.redis.del(this.key(id));
+    const scoped = await scanKeys(this.redis, installationKeysPattern(this.prefix, id));
+    for (let i = 0; i < scoped.length; i += 500) await this.redis.del(...scoped.slice(i, i + 500));
+    await this.redis.srem(this.indexKey, id);
   }
 
   async list(): Promise<Installation[]> {
-    const ids = await this.redis.smembers(`${this.prefix}:inst-index`);
+    const ids = await this.redis.smembers(this.indexKey);
     const found = await Promise.all(ids.sort().map((id) => this.find(id)));
     return found.filter((i): i is Installation => i !== null);
   }
@@ -95,6 +103,7 @@ export class RedisInstallationStore implements InstallationStore {
   }
 }
 
+/** Every key matching a SCAN pattern. Build patterns with `escapeGlob` around anything interpolated. */
 export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
   const keys: string[] = [];
   let cursor = '0';

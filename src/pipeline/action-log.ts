@@ -2,26 +2,51 @@ import type { Redis } from 'ioredis';
 import { robotActionSchema, type ActionLog, type RobotAction } from '../app';
 import { installationKey } from '../infra/keys';
 
-const KEEP = 500;
+/**
+ * Retention of the action log. Rows name contacts and deals (personal data), so they are kept
+ * per installation only (uninstall removes them with the installation's other keys), and no
+ * longer than needed for support and audit: the newest ACTION_LOG_KEEP_ROWS rows, none older
+ * than ACTION_LOG_KEEP_DAYS.
+ */
+export const ACTION_LOG_KEEP_ROWS = 1000;
+export const ACTION_LOG_KEEP_DAYS = 90;
+const KEEP_MS = ACTION_LOG_KEEP_DAYS * 24 * 3600 * 1000;
 
-/** The latest robot actions across installations (demo page, support) — a capped Redis list. */
+/**
+ * What robots did, per installation: a sorted set `<prefix>:i:{<id>}:actions` scored by time.
+ * Every write trims it to the retention limits, and the key expires when the installation has
+ * been quiet for the whole retention period.
+ */
 export class RedisActionLog implements ActionLog {
   constructor(private readonly redis: Redis, private readonly prefix: string) {}
 
   async record(action: RobotAction): Promise<void> {
-    const line = JSON.stringify(robotActionSchema.parse(action));
+    const row = robotActionSchema.parse(action);
+    const key = installationKey(this.prefix, row.installationId, 'actions');
+    const at = Date.parse(row.at);
+    const now = Date.now();
     await this.redis
       .multi()
-      .lpush(`${this.prefix}:actions`, line)
-      .ltrim(`${this.prefix}:actions`, 0, KEEP - 1)
-      .lpush(installationKey(this.prefix, action.installationId, 'actions'), line)
-      .ltrim(installationKey(this.prefix, action.installationId, 'actions'), 0, KEEP - 1)
+      .zadd(key, Number.isFinite(at) ? at : now, JSON.stringify(row))
+      .zremrangebyscore(key, '-inf', `(${now - KEEP_MS}`)
+      .zremrangebyrank(key, 0, -(ACTION_LOG_KEEP_ROWS + 1))
+      .pexpire(key, KEEP_MS)
       .exec();
   }
 
-  async latest(limit: number, installationId?: string): Promise<RobotAction[]> {
-    const key = installationId ? installationKey(this.prefix, installationId, 'actions') : `${this.prefix}:actions`;
-    const lines = await this.redis.lrange(key, 0, limit - 1);
-    return lines.map((l) => robotActionSchema.parse(JSON.parse(l)));
+  /** The newest rows of one installation, newest first. */
+  async latest(installationId: string, limit: number): Promise<RobotAction[]> {
+    const key = installationKey(this.prefix, installationId, 'actions');
+    const rows = await this.redis.zrevrangebyscore(key, '+inf', Date.now() - KEEP_MS, 'LIMIT', 0, limit);
+    return rows.map((r) => robotActionSchema.parse(JSON.parse(r)));
+  }
+
+  /** The newest rows across the given installations (the local status page and the demo). */
+  async latestOf(installationIds: string[], limit: number): Promise<RobotAction[]> {
+    const perInstallation = await Promise.all(installationIds.map((id) => this.latest(id, limit)));
+    return perInstallation
+      .flat()
+      .sort((a, b) => b.at.localeCompare(a.at))
+      .slice(0, limit);
   }
 }

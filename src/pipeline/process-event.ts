@@ -14,7 +14,7 @@ export type Outcome = 'done' | 'gone' | 'unknown-installation' | 'revoked' | 're
  * The worker's job: turn a verified notification into CRM-neutral events and run the robots.
  * It always reads the CRM's current state first; the notification only says what to look at.
  */
-export async function processInboundEvent(event: InboundEvent, services: Services): Promise<Outcome> {
+export async function processInboundEvent(event: InboundEvent, services: Services, jobId?: string): Promise<Outcome> {
   const installation = await services.store.find(event.installationId);
   if (event.entity === 'installation') return removeInstallation(event, installation, services);
   if (!installation) {
@@ -26,6 +26,8 @@ export async function processInboundEvent(event: InboundEvent, services: Service
     services.log.info({ installation: installation.id }, 'event for a revoked installation dropped');
     return 'revoked';
   }
+  // So that uninstalling removes this job too, finished or failed (see InstallationJobIndex).
+  if (jobId) await services.events.track(installation.id, jobId);
   const moved = new Map<string, string>();
   const crm = recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, moved);
   const robotServices = servicesFor(installation, crm, services);
@@ -98,6 +100,7 @@ async function removeInstallation(event: InboundEvent, installation: Installatio
   });
   await services.app.dispatch('installation.removed', { crm: installation.crm }, installation, servicesFor(installation, disconnected, services));
   await services.timers.cancelAllOf(installation.id);
+  await services.events.removeAllOf(installation.id);
   await services.store.delete(installation.id);
   services.clients.invalidate(installation.id);
   services.log.info({ installation: event.installationId }, 'installation removed with its tokens and data');

@@ -1,5 +1,7 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { InboundEvent } from '../events';
+import { installationKey } from '../infra/keys';
 
 export const EVENTS_QUEUE = 'events';
 export const TIMERS_QUEUE = 'timers';
@@ -14,14 +16,70 @@ export interface QueueSettings {
 
 export const bullPrefix = (prefix: string) => `${prefix}:bull`;
 
+const FAILED_JOBS_KEEP_DAYS = 14;
+
 /** Kept an hour after success (for the demo page), failed jobs are kept for inspection for two weeks. */
 function jobOptions(settings: QueueSettings): JobsOptions {
   return {
     attempts: settings.attempts,
     backoff: { type: 'exponential', delay: settings.backoffMs },
     removeOnComplete: { age: 3600, count: 5000 },
-    removeOnFail: { age: 14 * 24 * 3600 },
+    removeOnFail: { age: FAILED_JOBS_KEEP_DAYS * 24 * 3600 },
   };
+}
+
+/**
+ * Which jobs belong to an installation: a sorted set of job ids per installation and queue
+ * (`<prefix>:i:{<id>}:jobs:<queue>`, scored by time), so uninstalling removes exactly that
+ * installation's jobs, in whatever state, without walking every tenant's jobs. Entries live as
+ * long as BullMQ keeps a job (failed: two weeks) and are capped in number; an entry whose job
+ * BullMQ already removed costs a no-op remove.
+ *
+ * Timers are indexed when scheduled (their data is robots' own and may name people). Event jobs
+ * carry only ids and are indexed by the worker when it starts one, not by the HTTP edge: an
+ * extra Redis round trip per webhook doubled the enqueue time. So an event job still waiting at
+ * uninstall is not removed with it: it runs once, finds no installation, and BullMQ removes it
+ * an hour after it completes.
+ */
+const JOB_INDEX_KEEP_MS = (FAILED_JOBS_KEEP_DAYS + 1) * 24 * 3600 * 1000;
+const JOB_INDEX_KEEP_COUNT = 20_000;
+
+class InstallationJobIndex {
+  constructor(
+    private readonly queue: Queue,
+    /** The queues' own ioredis connection (services wire one that fails fast when Redis is away). */
+    private readonly client: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Throws for anything but a valid installation id: call it before adding the job. */
+  key(installationId: string) {
+    return installationKey(this.prefix, installationId, 'jobs', this.queue.name);
+  }
+
+  async add(key: string, jobId: string | undefined): Promise<void> {
+    if (!jobId) return;
+    const now = Date.now();
+    const client = this.client;
+    await client
+      .multi()
+      .zadd(key, now, jobId)
+      .zremrangebyscore(key, '-inf', `(${now - JOB_INDEX_KEEP_MS}`)
+      .zremrangebyrank(key, 0, -(JOB_INDEX_KEEP_COUNT + 1))
+      .pexpire(key, JOB_INDEX_KEEP_MS)
+      .exec();
+  }
+
+  /** Removes every job of the installation this queue still holds (a running one is left to finish). */
+  async removeAll(installationId: string): Promise<number> {
+    const key = this.key(installationId);
+    const client = this.client;
+    const ids = await client.zrange(key, 0, -1);
+    let removed = 0;
+    for (const id of ids) removed += await this.queue.remove(id).catch(() => 0);
+    await client.del(key);
+    return removed;
+  }
 }
 
 /**
@@ -36,16 +94,32 @@ export const entityKey = (e: Pick<InboundEvent, 'installationId' | 'entity' | 'e
 /** The producer side used by the HTTP edge. Fails fast when Redis is away, so the CRM sees an error. */
 export class EventQueue {
   readonly queue: Queue<InboundEvent>;
+  private readonly index: InstallationJobIndex;
 
   constructor(private readonly settings: QueueSettings) {
     this.queue = new Queue<InboundEvent>(EVENTS_QUEUE, { connection: settings.connection, prefix: bullPrefix(settings.prefix) });
+    this.index = new InstallationJobIndex(this.queue as Queue, settings.connection as Redis, settings.prefix);
   }
 
   async enqueue(event: InboundEvent): Promise<void> {
+    this.index.key(event.installationId); // refuses an invalid id before anything is queued
+    const removal = event.entity === 'installation';
     await this.queue.add(`${event.entity}.${event.kind}`, event, {
       ...jobOptions(this.settings),
+      // The removal job outlives the installation it removes: it leaves nothing behind either.
+      ...(removal ? { removeOnComplete: true } : {}),
       deduplication: { id: entityKey(event), keepLastIfActive: true },
     });
+  }
+
+  /** Records that a job belongs to an installation (the worker calls it when it starts the job). */
+  track(installationId: string, jobId: string): Promise<void> {
+    return this.index.add(this.index.key(installationId), jobId);
+  }
+
+  /** Removes the installation's event jobs, finished and failed ones included (uninstall). */
+  removeAllOf(installationId: string): Promise<number> {
+    return this.index.removeAll(installationId);
   }
 
   close(): Promise<void> {
@@ -63,9 +137,11 @@ export interface TimerJob {
 /** Delayed, cancellable jobs: one per (installation, robot, key); scheduling again replaces it. */
 export class TimerQueue {
   readonly queue: Queue<TimerJob>;
+  private readonly index: InstallationJobIndex;
 
   constructor(private readonly settings: QueueSettings) {
     this.queue = new Queue<TimerJob>(TIMERS_QUEUE, { connection: settings.connection, prefix: bullPrefix(settings.prefix) });
+    this.index = new InstallationJobIndex(this.queue as Queue, settings.connection as Redis, settings.prefix);
   }
 
   static jobId(installationId: string, robot: string, key: string): string {
@@ -74,9 +150,11 @@ export class TimerQueue {
   }
 
   async schedule(job: TimerJob, delayMs: number): Promise<void> {
+    const indexKey = this.index.key(job.installationId);
     const jobId = TimerQueue.jobId(job.installationId, job.robot, job.key);
     await this.queue.remove(jobId);
     await this.queue.add(job.robot, job, { ...jobOptions(this.settings), jobId, delay: Math.max(0, delayMs) });
+    await this.index.add(indexKey, jobId);
   }
 
   /** Returns true if a pending timer was removed. */
@@ -84,12 +162,9 @@ export class TimerQueue {
     return (await this.queue.remove(TimerQueue.jobId(installationId, robot, key))) === 1;
   }
 
+  /** Removes every timer job of the installation, pending, fired or failed (uninstall). */
   async cancelAllOf(installationId: string): Promise<void> {
-    // Ends at the separator: the timers of b24:abc are not those of b24:abcd.
-    const prefix = TimerQueue.jobId(installationId, '', '').slice(0, -1);
-    for (const job of await this.queue.getJobs(['delayed', 'waiting'])) {
-      if (job?.id?.startsWith(prefix)) await job.remove().catch(() => undefined);
-    }
+    await this.index.removeAll(installationId);
   }
 
   close(): Promise<void> {

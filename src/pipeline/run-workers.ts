@@ -21,7 +21,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   const connections = [connectRedis(services.redisUrl), connectRedis(services.redisUrl)] as const;
   const events = new Worker(
     EVENTS_QUEUE,
-    async (job) => processInboundEvent(inboundEventSchema.parse(job.data), services),
+    async (job) => processInboundEvent(inboundEventSchema.parse(job.data), services, job.id),
     { connection: connections[0], prefix, concurrency },
   );
   const timers = new Worker<TimerJob>(

@@ -55,7 +55,7 @@ describe('Bitrix24 end to end: install → verified event → queue → deal ren
     expect(updates(dealId)).toHaveLength(1);
     // The echo of our update was delivered and processed, and wrote nothing.
     expect(stack.portal.deliveries.filter((d) => d.event === 'ONCRMDEALUPDATE').length).toBeGreaterThanOrEqual(1);
-    const actions = await stack.services.actions.latest(10);
+    const actions = await stack.services.actions.latest(`b24:${stack.portal.memberId}`, 10);
     expect(actions).toEqual([expect.objectContaining({ robot: 'dealRenamer', before: 'Сделка #1', after: `${dealId} / Иванов Иван / кв. 5-101` })]);
   });
 

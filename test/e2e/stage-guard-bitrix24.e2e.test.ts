@@ -1,3 +1,4 @@
+import { installationKey } from '../../src/infra/keys';
 import { configureRegulations } from '../../src/installations/configure-regulations';
 import { setupBitrix24SalesFunnel } from '../helpers/funnels';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
@@ -89,7 +90,7 @@ describe('stage guard on Bitrix24 (seed 004 deal funnel, seed 000 rule)', () => 
     await move(id, 'PREPARATION');
     await move(id, 'UC_MEETING');
     expect(stack.portal.getDeal(id)?.stageId).toBe('UC_MEETING');
-    const fact = await stack.services.redis.get(`${stack.services.prefix}:i:${installationId}:state:meeting:deal:${id}`);
+    const fact = await stack.services.redis.get(installationKey(stack.services.prefix, installationId, 'state', 'meeting', 'deal', id));
     expect(JSON.parse(fact!)).toMatchObject({ dealId: String(id), managerId: String(MANAGER) });
     expect(comments(id).some((c) => c.startsWith('Встреча состоялась'))).toBe(true);
   });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readConfig, type AppConfig } from '../../src/config';
+import { escapeGlob } from '../../src/infra/keys';
 import { scanKeys } from '../../src/installations/redis-installation-store';
 import { createLogger } from '../../src/log';
 import { runWorkers, type RunningWorkers } from '../../src/pipeline/run-workers';
@@ -35,7 +36,7 @@ export async function createTestServices(env: Partial<Record<keyof AppConfig, st
 export async function removeAppData(services: Services): Promise<void> {
   await services.events.queue.obliterate({ force: true }).catch(() => undefined);
   await services.timers.queue.obliterate({ force: true }).catch(() => undefined);
-  const keys = await scanKeys(services.redis, `${services.prefix}:*`);
+  const keys = await scanKeys(services.redis, `${escapeGlob(services.prefix)}:*`);
   for (let i = 0; i < keys.length; i += 500) await services.redis.del(...keys.slice(i, i + 500));
 }
 

@@ -1,3 +1,4 @@
+import { installationKey } from '../../src/infra/keys';
 import { InstallationRevokedError } from '../../src/errors';
 import type { Installation, TokenSet } from '../../src/installations/installation';
 import { RefreshRejectedError, TokenRefresher, type RefreshGrant } from '../../src/installations/token-refresher';
@@ -39,7 +40,7 @@ describe('single-flight token refresh (refresh tokens are single-use on both CRM
   it('saves the new pair before anyone uses it, encrypted at rest', async () => {
     const [refresher] = refreshers(1, async () => ({ accessToken: 'fresh-access', refreshToken: 'refresh-2', expiresAt: Date.now() + 3600_000 }));
     await refresher!.refresh(installation.id, 'expired-access');
-    const raw = await services.redis.hget(`${services.prefix}:inst:${installation.id}`, 'tokens');
+    const raw = await services.redis.hget(installationKey(services.prefix, installation.id, 'installation'), 'tokens');
     expect(raw).not.toContain('fresh-access');
     expect(raw).not.toContain('refresh-2');
   });

@@ -83,7 +83,7 @@ describe('deal renamer on Bitrix24 (exact REST calls)', () => {
       .reply(200, { result: { item: { id: 759 } }, time: {} });
     await processInboundEvent(event, services);
     expect(scope.isDone()).toBe(true);
-    expect(await services.actions.latest(1)).toEqual([expect.objectContaining({ robot: 'dealRenamer', before: 'Сделка #759', after: '759 / Иванов Иван / кв. 5-101' })]);
+    expect(await services.actions.latest(installation.id, 1)).toEqual([expect.objectContaining({ robot: 'dealRenamer', before: 'Сделка #759', after: '759 / Иванов Иван / кв. 5-101' })]);
   });
 
   it('writes nothing when the title is already right (the echo of its own update)', async () => {
@@ -91,7 +91,7 @@ describe('deal renamer on Bitrix24 (exact REST calls)', () => {
     const scope = portalWithDeal('759 / Иванов Иван / кв. 5-101');
     await processInboundEvent(event, services);
     expect(scope.isDone()).toBe(true);
-    expect(await services.actions.latest(1)).toEqual([]);
+    expect(await services.actions.latest(installation.id, 1)).toEqual([]);
   });
 
   it('a template changed with the settings command applies to the very next event, without a restart', async () => {

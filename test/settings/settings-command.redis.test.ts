@@ -56,6 +56,9 @@ describe('operator commands: npm run settings and npm run installations', () => 
     const missing = await command('settings.ts', 'get', 'b24:00000000000000000000000000000000');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('b24:<member_id>');
+    const crafted = await command('settings.ts', 'set', 'b24:*', 'locale', '"en"');
+    expect(crafted.code).toBe(2);
+    expect(crafted.stderr).toContain('is not an installation id');
   }, 30_000);
 
   test('installations lists id, CRM, portal, status and install date', async () => {

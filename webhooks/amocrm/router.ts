@@ -2,7 +2,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { matchesSecretHash } from '../../src/infra/crypto';
-import { UntrustedRefererError, installAmocrm } from '../../src/installations/amocrm-installer';
+import { AccountNotConfirmedError, installAmocrm } from '../../src/installations/amocrm-installer';
+import { UntrustedInstallTargetError } from '../../src/installations/install-targets';
 import { amocrmInstallationId } from '../../src/installations/installation';
 import type { Services } from '../../src/services';
 import { describeIssues, formText, parseForm } from '../form-body';
@@ -43,7 +44,8 @@ export function amocrmRouter(services: Services): Router {
       const installation = await installAmocrm(parsed.data.code, parsed.data.referer, services);
       res.status(200).type('html').send(`<!doctype html><meta charset="utf-8"><p>Reglament подключён к аккаунту ${escapeHtml(installation.subdomain)}.</p>`);
     } catch (err) {
-      if (err instanceof UntrustedRefererError) return void res.status(400).json({ error: 'untrusted_referer', reason: err.message });
+      if (err instanceof UntrustedInstallTargetError) return void res.status(400).json({ error: 'untrusted_referer', reason: err.message });
+      if (err instanceof AccountNotConfirmedError) return void res.status(403).json({ error: 'account_not_confirmed', reason: err.message });
       services.log.error({ err }, 'amoCRM install failed');
       res.status(502).json({ error: 'install_failed', reason: (err as Error).message });
     }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { amocrmAccountIdSchema } from '../../src/installations/installation';
 
 /** One entity inside an amoCRM webhook (API v2 layout: every value is a string). */
 const entitySchema = z.looseObject({
@@ -19,7 +20,7 @@ const deletedList = z.union([z.array(z.unknown()), z.record(z.string(), z.unknow
 
 export const amocrmWebhookSchema = z.object({
   account: z.looseObject({
-    id: z.string().regex(/^\d+$/, 'must be a numeric account id'),
+    id: amocrmAccountIdSchema,
     subdomain: z.string().min(1),
   }),
   leads: z
@@ -46,7 +47,7 @@ export type AmocrmWebhook = z.infer<typeof amocrmWebhookSchema>;
 
 /** The "access revoked" hook: GET ?account_id&client_uuid&signature (HMAC-SHA256 of "client_uuid|account_id"). */
 export const amocrmDisconnectSchema = z.object({
-  account_id: z.string().regex(/^\d+$/),
+  account_id: amocrmAccountIdSchema,
   client_uuid: z.string().min(1),
   signature: z.string().regex(/^[0-9a-f]{64}$/i, 'must be a hex HMAC-SHA256'),
 });

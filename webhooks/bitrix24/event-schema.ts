@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { memberIdSchema } from '../../src/installations/installation';
 
 /** The `auth` block Bitrix24 sends with every event; only these four keys are always present. */
 export const bitrix24AuthSchema = z.object({
-  member_id: z.string().min(1),
+  member_id: memberIdSchema,
   application_token: z.string().min(1),
   domain: z.string().min(1),
   client_endpoint: z.string().optional(),
@@ -40,7 +41,7 @@ export const bitrix24InstallPageSchema = z.object({
     AUTH_ID: z.string().min(1),
     AUTH_EXPIRES: z.coerce.number().int().positive().default(3600),
     REFRESH_ID: z.string().min(1),
-    member_id: z.string().min(1),
+    member_id: memberIdSchema,
     APPLICATION_TOKEN: z.string().min(1),
     SERVER_ENDPOINT: z.string().url().default('https://oauth.bitrix.info/rest/'),
     status: z.string().optional(),

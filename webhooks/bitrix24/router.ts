@@ -1,7 +1,14 @@
 import { Router, type Request, type Response } from 'express';
 import { matchesSecretHash } from '../../src/infra/crypto';
 import { bitrix24InstallationId } from '../../src/installations/installation';
-import { InstallConflictError, installBitrix24, type Bitrix24InstallRequest } from '../../src/installations/bitrix24-installer';
+import {
+  InstallConflictError,
+  InstallNotConfirmedError,
+  installBitrix24,
+  PortalUnreachableError,
+  type Bitrix24InstallRequest,
+} from '../../src/installations/bitrix24-installer';
+import { UntrustedInstallTargetError } from '../../src/installations/install-targets';
 import type { Services } from '../../src/services';
 import { describeIssues, formText, parseForm } from '../form-body';
 import { bitrix24EventSchema, bitrix24InstallPageSchema, bitrix24OnAppInstallSchema } from './event-schema';
@@ -34,6 +41,7 @@ export function bitrix24Router(services: Services): Router {
   });
 
   // The install page (UI app) and the ONAPPINSTALL event (app without UI) both land here.
+  // Every refusal below leaves nothing stored (see installBitrix24 for the order of checks).
   router.post('/bitrix24/install', formText, async (req: Request, res: Response) => {
     const form = parseForm(req.body);
     const request = form.event ? fromOnAppInstall(form) : fromInstallPage(req.query, form);
@@ -41,10 +49,19 @@ export function bitrix24Router(services: Services): Router {
     try {
       await installBitrix24(request.value, services);
     } catch (err) {
+      if (err instanceof UntrustedInstallTargetError) {
+        services.log.warn({ reason: err.message }, 'Bitrix24 install refused: untrusted target');
+        return void res.status(400).json({ error: 'untrusted_install_target', reason: err.message });
+      }
       if (err instanceof InstallConflictError) return void res.status(409).json({ error: 'install_conflict', reason: err.message });
+      if (err instanceof InstallNotConfirmedError) {
+        services.log.warn({ reason: err.message }, 'Bitrix24 install refused: the portal did not confirm it');
+        return void res.status(403).json({ error: 'install_not_confirmed', reason: err.message });
+      }
       services.log.error({ err }, 'Bitrix24 install failed');
       const reason = String((err as Error).message ?? err).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-      return void res.status(502).type('html').send(`<p>Установка не удалась: портал не ответил. Попробуйте ещё раз.</p><p><small>${reason}</small></p>`);
+      const what = err instanceof PortalUnreachableError ? 'портал не ответил' : 'ошибка при подключении событий';
+      return void res.status(502).type('html').send(`<p>Установка не удалась: ${what}. Попробуйте ещё раз.</p><p><small>${reason}</small></p>`);
     }
     if (form.event) return void res.status(200).json({ ok: true });
     res.status(200).type('html').send(installFinishedPage());
