@@ -61,7 +61,8 @@ export async function installAmocrm(code: string, referer: string, services: Ser
   return installation;
 }
 
-async function subscribeWebhook(installation: AmocrmInstallation, secret: string, services: Services): Promise<void> {
+/** Replaces every webhook of ours on the account with one whose URL carries `secret`. */
+export async function subscribeWebhook(installation: AmocrmInstallation, secret: string, services: Services): Promise<void> {
   const tokens = await services.store.tokens(installation.id);
   if (!tokens) throw new Error('tokens vanished during install');
   const rest = services.clients.amocrmRest(installation, tokens);

@@ -12,6 +12,8 @@ export interface InstallationStore {
   tokens(id: string): Promise<TokenSet | null>;
   /** Replaces the token pair in one write (the old refresh token is dead the moment the CRM issued the new one). */
   saveTokens(id: string, tokens: TokenSet): Promise<void>;
+  /** Replaces the installation record and keeps its tokens (a refresh may be under way); false once it is gone. */
+  update(installation: Installation): Promise<boolean>;
   markRevoked(id: string, reason: string): Promise<void>;
   /** Removes the installation, its tokens and every key the app keeps for it. */
   delete(id: string): Promise<void>;

@@ -49,6 +49,17 @@ export class RedisInstallationStore implements InstallationStore {
     if (updated !== 1) throw new Error(`Installation ${id} no longer exists`);
   }
 
+  async update(installation: Installation): Promise<boolean> {
+    const valid = installationSchema.parse(installation);
+    const updated = await this.redis.eval(
+      "if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'data', ARGV[1]) return 1 end return 0",
+      1,
+      this.key(valid.id),
+      JSON.stringify(valid),
+    );
+    return updated === 1;
+  }
+
   async markRevoked(id: string, reason: string): Promise<void> {
     const installation = await this.find(id);
     if (!installation) return;

@@ -1,0 +1,43 @@
+import { matchesSecretHash, randomSecret, secretHash } from '../infra/crypto';
+import { InstallationRevokedError } from '../errors';
+import type { Services } from '../services';
+import { subscribeWebhook } from './amocrm-installer';
+import type { AmocrmInstallation } from './installation';
+
+export type WebhookHealth = 'ok' | 'resubscribed';
+
+interface AmoWebhookRow {
+  destination: string;
+  disabled?: boolean;
+}
+
+/**
+ * amoCRM retries a failed webhook a few times, and after more than 100 invalid answers in two
+ * hours it disables the webhook (`disabled: true` in `GET /api/v4/webhooks`) and sends nothing
+ * more, ever. The catch-up checks ours on every run. A disabled or missing webhook is replaced by
+ * one with a new secret: the URL secret is stored only as a hash, so the old URL cannot be
+ * re-registered. The new hash is saved first, so the edge accepts the new URL the moment amoCRM
+ * starts using it. Changes made while it was disabled are found by the scan that follows.
+ */
+export async function ensureAmocrmWebhook(installation: AmocrmInstallation, services: Services): Promise<WebhookHealth> {
+  const tokens = await services.store.tokens(installation.id);
+  if (!tokens) throw new InstallationRevokedError(installation.id, 'no tokens');
+  const log = services.log.child({ installation: installation.id });
+  const rest = services.clients.amocrmRest(installation, tokens, log);
+  const ours = `${services.config.PUBLIC_URL.replace(/\/$/, '')}/amocrm/webhook/`;
+  const listed = await rest.get<{ _embedded?: { webhooks?: AmoWebhookRow[] } }>('/api/v4/webhooks');
+  const mine = (listed?._embedded?.webhooks ?? []).filter((hook) => hook.destination.startsWith(ours));
+  const current = mine.find((hook) => matchesSecretHash(hook.destination.slice(ours.length), installation.webhookSecretHash));
+  if (current && !current.disabled) return 'ok';
+
+  const reason = current ? 'disabled by amoCRM after failed deliveries' : 'missing';
+  log.error(
+    { account: installation.accountId, reason, webhooks: mine.length, alert: 'amocrm_webhook_resubscribed' },
+    `amoCRM webhook ${reason}: re-subscribing with a new secret; changes made meanwhile are caught up from /api/v4/leads`,
+  );
+  const secret = randomSecret();
+  const rotated: AmocrmInstallation = { ...installation, webhookSecretHash: secretHash(secret) };
+  if (!(await services.store.update(rotated))) throw new InstallationRevokedError(installation.id, 'removed during catch-up');
+  await subscribeWebhook(rotated, secret, services);
+  return 'resubscribed';
+}

@@ -1,0 +1,87 @@
+import type { Redis } from 'ioredis';
+import type { ChangedDeal } from '../../crm/change-feed';
+import type { DealEntity, DealRef } from '../../crm/crm-port';
+import { installationKey } from '../../infra/keys';
+
+/** A seen version only matters while it is inside a scan window; a week outlives any outage worth catching up. */
+const SEEN_TTL_SECONDS = 7 * 24 * 3600;
+
+export interface CatchUpStatus {
+  /** Per entity: the newest change time (epoch seconds) the catch-up has enqueued. */
+  watermarks: Partial<Record<DealEntity, number>>;
+  /** Epoch ms when the last catch-up of this installation finished, or null if none has. */
+  reconciledAt: number | null;
+}
+
+/**
+ * What the catch-up path remembers per installation (all under the installation's keys):
+ * - a watermark per entity: the newest `updatedAt` it has enqueued, so the next run reads only
+ *   what changed after it;
+ * - the version (`updatedAt`) of each deal the app has already handled — by a live event or an
+ *   earlier catch-up — so a scan that overlaps the watermark enqueues nothing twice;
+ * - when the last run finished (the reconciliation lag the metrics report).
+ */
+export class CatchUpState {
+  constructor(private readonly redis: Redis, private readonly prefix: string) {}
+
+  private statusKey(installationId: string) {
+    return installationKey(this.prefix, installationId, 'catch-up');
+  }
+
+  private seenKey(installationId: string, ref: DealRef) {
+    return installationKey(this.prefix, installationId, 'seen', ref.entity, ref.id);
+  }
+
+  async status(installationId: string): Promise<CatchUpStatus> {
+    const raw = await this.redis.hgetall(this.statusKey(installationId));
+    const watermarks: CatchUpStatus['watermarks'] = {};
+    for (const entity of ['deal', 'lead'] as const) {
+      const at = Number(raw[`watermark:${entity}`]);
+      if (raw[`watermark:${entity}`] !== undefined && Number.isFinite(at)) watermarks[entity] = at;
+    }
+    const reconciledAt = raw.reconciledAt !== undefined ? Number(raw.reconciledAt) : null;
+    return { watermarks, reconciledAt };
+  }
+
+  /** Moves the watermark forward only (two runs never race, but a retried page must not move it back). */
+  async advance(installationId: string, entity: DealEntity, at: number): Promise<void> {
+    await this.redis.eval(
+      "local cur = redis.call('HGET', KEYS[1], ARGV[1]) if not cur or tonumber(cur) < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 1",
+      1,
+      this.statusKey(installationId),
+      `watermark:${entity}`,
+      String(at),
+    );
+  }
+
+  async finishRun(installationId: string, atMs: number): Promise<void> {
+    await this.redis.hset(this.statusKey(installationId), 'reconciledAt', String(atMs));
+  }
+
+  /** Seconds since the last finished catch-up of the installation (null: never ran). */
+  async lagSeconds(installationId: string, nowMs = Date.now()): Promise<number | null> {
+    const { reconciledAt } = await this.status(installationId);
+    return reconciledAt === null ? null : Math.max(0, (nowMs - reconciledAt) / 1000);
+  }
+
+  /** The items whose current version the app has not handled yet. */
+  async unseen(installationId: string, items: ChangedDeal[]): Promise<ChangedDeal[]> {
+    if (items.length === 0) return [];
+    const versions = await this.redis.mget(...items.map((item) => this.seenKey(installationId, item)));
+    return items.filter((item, i) => versions[i] === null || Number(versions[i]) < item.updatedAt);
+  }
+
+  async markSeen(installationId: string, items: Array<DealRef & { updatedAt: number }>): Promise<void> {
+    if (items.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const item of items) pipeline.set(this.seenKey(installationId, item), String(item.updatedAt), 'EX', SEEN_TTL_SECONDS);
+    await pipeline.exec();
+  }
+}
+
+/** `updatedAt` of a Deal (ISO 8601) as epoch seconds, or null. */
+export function epochSeconds(iso: string | null): number | null {
+  if (!iso) return null;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? null : Math.floor(ms / 1000);
+}
