@@ -2,6 +2,7 @@ import { randomSecret, secretHash } from '../infra/crypto';
 import type { Services } from '../services';
 import { amocrmInstallationId, type AmocrmInstallation } from './installation';
 import { amocrmTokenRequest } from './oauth-grants';
+import { withWebhookLock } from './webhook-lock';
 
 /** Webhook events the app subscribes to (amoCRM sends them in the API v2 layout). */
 export const AMOCRM_WEBHOOK_SETTINGS = ['add_lead', 'update_lead', 'status_lead', 'responsible_lead', 'add_contact'];
@@ -54,9 +55,12 @@ export async function installAmocrm(code: string, referer: string, services: Ser
     settings: existing?.settings ?? {},
     webhookSecretHash: secretHash(secret),
   };
-  await services.store.save(installation, tokens);
-  services.clients.invalidate(id);
-  await subscribeWebhook(installation, secret, services);
+  // Under the webhook lock: a catch-up checking the webhook meanwhile must not rotate the secret half-way.
+  await withWebhookLock(services.redis, services.prefix, id, true, async () => {
+    await services.store.save(installation, tokens);
+    services.clients.invalidate(id);
+    await subscribeWebhook(installation, secret, services);
+  });
   services.log.info({ installation: id, subdomain: account.subdomain }, 'amoCRM account installed');
   return installation;
 }

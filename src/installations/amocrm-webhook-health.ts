@@ -3,8 +3,9 @@ import { InstallationRevokedError } from '../errors';
 import type { Services } from '../services';
 import { subscribeWebhook } from './amocrm-installer';
 import type { AmocrmInstallation } from './installation';
+import { withWebhookLock } from './webhook-lock';
 
-export type WebhookHealth = 'ok' | 'resubscribed';
+export type WebhookHealth = 'ok' | 'resubscribed' | 'busy';
 
 interface AmoWebhookRow {
   destination: string;
@@ -20,6 +21,17 @@ interface AmoWebhookRow {
  * starts using it. Changes made while it was disabled are found by the scan that follows.
  */
 export async function ensureAmocrmWebhook(installation: AmocrmInstallation, services: Services): Promise<WebhookHealth> {
+  // An install or another check holds the lock: it is setting the webhook right now.
+  const result = await withWebhookLock(services.redis, services.prefix, installation.id, false, async () => {
+    // Read again under the lock: an install may have just replaced the secret.
+    const current = await services.store.find(installation.id);
+    if (!current || current.crm !== 'amocrm' || current.status !== 'active') throw new InstallationRevokedError(installation.id, 'removed during catch-up');
+    return checkAndRepair(current, services);
+  });
+  return result ?? 'busy';
+}
+
+async function checkAndRepair(installation: AmocrmInstallation, services: Services): Promise<WebhookHealth> {
   const tokens = await services.store.tokens(installation.id);
   if (!tokens) throw new InstallationRevokedError(installation.id, 'no tokens');
   const log = services.log.child({ installation: installation.id });

@@ -50,6 +50,7 @@ async function processDealEvent(
   services: Services,
 ): Promise<Outcome> {
   const ref: DealRef = { entity, id: event.entityId };
+  const readAt = Date.now();
   const snapshot = await crm.getDealWithContacts(ref);
   if (!snapshot) return 'gone';
   const { deal, contacts } = snapshot;
@@ -70,7 +71,7 @@ async function processDealEvent(
   if (!moved.has(`${ref.entity}:${ref.id}`) && !keepLastSeen) await services.tracker.set(installation.id, ref, deal.stageId);
   // This version is handled: a catch-up scan that lists it again enqueues nothing.
   const version = epochSeconds(deal.updatedAt);
-  if (version !== null) await new CatchUpState(services.redis, services.prefix).markSeen(installation.id, [{ ...ref, updatedAt: version }]);
+  if (version !== null) await new CatchUpState(services.redis, services.prefix).markHandled(installation.id, ref, version, readAt);
   return 'done';
 }
 

@@ -3,8 +3,15 @@ import type { ChangedDeal } from '../../crm/change-feed';
 import type { DealEntity, DealRef } from '../../crm/crm-port';
 import { installationKey } from '../../infra/keys';
 
-/** A seen version only matters while it is inside a scan window; a week outlives any outage worth catching up. */
+/** A handled version only matters while it is inside a scan window; a week outlives any outage worth catching up. */
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
+/**
+ * Both CRMs keep change times in whole seconds. A deal read during the second it changed may
+ * change again within that second, with the same `updatedAt`: such a version is not recorded as
+ * handled (the next catch-up enqueues the deal once more, harmlessly). One more second allows for
+ * a clock difference between the app and the CRM.
+ */
+const SAME_SECOND_MARGIN_S = 2;
 
 export interface CatchUpStatus {
   /** Per entity: the newest change time (epoch seconds) the catch-up has enqueued. */
@@ -17,8 +24,8 @@ export interface CatchUpStatus {
  * What the catch-up path remembers per installation (all under the installation's keys):
  * - a watermark per entity: the newest `updatedAt` it has enqueued, so the next run reads only
  *   what changed after it;
- * - the version (`updatedAt`) of each deal the app has already handled — by a live event or an
- *   earlier catch-up — so a scan that overlaps the watermark enqueues nothing twice;
+ * - the version (`updatedAt`) of each deal the worker has already handled (live event or catch-up),
+ *   so a scan enqueues only deals changed since the app last looked at them;
  * - when the last run finished (the reconciliation lag the metrics report).
  */
 export class CatchUpState {
@@ -71,11 +78,15 @@ export class CatchUpState {
     return items.filter((item, i) => versions[i] === null || Number(versions[i]) < item.updatedAt);
   }
 
-  async markSeen(installationId: string, items: Array<DealRef & { updatedAt: number }>): Promise<void> {
-    if (items.length === 0) return;
-    const pipeline = this.redis.pipeline();
-    for (const item of items) pipeline.set(this.seenKey(installationId, item), String(item.updatedAt), 'EX', SEEN_TTL_SECONDS);
-    await pipeline.exec();
+  /**
+   * Records that the worker handled `ref` as it was at `version` (epoch seconds), having read it
+   * at `readAtMs` or later. Returns false when the read was too close to the change to tell a
+   * later change in the same second apart (nothing recorded).
+   */
+  async markHandled(installationId: string, ref: DealRef, version: number, readAtMs: number): Promise<boolean> {
+    if (Math.floor(readAtMs / 1000) - version < SAME_SECOND_MARGIN_S) return false;
+    await this.redis.set(this.seenKey(installationId, ref), String(version), 'EX', SEEN_TTL_SECONDS);
+    return true;
   }
 }
 

@@ -12,7 +12,7 @@ import { CatchUpState } from './catch-up-state';
 /**
  * Each run starts this many seconds before the watermark: a change whose transaction committed
  * a moment after a later one was listed is still found. Repeats cost a list row, not a job
- * (versions already handled are skipped).
+ * (versions the worker handled are skipped; BullMQ deduplicates a deal whose job still waits).
  */
 export const OVERLAP_SECONDS = 60;
 
@@ -32,7 +32,7 @@ export interface ReconcileResult {
 
 /**
  * Catch-up of one installation: read what changed in the CRM since the watermark and enqueue
- * every deal whose current version the app has not handled, exactly as a webhook would
+ * every deal whose current version the worker has not handled, exactly as a webhook would
  * (`EventQueue.enqueue`: per-deal deduplication with live events, robots judge the current
  * state, writes happen only when a value differs). The watermark moves after each page is
  * enqueued, so a run that dies half-way resumes where it stopped.
@@ -56,8 +56,8 @@ export async function reconcileInstallation(installationId: string, services: Se
   for await (const page of feed.changedSince(since)) {
     listed += page.length;
     const fresh = await state.unseen(installation.id, page);
+    // Not marked as handled here: the job records the version it actually read (a failed job is enqueued again next run).
     for (const item of fresh) await services.events.enqueue(await eventFor(item, installation, since, services));
-    await state.markSeen(installation.id, fresh);
     enqueued += fresh.length;
     for (const entity of feed.entities) {
       const newest = Math.max(...page.filter((i) => i.entity === entity).map((i) => i.updatedAt));
