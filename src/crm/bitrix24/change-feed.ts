@@ -43,8 +43,12 @@ export class Bitrix24ChangeFeed implements ChangeFeed {
         const changed = rows.map((row) => toChanged(entity, row)).filter((c): c is ChangedDeal => c !== null);
         page.push(...changed);
         const last = changed[changed.length - 1];
+        const previous = cursors.get(entity);
         if (rows.length < PAGE_SIZE || !last) open.delete(entity);
-        else cursors.set(entity, { at: last.updatedAt, id: Number(last.id) });
+        else if (previous && !(last.updatedAt > previous.at || (last.updatedAt === previous.at && Number(last.id) > previous.id))) {
+          // A full page that does not move past the last key means the portal ignored the key filter: stop, do not loop.
+          throw new Error(`Bitrix24 crm.item.list (${entity}) returned no rows after ${previous.at}/${previous.id}: key paging did not advance`);
+        } else cursors.set(entity, { at: last.updatedAt, id: Number(last.id) });
       }
       if (page.length > 0) yield page;
     }
