@@ -12,6 +12,8 @@ const SEEN_TTL_SECONDS = 7 * 24 * 3600;
  * a clock difference between the app and the CRM.
  */
 const SAME_SECOND_MARGIN_S = 2;
+/** Refreshed by every run; a watermark left behind by a removed installation expires. */
+const STATUS_TTL_SECONDS = 30 * 24 * 3600;
 
 export interface CatchUpStatus {
   /** Per entity: the newest change time (epoch seconds) the catch-up has enqueued. */
@@ -53,16 +55,17 @@ export class CatchUpState {
   /** Moves the watermark forward only (two runs never race, but a retried page must not move it back). */
   async advance(installationId: string, entity: DealEntity, at: number): Promise<void> {
     await this.redis.eval(
-      "local cur = redis.call('HGET', KEYS[1], ARGV[1]) if not cur or tonumber(cur) < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end return 1",
+      "local cur = redis.call('HGET', KEYS[1], ARGV[1]) if not cur or tonumber(cur) < tonumber(ARGV[2]) then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end redis.call('EXPIRE', KEYS[1], ARGV[3]) return 1",
       1,
       this.statusKey(installationId),
       `watermark:${entity}`,
       String(at),
+      String(STATUS_TTL_SECONDS),
     );
   }
 
   async finishRun(installationId: string, atMs: number): Promise<void> {
-    await this.redis.hset(this.statusKey(installationId), 'reconciledAt', String(atMs));
+    await this.redis.multi().hset(this.statusKey(installationId), 'reconciledAt', String(atMs)).expire(this.statusKey(installationId), STATUS_TTL_SECONDS).exec();
   }
 
   /** Seconds since the last finished catch-up of the installation (null: never ran). */

@@ -54,6 +54,8 @@ export async function reconcileInstallation(installationId: string, services: Se
   let listed = 0;
   let enqueued = 0;
   for await (const page of feed.changedSince(since)) {
+    // Uninstalled meanwhile: stop before writing anything under its keys again.
+    if (!(await services.store.find(installation.id))) return { ...empty, outcome: 'unknown-installation', listed, enqueued };
     listed += page.length;
     const fresh = await state.unseen(installation.id, page);
     // Not marked as handled here: the job records the version it actually read (a failed job is enqueued again next run).
