@@ -3,12 +3,13 @@ import { AmocrmChangeFeed } from '../../src/crm/amocrm/change-feed';
 import { Bitrix24ChangeFeed, isoSeconds } from '../../src/crm/bitrix24/change-feed';
 import type { ChangedDeal, ChangeFeed } from '../../src/crm/change-feed';
 import type { AmocrmInstallation, Bitrix24Installation } from '../../src/installations/installation';
+import { CatchUpQueue } from '../../src/pipeline/catch-up/catch-up-queue';
 import { CatchUpState } from '../../src/pipeline/catch-up/catch-up-state';
 import { OVERLAP_SECONDS, scanStart } from '../../src/pipeline/catch-up/reconcile';
 import { Bitrix24PortalEmulator } from '../emulators/bitrix24-portal';
 import { documentedBitrix24Installation } from '../helpers/fixtures';
 import { BITRIX24_APP, startLocalStack } from '../helpers/local-stack';
-import { createTestServices, redisUrl } from '../helpers/test-services';
+import { createTestServices, eventually, redisUrl, runWorkers } from '../helpers/test-services';
 
 type Services = Awaited<ReturnType<typeof createTestServices>>;
 
@@ -156,6 +157,27 @@ describe('amoCRM change feed (GET /api/v4/leads by updated_at)', () => {
       expect(listing.length).toBeGreaterThanOrEqual(2);
     } finally {
       await stack.stop();
+    }
+  });
+});
+
+describe('when the catch-up runs', () => {
+  it('two workers share one schedule; RECONCILE_INTERVAL_S=0 removes it', async () => {
+    const first = await createTestServices({ RECONCILE_INTERVAL_S: '300' });
+    const second = await createTestServices({ RECONCILE_INTERVAL_S: '300', REDIS_PREFIX: first.prefix });
+    const queue = new CatchUpQueue(first.queueSettings);
+    try {
+      const workers = [runWorkers(first, 1), runWorkers(second, 1)];
+      await eventually(async () => expect(await queue.queue.getJobSchedulers()).toEqual([expect.objectContaining({ every: 300_000 })]));
+      await Promise.all(workers.map((w) => w.close()));
+      const off = await createTestServices({ RECONCILE_INTERVAL_S: '0', REDIS_PREFIX: first.prefix });
+      await runWorkers(off, 1).close();
+      expect(await queue.queue.getJobSchedulers()).toEqual([]);
+      await off.close();
+    } finally {
+      await queue.close();
+      await second.close();
+      await first.cleanup();
     }
   });
 });

@@ -38,6 +38,10 @@ export class CatchUpQueue {
     await this.queue.upsertJobScheduler(SCHEDULER_ID, { every: intervalSeconds * 1000 }, { name: 'sweep', data: { kind: 'sweep' }, opts: this.jobOptions });
   }
 
+  async unschedule(): Promise<void> {
+    await this.queue.removeJobScheduler(SCHEDULER_ID);
+  }
+
   async sweepNow(): Promise<void> {
     await this.queue.add('sweep', { kind: 'sweep' }, { ...this.jobOptions, deduplication: { id: 'sweep' } });
   }
@@ -60,12 +64,17 @@ export interface RunningCatchUp {
 
 /**
  * The worker side: schedules the sweep, runs one now (catch-up on start), and processes
- * sweeps and installation catch-ups. Returns null when RECONCILE_INTERVAL_S is 0.
+ * sweeps and installation catch-ups. With RECONCILE_INTERVAL_S = 0 it removes the schedule and returns null.
  */
 export async function startCatchUp(services: Services, connection: ConnectionOptions): Promise<RunningCatchUp | null> {
   const interval = services.config.RECONCILE_INTERVAL_S;
-  if (interval <= 0) return null;
   const queue = new CatchUpQueue(services.queueSettings);
+  if (interval <= 0) {
+    // Turned off: a schedule left by an earlier configuration would add sweeps nobody runs.
+    await queue.unschedule().catch(() => undefined);
+    await queue.close();
+    return null;
+  }
   const worker = new Worker<CatchUpJob, ReconcileResult | { installations: number }>(
     CATCH_UP_QUEUE,
     async (job) => {
