@@ -38,14 +38,14 @@ async function get(services: Services, installationId: string, path: string | un
 async function set(services: Services, installationId: string, path: string, value: unknown) {
   let refused: SettingIssue[] = [];
   let before: unknown;
-  const saved = await services.store.updateSettings(installationId, (current) => {
+  const saved = await services.store.modify(installationId, (current) => {
     before = readSetting(current.settings, path);
     const change = changeSetting(current.settings, path, value, robots);
     if (!change.ok) {
       refused = change.issues;
       return null;
     }
-    return change.settings;
+    return { ...current, settings: change.settings };
   });
   if (!saved) fail(`No installation "${installationId}". Ids are ${INSTALLATION_ID_FORMS}.`);
   if (refused.length) fail(`refused, nothing changed:\n${describe(refused)}`);

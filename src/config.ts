@@ -49,6 +49,13 @@ export const configSchema = z.object({
   /** How many times a job is tried before it stays in the failed list for inspection. */
   JOB_ATTEMPTS: z.coerce.number().int().positive().default(8),
   JOB_BACKOFF_MS: z.coerce.number().int().positive().default(2000),
+  /**
+   * Catch-up after downtime: every this many seconds (and at worker start) each installation's
+   * deals and leads changed since its watermark are enqueued again. 0 turns catch-up off.
+   */
+  RECONCILE_INTERVAL_S: z.coerce.number().int().nonnegative().default(300),
+  /** First catch-up of an installation with no watermark looks back at most this far (never before its install). */
+  RECONCILE_FIRST_WINDOW_S: z.coerce.number().int().positive().default(3600),
 });
 
 export type AppConfig = Omit<z.infer<typeof configSchema>, 'PUBLIC_URL'> & { PUBLIC_URL: string };

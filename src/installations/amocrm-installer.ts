@@ -3,6 +3,7 @@ import type { Services } from '../services';
 import { amocrmAccountIdSchema, amocrmInstallationId, type AmocrmInstallation, type TokenSet } from './installation';
 import { assertPublicHost, UntrustedInstallTargetError } from './install-targets';
 import { amocrmTokenRequest } from './oauth-grants';
+import { withWebhookLock } from './webhook-lock';
 
 /** Webhook events the app subscribes to (amoCRM sends them in the API v2 layout). */
 export const AMOCRM_WEBHOOK_SETTINGS = ['add_lead', 'update_lead', 'status_lead', 'responsible_lead', 'add_contact'];
@@ -50,9 +51,12 @@ export async function installAmocrm(code: string, referer: string, services: Ser
     baseUrl,
     webhookSecretHash: secretHash(secret),
   };
-  await services.store.save(installation, tokens);
-  services.clients.invalidate(id);
-  await subscribeWebhook(installation, secret, services);
+  // Under the webhook lock: a catch-up checking the webhook meanwhile must not rotate the secret half-way.
+  await withWebhookLock(services.redis, services.prefix, id, true, async () => {
+    await services.store.save(installation, tokens);
+    services.clients.invalidate(id);
+    await subscribeWebhook(installation, secret, services);
+  });
   services.log.info({ installation: id, subdomain: account.subdomain }, 'amoCRM account installed');
   return installation;
 }
@@ -81,7 +85,8 @@ async function confirmAccount(baseUrl: string, tokens: TokenSet): Promise<{ id: 
   return { id: id.data, subdomain: body.subdomain };
 }
 
-async function subscribeWebhook(installation: AmocrmInstallation, secret: string, services: Services): Promise<void> {
+/** Replaces every webhook of ours on the account with one whose URL carries `secret`. */
+export async function subscribeWebhook(installation: AmocrmInstallation, secret: string, services: Services): Promise<void> {
   const tokens = await services.store.tokens(installation.id);
   if (!tokens) throw new Error('tokens vanished during install');
   const rest = services.clients.amocrmRest(installation, tokens);

@@ -24,9 +24,9 @@ export async function configureRegulations(services: Services, installationId: s
   const bindings = await bindForInstallation(services, installationId, specs);
   const failed = bindings.filter((b) => !b.ok);
   if (failed.length) return { ok: false, bindings, report: failed.map(describeBindingErrors).join('\n') };
-  const saved = await services.store.updateSettings(installationId, (current) => ({
-    ...current.settings,
-    stageGuard: { ...((current.settings.stageGuard as object | undefined) ?? {}), regulations: specs },
+  const saved = await services.store.modify(installationId, (current) => ({
+    ...current,
+    settings: { ...current.settings, stageGuard: { ...((current.settings.stageGuard as object | undefined) ?? {}), regulations: specs } },
   }));
   if (!saved) throw new Error(`Installation ${installationId} is gone`);
   return { ok: true, bindings };

@@ -14,11 +14,12 @@ export interface InstallationStore {
   saveTokens(id: string, tokens: TokenSet): Promise<void>;
   markRevoked(id: string, reason: string): Promise<void>;
   /**
-   * Replaces the installation's settings overrides, computed from the current ones (compare-and-set:
-   * a concurrent change of the installation makes `change` run again on the newer state). Returns
-   * the installation as saved, or null when it does not exist. `change` returning null saves nothing.
+   * Changes the installation record (settings, webhook secret…) but not its tokens, computed from
+   * the current record (compare-and-set: a concurrent change makes `change` run again on the newer
+   * record). Returns the record as saved, or null when it does not exist; `change` returning null
+   * saves nothing.
    */
-  updateSettings(id: string, change: (current: Installation) => Installation['settings'] | null): Promise<Installation | null>;
+  modify(id: string, change: (current: Installation) => Installation | null): Promise<Installation | null>;
   /** Removes the installation, its tokens and every key the app keeps for it. */
   delete(id: string): Promise<void>;
   list(): Promise<Installation[]>;

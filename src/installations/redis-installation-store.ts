@@ -64,14 +64,14 @@ export class RedisInstallationStore implements InstallationStore {
     await this.redis.hdel(this.key(id), 'tokens');
   }
 
-  async updateSettings(id: string, change: (current: Installation) => Installation['settings'] | null): Promise<Installation | null> {
+  async modify(id: string, change: (current: Installation) => Installation | null): Promise<Installation | null> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const raw = await this.redis.hget(this.key(id), 'data');
       if (!raw) return null;
       const current = installationSchema.parse(JSON.parse(raw));
-      const settings = change(current);
-      if (settings === null) return current;
-      const next = installationSchema.parse({ ...current, settings });
+      const changed = change(current);
+      if (changed === null) return current;
+      const next = installationSchema.parse({ ...changed, id: current.id, crm: current.crm });
       const swapped = await this.redis.eval(
         "if redis.call('HGET', KEYS[1], 'data') == ARGV[1] then redis.call('HSET', KEYS[1], 'data', ARGV[2]) return 1 end return 0",
         1,
@@ -81,7 +81,7 @@ export class RedisInstallationStore implements InstallationStore {
       );
       if (swapped === 1) return next;
     }
-    throw new Error(`Settings of ${id} changed concurrently 20 times in a row; try again`);
+    throw new Error(`Installation ${id} changed concurrently 20 times in a row; try again`);
   }
 
   async delete(id: string): Promise<void> {

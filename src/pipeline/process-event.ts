@@ -7,6 +7,7 @@ import { eventNameFor, type InboundEvent, type StageChangedPayload } from '../ev
 import type { Installation } from '../installations/installation';
 import type { Services } from '../services';
 import { pathSince, previousStage } from './stage-tracker';
+import { CatchUpState, epochSeconds } from './catch-up/catch-up-state';
 
 export type Outcome = 'done' | 'gone' | 'unknown-installation' | 'revoked' | 'removed';
 
@@ -51,6 +52,7 @@ async function processDealEvent(
   services: Services,
 ): Promise<Outcome> {
   const ref: DealRef = { entity, id: event.entityId };
+  const readAt = Date.now();
   const snapshot = await crm.getDealWithContacts(ref);
   if (!snapshot) return 'gone';
   const { deal, contacts } = snapshot;
@@ -69,6 +71,9 @@ async function processDealEvent(
   await services.app.dispatch(eventNameFor(entity, event.kind === 'created' ? 'created' : 'updated') as 'deal.updated', base, installation, scoped);
   // A stage a robot moved the deal to was recorded by the move itself; otherwise the current one is now "seen".
   if (!moved.has(`${ref.entity}:${ref.id}`) && !keepLastSeen) await services.tracker.set(installation.id, ref, deal.stageId);
+  // This version is handled: a catch-up scan that lists it again enqueues nothing.
+  const version = epochSeconds(deal.updatedAt);
+  if (version !== null) await new CatchUpState(services.redis, services.prefix).markHandled(installation.id, ref, version, readAt);
   return 'done';
 }
 

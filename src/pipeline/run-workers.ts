@@ -3,6 +3,7 @@ import { connectRedis } from '../infra/redis';
 import { InstallationRevokedError } from '../errors';
 import { inboundEventSchema } from '../events';
 import type { Services } from '../services';
+import { startCatchUp } from './catch-up/catch-up-queue';
 import { processInboundEvent, servicesFor } from './process-event';
 import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
 
@@ -18,7 +19,7 @@ export interface RunningWorkers {
 export function runWorkers(services: Services, concurrency = services.config.WORKER_CONCURRENCY): RunningWorkers {
   const prefix = bullPrefix(services.prefix);
   // Each worker blocks on its own connection; BullMQ does not close connections it was given.
-  const connections = [connectRedis(services.redisUrl), connectRedis(services.redisUrl)] as const;
+  const connections = [connectRedis(services.redisUrl), connectRedis(services.redisUrl), connectRedis(services.redisUrl)] as const;
   const events = new Worker(
     EVENTS_QUEUE,
     async (job) => processInboundEvent(inboundEventSchema.parse(job.data), services, job.id),
@@ -44,9 +45,14 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     });
     worker.on('error', (err) => services.log.error({ err }, 'worker error'));
   }
+  // Catch-up after downtime: at start and every RECONCILE_INTERVAL_S (src/pipeline/catch-up/).
+  const catchUp = startCatchUp(services, connections[2]).catch((err) => {
+    services.log.error({ err }, 'catch-up could not start: events missed while the app was down will not be replayed');
+    return null;
+  });
   return {
     async close() {
-      await Promise.all([events.close(), timers.close()]);
+      await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close())]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };

@@ -582,3 +582,26 @@ describe('batch', () => {
     expect(list.result_error).toEqual([]);
   });
 });
+
+describe('crm.item.list for catch-up: by updatedTime, key paging, order errors', () => {
+  it('a nested logic OR filter means the same in a batch query string as in JSON', async () => {
+    const { portal, token } = await installed();
+    const ids = [1, 2, 3, 4].map((i) => portal.userAddDeal({ title: `d${i}` } as never));
+    const at = portal.getDeal(ids[0]!)!.updatedTime;
+    const filter = { 0: { logic: 'OR', 0: { '>updatedTime': at }, 1: { '=updatedTime': at, '>id': ids[1] } } };
+    const json = await rest(portal, 'crm.item.list', { entityTypeId: 2, filter, order: { updatedTime: 'ASC', id: 'ASC' }, select: ['id'] }, token);
+    expect(json.json.result.items.map((i: Json) => i.id)).toEqual(ids.slice(2));
+    const query = `crm.item.list?entityTypeId=2&filter[0][logic]=OR&filter[0][0][>updatedTime]=${encodeURIComponent(at)}&filter[0][1][=updatedTime]=${encodeURIComponent(at)}&filter[0][1][>id]=${ids[1]}&select[0]=id`;
+    const batch = await rest(portal, 'batch', { halt: 0, cmd: { page: query } }, token);
+    expect(batch.json.result.result.page.items.map((i: Json) => i.id)).toEqual(ids.slice(2));
+  });
+
+  it('refuses an unknown order field or direction with the documented 400', async () => {
+    const { portal, token } = await installed();
+    expect(await rest(portal, 'crm.item.list', { entityTypeId: 2, order: { nope: 'ASC' } }, token)).toMatchObject({
+      status: 400,
+      json: { error: 'INVALID_ARG_VALUE', error_description: "Invalid order: field 'nope' is not allowed in order" },
+    });
+    expect(await rest(portal, 'crm.item.list', { entityTypeId: 2, order: { updatedTime: 'UP' } }, token)).toMatchObject({ status: 400, json: { error: 'INVALID_ARG_VALUE' } });
+  });
+});

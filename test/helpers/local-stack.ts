@@ -7,7 +7,7 @@ import { runWorkers, type RunningWorkers } from '../../src/pipeline/run-workers'
 import { createServices, type Services } from '../../src/services';
 import { createWebApp } from '../../webhooks/server';
 import { removeAppData } from './test-services';
-import { AmoCrmAccountEmulator } from '../emulators/amocrm-account';
+import { AmoCrmAccountEmulator, type AmoCrmAccountOptions } from '../emulators/amocrm-account';
 import { Bitrix24PortalEmulator } from '../emulators/bitrix24-portal';
 
 export const BITRIX24_APP = { clientId: 'app.reglament.local', clientSecret: 'bitrix24-local-secret' };
@@ -15,12 +15,22 @@ export const AMOCRM_APP = { clientId: '5a0c2d8e-1f3b-4c7a-9e21-reglament-local',
 
 export interface LocalStack {
   appUrl: string;
-  services: Services;
+  /** The running app's services (replaced by `startApp`). */
+  readonly services: Services;
   portal: Bitrix24PortalEmulator;
   amo: AmoCrmAccountEmulator;
-  workers: RunningWorkers;
+  readonly workers: RunningWorkers;
+  /** True while the app (web + worker) is up. */
+  readonly appRunning: boolean;
   /** Waits until the emulators delivered everything and the app's queues are empty (echoes included). */
   idle(timeoutMs?: number): Promise<void>;
+  /** Stops only the web process (the CRMs' deliveries fail); the worker keeps running. */
+  stopWeb(): Promise<void>;
+  startWeb(): Promise<void>;
+  /** Stops the app (web and worker), as a crash or a deploy would; Redis data and the emulators stay. */
+  stopApp(): Promise<void>;
+  /** Starts the app again on the same address with the same Redis data (`env` overrides the config). */
+  startApp(env?: Partial<Record<keyof AppConfig, string>>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,6 +39,8 @@ export interface LocalStackOptions {
   prefix?: string;
   env?: Partial<Record<keyof AppConfig, string>>;
   portalRateLimit?: { burst: number; drainPerSecond: number };
+  /** Overrides of the amoCRM emulator (e.g. `disableAfterInvalid`). */
+  amoOptions?: Partial<AmoCrmAccountOptions>;
   logLevel?: string;
   port?: number;
 }
@@ -40,17 +52,13 @@ export interface LocalStackOptions {
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   // Listen first, then build the app: the port is ours before anyone else can take it.
-  const server: Server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  let server: Server = await listen(options.port ?? 0);
   const port = (server.address() as AddressInfo).port;
   const appUrl = `http://127.0.0.1:${port}`;
   const prefix = options.prefix ?? `reglament-e2e-${randomBytes(4).toString('hex')}`;
   const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit });
-  const amo = await AmoCrmAccountEmulator.start({ ...AMOCRM_APP, redirectUri: `${appUrl}/amocrm/oauth/callback`, retryDelaysMs: [200, 400] });
-  const config = readConfig({
+  const amo = await AmoCrmAccountEmulator.start({ ...AMOCRM_APP, redirectUri: `${appUrl}/amocrm/oauth/callback`, retryDelaysMs: [200, 400], ...options.amoOptions });
+  const baseEnv = {
     NODE_ENV: 'development',
     PORT: String(port),
     PUBLIC_URL: appUrl,
@@ -65,10 +73,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     JOB_ATTEMPTS: '4',
     JOB_BACKOFF_MS: '300',
     ...options.env,
-  } as NodeJS.ProcessEnv);
-  const services = createServices(config, options.redisUrl, createLogger(config.LOG_LEVEL));
+  };
+  const build = (env: Partial<Record<keyof AppConfig, string>> = {}) => {
+    const config = readConfig({ ...baseEnv, ...env } as NodeJS.ProcessEnv);
+    return createServices(config, options.redisUrl, createLogger(config.LOG_LEVEL));
+  };
+  let services = build();
   server.on('request', createWebApp(services));
-  const workers = runWorkers(services, 4);
+  let workers = runWorkers(services, 4);
+  let running = true;
+  let webUp = true;
+  const stopWeb = async () => {
+    if (!webUp) return;
+    webUp = false;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
+  const startWeb = async () => {
+    if (webUp) return;
+    server = await listen(port);
+    server.on('request', createWebApp(services));
+    webUp = true;
+  };
 
   const queuesEmpty = async () => {
     const [e, t] = await Promise.all([
@@ -78,12 +106,27 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return [...Object.values(e), ...Object.values(t)].every((n) => n === 0);
   };
 
+  const stopApp = async () => {
+    if (!running) return;
+    running = false;
+    await stopWeb();
+    await workers.close();
+    await services.close();
+  };
+
   return {
     appUrl,
-    services,
+    get services() {
+      return services;
+    },
     portal,
     amo,
-    workers,
+    get workers() {
+      return workers;
+    },
+    get appRunning() {
+      return running;
+    },
     async idle(timeoutMs = 20000) {
       const deadline = Date.now() + timeoutMs;
       let quietRounds = 0;
@@ -97,13 +140,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }
       throw new Error('the local stack did not become idle');
     },
+    stopWeb,
+    startWeb,
+    stopApp,
+    async startApp(env = {}) {
+      if (running) return;
+      services = build(env);
+      await startWeb();
+      workers = runWorkers(services, 4);
+      running = true;
+    },
     async stop() {
-      await workers.close();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await stopApp();
       await portal.stop();
       await amo.stop();
-      await removeAppData(services);
-      await services.close();
+      const cleanup = build();
+      await removeAppData(cleanup);
+      await cleanup.close();
     },
   };
+}
+
+async function listen(port: number): Promise<Server> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return server;
 }

@@ -21,6 +21,8 @@ export async function createTestServices(env: Partial<Record<keyof AppConfig, st
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     JOB_ATTEMPTS: '3',
     JOB_BACKOFF_MS: '200',
+    // Catch-up sweeps would call the CRMs of every stored installation; tests that want it turn it on.
+    RECONCILE_INTERVAL_S: '0',
     ...env,
   } as NodeJS.ProcessEnv);
   const services = createServices(config, redisUrl(), createLogger(config.LOG_LEVEL));

@@ -96,9 +96,9 @@ describe('deal renamer on Bitrix24 (exact REST calls)', () => {
 
   it('a template changed with the settings command applies to the very next event, without a restart', async () => {
     await services.tracker.set(installation.id, { entity: 'deal', id: '759' }, 'NEW');
-    await services.store.updateSettings(installation.id, (current) => {
+    await services.store.modify(installation.id, (current) => {
       const change = changeSetting(current.settings, 'dealRenamer.template', '{id} / {contact}', robots);
-      return change.ok ? change.settings : null;
+      return change.ok ? { ...current, settings: change.settings } : null;
     });
     const scope = portalWithDeal('Сделка #759')
       .post((path) => path.includes('crm.item.update'), (body) => {

@@ -95,6 +95,9 @@ export function matchFilter(
   resolve: FieldResolver,
   unknownField: 'error' | 'ignore',
 ): boolean {
+  // PHP has one array type: `filter[0][…]` in a form/batch query parses to a list here, but is the
+  // same keyed array as `{"0": {…}}` in JSON to Bitrix24.
+  if (Array.isArray(filter)) filter = Object.fromEntries(filter.map((value, index) => [String(index), value]));
   if (!isPlainObject(filter)) return true;
   const isOr = String(filter.logic ?? 'AND').toUpperCase() === 'OR';
   const results: boolean[] = [];

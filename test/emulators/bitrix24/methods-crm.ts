@@ -143,6 +143,7 @@ function itemMethods(internals: PortalInternals): Record<string, MethodHandler> 
       const entityTypeId = entityTypeParam(params);
       const naming = namingOf(params);
       const resolve = itemResolver(store, entityTypeId, naming);
+      validateOrder(params.order, resolve);
       const rows = store.list(entityTypeId).map((item) => store.itemView(item, naming));
       const matched = rows.filter((row) => matchFilter(row, params.filter, resolve, 'error'));
       const { page, total, next } = paginate(sortRows(matched, params.order, resolve, 'id'), params.start);
@@ -218,14 +219,7 @@ function directoryMethods(internals: PortalInternals): Record<string, MethodHand
       const allowed = new Set(['ID', 'TYPE_ID', 'OWNER_ID', 'CREATED_TIME', ...stageKeys]);
       const resolve: FieldResolver = (name) => (allowed.has(name.toUpperCase()) ? name.toUpperCase() : null);
       const order = param(params, 'order');
-      if (isPlainObject(order)) {
-        for (const [name, direction] of Object.entries(order)) {
-          if (!resolve(name)) throw new RestError(400, 'INVALID_ARG_VALUE', `Invalid order: field '${name}' is not allowed in order`);
-          if (!['ASC', 'DESC'].includes(String(direction).toUpperCase())) {
-            throw new RestError(400, 'INVALID_ARG_VALUE', `Invalid order: allowed sort directions are ASC, DESC. But got '${String(direction)}' for field '${name}'`);
-          }
-        }
-      }
+      validateOrder(order, resolve);
       const matched = rows.filter((row) => matchFilter(row, param(params, 'filter'), resolve, 'error'));
       const { page, total, next } = paginate(sortRows(matched, order, resolve, 'ID'), param(params, 'start'));
       return { result: { items: page.map((row) => applySelect(row, param(params, 'select'), resolve, [])) }, total, next };
@@ -352,3 +346,13 @@ export function crmMethods(internals: PortalInternals): Record<string, MethodHan
   };
 }
 
+/** `order` errors of crm.item.list and crm.stagehistory.list (restdocs: "Invalid order: …"). */
+function validateOrder(order: unknown, resolve: FieldResolver): void {
+  if (!isPlainObject(order)) return;
+  for (const [name, direction] of Object.entries(order)) {
+    if (!resolve(name)) throw new RestError(400, 'INVALID_ARG_VALUE', `Invalid order: field '${name}' is not allowed in order`);
+    if (!['ASC', 'DESC'].includes(String(direction).toUpperCase())) {
+      throw new RestError(400, 'INVALID_ARG_VALUE', `Invalid order: allowed sort directions are ASC, DESC. But got '${String(direction)}' for field '${name}'`);
+    }
+  }
+}
