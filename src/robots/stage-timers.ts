@@ -42,6 +42,10 @@ async function onStageChanged(ctx: StageCtx): Promise<void> {
   const regulation = await regulationFor(ctx, deal);
   const stage = regulation ? stageById(regulation, deal.stageId) : undefined;
   if (!regulation || !stage) return;
+  if (!hasWork(stage, regulation)) return;
+  // The stage guard may have put the deal back already: act only on the stage the deal is in.
+  const fresh = await ctx.crm.getDeal(deal);
+  if (!fresh || fresh.stageId !== deal.stageId) return;
   const now = ctx.now();
   const stay: Stay = { id: `${deal.stageId}@${now.getTime()}`, stageId: deal.stageId, enteredAt: now.toISOString() };
   await ctx.state.set(stayKey(deal), JSON.stringify(stay), 70 * DAY_S);
@@ -50,6 +54,10 @@ async function onStageChanged(ctx: StageCtx): Promise<void> {
   if (stage.nextStep) await ensureNextStep(ctx, deal, stage);
   if (stage.role === 'no_answer' && ctx.settings.noAnswer.enabled && !ctx.payload.causedByApp) await startCadence(ctx, deal, stay);
   if (stage.role === 'in_work') await checkOverload(ctx, regulation, deal, stage);
+}
+
+function hasWork(stage: BoundStage, _regulation: BoundRegulation): boolean {
+  return Boolean(stage.timeLimit || stage.nextStep || stage.role === 'no_answer' || stage.role === 'in_work');
 }
 
 export async function regulationFor(ctx: TimersCtx, deal: Deal): Promise<BoundRegulation | null> {
@@ -139,6 +147,9 @@ export async function dealInfo(ctx: TimersCtx, deal: Deal, stage: BoundStage) {
 // Next steps, overload, unassigned
 // ---------------------------------------------------------------------------------------------
 
+/** An open task that already is the next step (the manager's own wording included). */
+const NEXT_STEP_TASK = { feedback: /обратн|feedback|ОС\b/i, meeting: /встреч|показ|meeting/i } as const;
+
 /** «Отправлено КП» needs a feedback task, «Встреча назначена» the meeting task: created when the deal has no open task. */
 async function ensureNextStep(ctx: StageCtx, deal: Deal, stage: BoundStage): Promise<void> {
   const step = stage.nextStep!;
@@ -150,9 +161,9 @@ async function ensureNextStep(ctx: StageCtx, deal: Deal, stage: BoundStage): Pro
     if (!date) return; // no date yet: the stage guard asks for it
     dueAt = date;
   }
-  const open = await ctx.crm.listOpenTasks(deal);
-  if (open.length) {
-    await ctx.report({ target: deal, summary: `${stage.name}: the deal already has an open task («${open[0]!.text}»)` });
+  const open = (await ctx.crm.listOpenTasks(deal)).find((t) => NEXT_STEP_TASK[step.kind].test(t.text));
+  if (open) {
+    await ctx.report({ target: deal, summary: `${stage.name}: the deal already has an open task («${open.text}»)` });
     return;
   }
   const text = step.kind === 'feedback' ? texts.feedbackTask(ctx.locale) : texts.meetingTask(ctx.locale);

@@ -15,7 +15,20 @@ import { texts } from './texts';
 const FIRST_TASK = 2;
 
 export async function startCadence(ctx: TimersCtx, deal: Deal, stay: Stay): Promise<void> {
-  await createAttempt(ctx, deal, stay, FIRST_TASK);
+  await createAttempt(ctx, deal, stay, nextAttempt(ctx, deal, stay, FIRST_TASK - 1));
+}
+
+/**
+ * The first attempt after `attempt` whose window is still ahead: a timer that fires late (the
+ * app was down) does not bury the manager in overdue tasks. Past the last one: the last one.
+ */
+function nextAttempt(ctx: TimersCtx, deal: Deal, stay: Stay, attempt: number): number {
+  const now = ctx.now().getTime();
+  for (let n = attempt + 1; n <= CADENCE_ATTEMPTS; n++) {
+    const window = attemptWindow(new Date(stay.enteredAt), n, clientTimeZone(ctx, deal));
+    if (window && window.to.getTime() > now) return n;
+  }
+  return CADENCE_ATTEMPTS;
 }
 
 /** The client's time zone where the deal holds it (a field named in settings), else the installation's. */
@@ -52,7 +65,7 @@ export async function runCadenceStep(ctx: TimersCtx, regulation: BoundRegulation
     }
     return;
   }
-  if (attempt < CADENCE_ATTEMPTS) return createAttempt(ctx, deal, stay, attempt + 1);
+  if (attempt < CADENCE_ATTEMPTS) return createAttempt(ctx, deal, stay, nextAttempt(ctx, deal, stay, attempt));
   if ((await ctx.state.increment(`cadence-over:${stay.id}`, 70 * 86_400)) !== 1) return;
   const toClose = ctx.settings.noAnswer.afterLastAttempt === 'move_to_close' ? stageByRole(regulation, 'to_close') : null;
   const calls = activities.filter((a) => a.kind === 'call' || a.kind === 'message');
