@@ -47,7 +47,7 @@ async function onStageChanged(ctx: StageCtx): Promise<void> {
   const fresh = await ctx.crm.getDeal(deal);
   if (!fresh || fresh.stageId !== deal.stageId) return;
   const now = ctx.now();
-  const stay: Stay = { id: `${deal.stageId}@${now.getTime()}`, stageId: deal.stageId, enteredAt: now.toISOString() };
+  const stay: Stay = { id: `${deal.entity}:${deal.id}:${deal.stageId}@${now.getTime()}`, stageId: deal.stageId, enteredAt: now.toISOString() };
   await ctx.state.set(stayKey(deal), JSON.stringify(stay), 70 * DAY_S);
   if (stage.timeLimit) await scheduleLimit(ctx, 'limit', deal, stay, now, 0, stage.timeLimit.maxTimeMs, stage.timeLimit.clock);
   if (stage.timeLimit?.escalation) await scheduleLimit(ctx, 'escalate', deal, stay, now, 0, stage.timeLimit.escalation.afterMs, stage.timeLimit.clock);

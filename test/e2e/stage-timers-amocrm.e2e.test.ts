@@ -144,6 +144,14 @@ describe('stage timers on amoCRM (seed 002 «Первичный рынок»)', 
       expect((await timer('cadence', id))?.dueAt).toBe('2026-12-04T18:00:00.000Z');
     });
 
+    it('a real short cadence timer: attempt 3 fired a second before its window closes makes attempt 4 a second later', async () => {
+      const id = await lead('Передан в работу');
+      await move(id, 'Не дозвонились', MONDAY_11);
+      await fire('cadence', id, new Date('2026-12-04T17:59:59Z')); // attempt 2 done late: attempt 3's window ends in 1 s
+      await eventually(() => attempts(id).length === 3);
+      expect(attempts(id)[2]!.text).toBe('Попытка 4 из 14: позвонить в обед 13–15 (выходной), написать в WhatsApp');
+    });
+
     it('a client who answers stops the cadence', async () => {
       const id = await lead('Передан в работу');
       const threeDaysAgo = new Date(Date.now() - 3 * DAY);
@@ -196,6 +204,22 @@ describe('stage timers on amoCRM (seed 002 «Первичный рынок»)', 
 
   describe('process alerts for the head of sales', () => {
     beforeEach(() => setUp({}, { robots: undefined, stageTimers: { inWorkMaxPerManager: 2 } }));
+
+    it('alerts are grouped: the second stuck deal within the hour comes in the digest', async () => {
+      const first = await lead('Передан в работу');
+      const second = await lead('Передан в работу');
+      await move(first, 'Для передачи', MONDAY_11);
+      await move(second, 'Для передачи', MONDAY_11);
+      await fire('limit', first, new Date('2026-12-01T08:00:00Z'));
+      await fire('limit', second, new Date('2026-12-01T08:10:00Z'));
+      expect(tasksOf(HEAD)).toHaveLength(1);
+      const digest = await pendingTimer(stack, installationId, 'processAlerts', `digest|${HEAD}`);
+      expect(digest).not.toBeNull();
+      await stack.services.redis.del(`${stack.services.prefix}:i:${installationId}:alerts:${HEAD}:window`); // the hour is over
+      await fireTimerAt(stack, installationId, 'processAlerts', `digest|${HEAD}`, new Date('2026-12-01T09:00:00Z'));
+      expect(tasksOf(HEAD)).toHaveLength(2);
+      expect(tasksOf(HEAD)[1]!.text).toMatch(/^Reglament: сбои процесса за последний час \(1\):\n• Сделка «[^»]+» \(#\d+\) в этапе «Для передачи» дольше 1 дн\./);
+    });
 
     it('a manager holding more than N new deals in «Передан в работу» is reported, once', async () => {
       for (let i = 0; i < 4; i++) {
