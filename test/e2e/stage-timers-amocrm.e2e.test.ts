@@ -1,3 +1,5 @@
+import { installationAlertTexts } from '../../src/alerts/failure-alerts';
+import { raiseInstallationAlert } from '../../src/alerts/installation-alerts';
 import { configureRegulations } from '../../src/installations/configure-regulations';
 import { setupAmoPrimaryMarket } from '../helpers/funnels';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
@@ -219,6 +221,15 @@ describe('stage timers on amoCRM (seed 002 «Первичный рынок»)', 
       await fireTimerAt(stack, installationId, 'processAlerts', `digest|${HEAD}`, new Date('2026-12-01T09:00:00Z'));
       expect(tasksOf(HEAD)).toHaveLength(2);
       expect(tasksOf(HEAD)[1]!.text).toMatch(/^Reglament: сбои процесса за последний час \(1\):\n• Сделка «[^»]+» \(#\d+\) в этапе «Для передачи» дольше 1 дн\./);
+    });
+
+    it('a disabled webhook is a process failure for the head of sales; a revoked installation can only be logged', async () => {
+      expect(await raiseInstallationAlert(stack.services, installationId, 'installation.webhookDisabled', installationAlertTexts.webhookDisabled('ru'))).toBe('raised');
+      expect(tasksOf(HEAD).map((t) => t.text)).toEqual([installationAlertTexts.webhookDisabled('ru')]);
+      await stack.services.store.markRevoked(installationId, 'refresh refused');
+      expect(await raiseInstallationAlert(stack.services, installationId, 'installation.revoked', installationAlertTexts.revoked('refresh refused', 'ru'))).toBe('logged');
+      expect(tasksOf(HEAD)).toHaveLength(1);
+      expect((await stack.services.actions.latest(1))[0]?.summary).toMatch(/^installation\.revoked: Reglament потерял доступ к CRM \(refresh refused\)/);
     });
 
     it('a manager holding more than N new deals in «Передан в работу» is reported, once', async () => {

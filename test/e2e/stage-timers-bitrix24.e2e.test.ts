@@ -105,6 +105,18 @@ describe('stage timers on Bitrix24 (seed 004 funnels, limits given by the instal
     });
   });
 
+  describe('process alerts', () => {
+    it('a lead left with an employee who has left the company is reported to the head of sales, once', async () => {
+      await setUp([{ preset: 'bitrix24-leads-004' }]);
+      stack.portal.userLeaves(3);
+      const id = stack.portal.userAddLead({ title: 'Заявка с сайта', stageId: 'NEW', assignedById: 3, name: 'Олег' } as never, MANAGER);
+      await stack.idle();
+      stack.portal.userUpdateLead(id, { name: 'Олег Петрович' } as never, MANAGER);
+      await stack.idle();
+      expect(notificationsOf(HEAD)).toEqual([`Заявка «Заявка с сайта» (#${id}) закреплена за неактивным пользователем — назначьте менеджера.`]);
+    });
+  });
+
   describe('deals', () => {
     it('«Встреча назначена» with a date gets the meeting to-do at the meeting time', async () => {
       await setUp([{ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }]);

@@ -353,6 +353,13 @@ export class Bitrix24PortalEmulator {
     return addActivity(this.internals(), entityType === 'deal' ? 2 : 1, id, activity);
   }
 
+  /** An administrator deactivates an employee who left (user.get with ACTIVE=true no longer lists them). */
+  userLeaves(id: number): void {
+    const user = this.users.find((u) => u.id === id);
+    if (!user) throw new Error(`no user ${id}`);
+    user.active = false;
+  }
+
   /** The manager ticks a to-do off. */
   userCompletesTodo(id: number): void {
     const todo = this.records.todos.find((t) => t.id === id);
