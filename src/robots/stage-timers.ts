@@ -38,14 +38,14 @@ const stayKey = (ref: DealRef) => `stay:${ref.entity}:${ref.id}`;
 
 async function onStageChanged(ctx: StageCtx): Promise<void> {
   const { deal } = ctx.payload;
+  // The stage guard may have put the deal back already (then the stay it came from goes on, timers
+  // and all), or the deal moved on (its own event decides): act only on the stage the deal is in.
+  const fresh = await ctx.crm.getDeal(deal);
+  if (!fresh || fresh.stageId !== deal.stageId) return;
   for (const kind of ['limit', 'escalate', 'cadence'] as const) await ctx.timers.cancel(ROBOT, timerKey(kind, deal));
   const regulation = await regulationFor(ctx, deal);
   const stage = regulation ? stageById(regulation, deal.stageId) : undefined;
-  if (!regulation || !stage) return;
-  if (!hasWork(stage, regulation)) return;
-  // The stage guard may have put the deal back already: act only on the stage the deal is in.
-  const fresh = await ctx.crm.getDeal(deal);
-  if (!fresh || fresh.stageId !== deal.stageId) return;
+  if (!regulation || !stage || !hasWork(stage)) return;
   const now = ctx.now();
   const stay: Stay = { id: `${deal.entity}:${deal.id}:${deal.stageId}@${now.getTime()}`, stageId: deal.stageId, enteredAt: now.toISOString() };
   await ctx.state.set(stayKey(deal), JSON.stringify(stay), 70 * DAY_S);
@@ -56,7 +56,7 @@ async function onStageChanged(ctx: StageCtx): Promise<void> {
   if (stage.role === 'in_work') await checkOverload(ctx, regulation, deal, stage);
 }
 
-function hasWork(stage: BoundStage, _regulation: BoundRegulation): boolean {
+function hasWork(stage: BoundStage): boolean {
   return Boolean(stage.timeLimit || stage.nextStep || stage.role === 'no_answer' || stage.role === 'in_work');
 }
 

@@ -154,6 +154,15 @@ describe('stage timers on amoCRM (seed 002 «Первичный рынок»)', 
       expect(attempts(id)[2]!.text).toBe('Попытка 4 из 14: позвонить в обед 13–15 (выходной), написать в WhatsApp');
     });
 
+    it('a forbidden move out of «Не дозвонились» is put back and the cadence goes on', async () => {
+      const id = await lead('Передан в работу');
+      await move(id, 'Не дозвонились', MONDAY_11);
+      await move(id, 'Отправлено КП'); // not allowed from «Не дозвонились»: the stage guard puts it back
+      expect(stack.amo.getLead(id)?.status_id).toBe(stage('Не дозвонились'));
+      expect((await timer('cadence', id))?.dueAt).toBe('2026-12-02T12:00:00.000Z');
+      expect(attempts(id)).toHaveLength(1);
+    });
+
     it('a client who answers stops the cadence', async () => {
       const id = await lead('Передан в работу');
       const threeDaysAgo = new Date(Date.now() - 3 * DAY);
