@@ -93,13 +93,14 @@ describe('stage timers on amoCRM (seed 002 «Первичный рынок»)', 
   });
 
   describe('a real short limit', () => {
-    beforeEach(() => setUp({ timeLimits: { to_hand_over: { maxTime: '1s' } } }, { schedule: '24/7' }));
+    beforeEach(() => setUp({ timeLimits: { to_hand_over: { maxTime: '1s', notify: ['manager'], escalation: { after: '2s' } } } }, { schedule: '24/7' }));
 
-    it('«Для передачи» limited to a second by the installation: the head of sales hears within seconds', async () => {
+    it('«Для передачи» limited by the installation to a second for the manager, two for the head of sales: both hear within seconds', async () => {
       const id = await lead('Передан в работу');
       await move(id, 'Для передачи');
-      await eventually(() => tasksOf(HEAD, id).length === 1);
-      expect(tasksOf(HEAD, id)[0]!.text).toContain('дольше 1 с');
+      await eventually(() => tasksOf(MANAGER, id).length === 1 && tasksOf(HEAD, id).length === 1);
+      expect(tasksOf(MANAGER, id)[0]!.text).toContain('в этапе «Для передачи» дольше 1 с.');
+      expect(tasksOf(HEAD, id)[0]!.text).toContain('в этапе «Для передачи» дольше 2 с;');
     });
   });
 
