@@ -27,8 +27,7 @@ describe('CRM adapters: tasks and activities', () => {
       const scope = nock(portal)
         .post((p) => p.includes('crm.activity.todo.add'), (body) => {
           expect(body).toEqual({
-            ownerTypeId: 1, ownerId: 42, deadline: '2026-12-02T12:00:00.000Z', title: 'Попытка 2 из 14: позвонить в обед 13–15',
-            description: 'Попытка 2 из 14: позвонить в обед 13–15', responsibleId: 2, auth: 'access-1',
+            ownerTypeId: 1, ownerId: 42, deadline: '2026-12-02T12:00:00.000Z', title: 'Попытка 2 из 14: позвонить в обед 13–15', responsibleId: 2, auth: 'access-1',
           });
           return true;
         })

@@ -28,13 +28,14 @@ export async function listOpenTasks(rest: Bitrix24RestClient, ref: DealRef): Pro
 }
 
 export async function createTask(rest: Bitrix24RestClient, ref: DealRef, task: NewTask): Promise<string> {
-  const [title, ...rest_] = task.text.split('\n');
+  // The first line is the to-do's title; the rest, if any, its description.
+  const [title, ...more] = task.text.split('\n');
   const result = await rest.call<{ id: number }>('crm.activity.todo.add', {
     ownerTypeId: OWNER_TYPE_ID[ref.entity],
     ownerId: Number(ref.id),
     deadline: task.dueAt.toISOString(),
     title: title ?? task.text,
-    description: rest_.join('\n') || task.text,
+    ...(more.length ? { description: more.join('\n') } : {}),
     responsibleId: Number(task.responsibleId),
   });
   return String(result.id);
