@@ -79,8 +79,13 @@ export function groupedProcessAlerts(deps: AlertDeps): ProcessAlerts {
         const keys = keysOf(deps, head);
         const opened = await deps.redis.set(keys.window, deps.now().toISOString(), 'PX', DIGEST_WINDOW_MS, 'NX');
         if (opened === 'OK') {
-          await deps.crm.notifyUser(head, alert.text, alert.target);
-          continue;
+          try {
+            await deps.crm.notifyUser(head, alert.text, alert.target);
+            continue;
+          } catch (err) {
+            // Not lost: it waits for the digest like the alerts after it.
+            deps.log.warn({ err, head, kind: alert.kind }, 'alert not delivered; it goes in the next digest');
+          }
         }
         const pending: PendingAlert = { kind: alert.kind, text: alert.text, target: alert.target, at: deps.now().toISOString() };
         const [, , [, ttl]] = (await deps.redis.multi().rpush(keys.pending, JSON.stringify(pending)).expire(keys.pending, KEEP_PENDING_S).pttl(keys.window).exec()) as [unknown, unknown, [null, number]];

@@ -97,14 +97,14 @@ async function onTimer(ctx: TimerContext<StageTimersSettings>): Promise<void> {
       return;
     }
   }
-  // Once per stay and step: a retried job or a duplicate timer does not tell anyone twice.
-  if ((await ctx.state.increment(`fired:${stay.id}:${data.kind}:${data.n}`, 70 * DAY_S)) !== 1) return;
-  if (data.kind === 'escalate') {
-    await tell(ctx, regulation, deal, stage, limit.escalation!.notify, limit.escalation!.afterMs, 'notify');
-    return;
+  // Once per stay and step: marked after it is done, so a failure is retried and a done step is not repeated.
+  const done = `fired:${stay.id}:${data.kind}:${data.n}`;
+  if (!(await ctx.state.get(done))) {
+    if (data.kind === 'escalate') await tell(ctx, regulation, deal, stage, limit.escalation!.notify, limit.escalation!.afterMs, 'notify');
+    else await tell(ctx, regulation, deal, stage, limit.notify, limit.maxTimeMs + data.n * (limit.repeatEveryMs ?? 0), limit.action);
+    await ctx.state.set(done, '1', 70 * DAY_S);
   }
-  await tell(ctx, regulation, deal, stage, limit.notify, limit.maxTimeMs + data.n * (limit.repeatEveryMs ?? 0), limit.action);
-  if (limit.repeatEveryMs) await scheduleLimit(ctx, 'limit', deal, stay, ctx.now(), data.n + 1, limit.repeatEveryMs, limit.clock);
+  if (data.kind === 'limit' && limit.repeatEveryMs) await scheduleLimit(ctx, 'limit', deal, stay, ctx.now(), data.n + 1, limit.repeatEveryMs, limit.clock);
 }
 
 /** The newest call, note or message by the responsible since `since` (any author when the deal has none). */

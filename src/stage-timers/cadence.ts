@@ -58,21 +58,26 @@ async function createAttempt(ctx: TimersCtx, deal: Deal, stay: Stay, attempt: nu
 /** Attempt `attempt`'s window has passed: stop if the client answered, else the next task, or the end. */
 export async function runCadenceStep(ctx: TimersCtx, regulation: BoundRegulation, deal: Deal, stay: Stay, attempt: number): Promise<void> {
   const activities = await ctx.crm.listActivities(deal, new Date(stay.enteredAt));
+  // Each ending is marked once done: a failed one is retried, a done one is not repeated.
   if (activities.some(clientAnswered)) {
-    if ((await ctx.state.increment(`cadence-stopped:${stay.id}`, 70 * 86_400)) === 1) {
+    const done = `cadence-stopped:${stay.id}`;
+    if (!(await ctx.state.get(done))) {
       await ctx.crm.addComment(deal, texts.clientAnswered(ctx.locale));
+      await ctx.state.set(done, '1', 70 * 86_400);
       await ctx.report({ target: deal, summary: 'no answer: the client answered, the call cadence stops' });
     }
     return;
   }
   if (attempt < CADENCE_ATTEMPTS) return createAttempt(ctx, deal, stay, nextAttempt(ctx, deal, stay, attempt));
-  if ((await ctx.state.increment(`cadence-over:${stay.id}`, 70 * 86_400)) !== 1) return;
+  const done = `cadence-over:${stay.id}`;
+  if (await ctx.state.get(done)) return;
   const toClose = ctx.settings.noAnswer.afterLastAttempt === 'move_to_close' ? stageByRole(regulation, 'to_close') : null;
   const calls = activities.filter((a) => a.kind === 'call' || a.kind === 'message');
   const comment = texts.cadenceOver(calls, CADENCE_ATTEMPTS, toClose?.name ?? null, ctx.locale, clientTimeZone(ctx, deal));
   await ctx.crm.addComment(deal, comment);
   if (toClose) await ctx.crm.moveDeal(deal, toClose.stageId);
   else if (deal.responsibleId) await ctx.crm.notifyUser(deal.responsibleId, comment, deal);
+  await ctx.state.set(done, '1', 70 * 86_400);
   await ctx.report({ target: deal, summary: `no answer after ${CADENCE_ATTEMPTS} attempts: ${toClose ? `moved to ${toClose.name}` : 'manager told'}`, after: comment });
 }
 

@@ -80,6 +80,14 @@ describe('process alerts for the heads of sales', () => {
     expect(await flushAlertDigest(deps, '4')).toBe(1);
   });
 
+  it('an alert the CRM refused at once waits for the digest', async () => {
+    const failing = { ...deps, crm: { ...deps.crm, notifyUser: async () => { throw new TransientError('CRM is down'); } } as unknown as CrmPort };
+    await groupedProcessAlerts(failing).raise(alert(1));
+    expect(scheduled.map((t) => t.key)).toEqual(['digest|4', 'digest|5']);
+    expect(await flushAlertDigest(deps, '4')).toBe(1);
+    expect(sent.map((s) => s.text)).toEqual(['Reglament: сбои процесса за последний час (1):\n• Сделка #1 застряла']);
+  });
+
   it('a robot that failed on the same deal 3 times is reported with the reason, in Russian', async () => {
     const state = new RedisInstallationState(services.redis, services.prefix, deps.installation.id);
     const raised: string[] = [];
