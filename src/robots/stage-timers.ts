@@ -179,7 +179,7 @@ function meetingDate(value: unknown): Date | null {
   return Number.isNaN(d.getTime()) ? null : d;
 }
 
-async function checkOverload(ctx: StageCtx, regulation: BoundRegulation, deal: Deal, stage: BoundStage): Promise<void> {
+async function checkOverload(ctx: StageCtx | DealCtx, regulation: BoundRegulation, deal: Deal, stage: BoundStage): Promise<void> {
   if (!deal.responsibleId) return;
   const max = ctx.settings.inWorkMaxPerManager;
   const count = await ctx.crm.countDealsInStage(deal.entity, deal.funnelId, stage.stageId, deal.responsibleId, max + 1);
@@ -192,16 +192,21 @@ async function checkOverload(ctx: StageCtx, regulation: BoundRegulation, deal: D
   await ctx.report({ target: deal, summary: `${stage.name}: ${manager} holds more than ${max} deals, heads of sales alerted`, after: text });
 }
 
-/** A deal of a regulated funnel without a responsible, or with one the CRM no longer lists as active. */
+/**
+ * A deal of a regulated funnel without a responsible, or with one the CRM no longer lists as
+ * active (the minimal roster: `listUsers`); a new deal straight into `in_work` is counted too.
+ */
 async function checkAssigned(ctx: DealCtx): Promise<void> {
   const { deal, causedByApp } = ctx.payload;
-  if (causedByApp || !ctx.settings.alertUnassigned) return;
+  if (causedByApp) return;
   const regulation = await regulationFor(ctx, deal);
   const stage = regulation ? stageById(regulation, deal.stageId) : undefined;
   if (!regulation || !stage || stage.semantics !== 'process') return;
+  // A deal created straight into «Передан в работу» loads the manager as much as one moved there.
+  if (stage.role === 'in_work' && ctx.event.endsWith('.created')) await checkOverload(ctx, regulation, deal, stage);
   const users = await ctx.crm.listUsers();
   const why = !deal.responsibleId ? 'none' : users.some((u) => u.id === deal.responsibleId) ? null : 'inactive';
-  if (!why) return;
+  if (!why || !ctx.settings.alertUnassigned) return;
   if ((await ctx.state.increment(`unassigned:${deal.entity}:${deal.id}`, DAY_S)) !== 1) return;
   const text = texts.unassigned(deal.title, deal.id, why, ctx.locale);
   await ctx.alerts.raise({ kind: 'lead.unassigned', text, target: deal, regulationHeads: regulation.settings.headOfSalesUserIds });
