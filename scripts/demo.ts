@@ -1,12 +1,13 @@
 /**
  * `npm run demo`: the app with an emulated Bitrix24 portal and amoCRM account on 127.0.0.1.
  * Installs the app into both through the real install flows, binds the shipped regulations,
- * plays a manager's day (new deals, an edit, a stage jump the regulation forbids), prints what
+ * plays a manager's day (new deals, an edit, a stage jump the regulation forbids, stage timers
+ * with short limits: a stuck deal, an untouched one, the no-answer cadence, next-step tasks), prints what
  * each robot did, and keeps serving a local page with installations and robot actions until Ctrl-C.
  */
 import { resolveRedis } from '../src/infra/redis';
 import { configureRegulations } from '../src/installations/configure-regulations';
-import { setupAmoPrimaryMarket, setupBitrix24SalesFunnel } from '../test/helpers/funnels';
+import { setupAmoPrimaryMarket, setupBitrix24LeadFunnel, setupBitrix24SalesFunnel } from '../test/helpers/funnels';
 import { startLocalStack, type LocalStack } from '../test/helpers/local-stack';
 
 const MANAGER = 2;
@@ -29,6 +30,8 @@ async function main() {
 
   await bitrix24Day(stack);
   await amocrmDay(stack);
+  await bitrix24Timers(stack);
+  await amocrmTimers(stack);
   await printActions(stack);
 
   if (process.env.DEMO_EXIT) return shutdown();
@@ -76,6 +79,69 @@ async function amocrmDay(stack: LocalStack) {
   const back = amo.pipelines.flatMap((p) => p.statuses).find((s) => s.id === amo.getLead(leadId)?.status_id)?.name;
   console.log(`amoCRM: manager closed it as won without a meeting → lead is back in «${back}»; note in the card:`);
   for (const n of amo.notes(leadId)) console.log(`    ${String((n.params as { text?: string } | undefined)?.text ?? '').replace(/\n/g, '\n    ')}`);
+}
+
+/** Stage timers on Bitrix24: the meeting to-do, and the no-answer cadence on a lead. */
+async function bitrix24Timers(stack: LocalStack) {
+  const { portal, services } = stack;
+  setupBitrix24LeadFunnel(portal);
+  const installationId = `b24:${portal.memberId}`;
+  const result = await configureRegulations(services, installationId, [{ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }, { preset: 'bitrix24-leads-004' }]);
+  console.log(`\nBitrix24 stage timers: regulations ${result.ok ? 'bound' : `refused:\n${result.report}`}`);
+  const dealId = portal.userAddDeal({ title: 'Показ в ЖК Демо', stageId: 'NEW', assignedById: MANAGER, ufCrmMeetingAt: new Date(Date.now() + 2 * 86_400_000).toISOString() } as never, MANAGER);
+  await stack.idle();
+  portal.userMoveDeal(dealId, 'PREPARATION', MANAGER);
+  await stack.idle();
+  for (const t of portal.todosOf('deal', dealId)) console.log(`Bitrix24: «Встреча назначена» with a date → to-do «${t.title}» due ${t.deadline}`);
+  const leadId = portal.userAddLead({ title: 'Звонок с сайта', stageId: 'NEW', assignedById: MANAGER, name: 'Анна' } as never, MANAGER);
+  await stack.idle();
+  portal.userUpdateLead(leadId, { stageId: 'PROCESSED' } as never, MANAGER);
+  await stack.idle();
+  for (const t of portal.todosOf('lead', leadId)) console.log(`Bitrix24: lead to «Попытки связаться» → to-do «${t.title}» due ${t.deadline}`);
+}
+
+/**
+ * Stage timers on amoCRM with the seed's rules made short by the installation's overrides
+ * (`timeLimits`): «Для передачи» 3 s → head of sales; «Отложенный спрос» untouched 4 s → a task.
+ */
+async function amocrmTimers(stack: LocalStack) {
+  const { amo, services } = stack;
+  const installationId = `amo:${amo.accountId}`;
+  const HEAD = 4;
+  await services.store.updateSettings(installationId, (current) => ({ ...current.settings, schedule: '24/7', headsOfSales: [String(HEAD)] }));
+  await regulation(services, installationId, {
+    preset: 'amocrm-primary-market',
+    overrides: { timeLimits: { to_hand_over: { maxTime: '3s' }, deferred: { maxTime: '4s' }, proposal_sent: { maxTime: '1h', repeatEvery: '1h', escalation: { after: '2h' } } } },
+  });
+  const pipeline = amo.pipelines.find((p) => p.name === 'Первичный рынок')!;
+  const stage = (name: string) => pipeline.statuses.find((s) => s.name === name)!.id;
+  const lead = async (at: string) => {
+    const id = amo.userAddLead({ name: 'Клиент', pipeline_id: pipeline.id, status_id: stage(at), responsible_user_id: MANAGER }, MANAGER);
+    await stack.idle();
+    return id;
+  };
+  const move = async (id: number, to: string) => {
+    amo.userMoveLead(id, stage(to), MANAGER);
+    await stack.idle();
+  };
+  const stuck = await lead('Передан в работу');
+  await move(stuck, 'Для передачи');
+  const deferred = await lead('Потребности выявлены');
+  await move(deferred, 'Отложенный спрос >7 мес');
+  const noAnswer = await lead('Передан в работу');
+  await move(noAnswer, 'Не дозвонились');
+  const proposal = await lead('Потребности выявлены');
+  await move(proposal, 'Отправлено КП');
+  console.log('\namoCRM stage timers (short limits from the installation\'s overrides): waiting 6 s…');
+  await new Promise((r) => setTimeout(r, 6000));
+  await stack.idle();
+  const show = (who: string, id: number, userId: number) => {
+    for (const t of amo.tasks.filter((x) => x.entity_id === id && x.responsible_user_id === userId)) console.log(`amoCRM: ${who}: task «${t.text}»`);
+  };
+  show('«Для передачи» over 3 s → head of sales', stuck, HEAD);
+  show('«Отложенный спрос» untouched 4 s → manager', deferred, MANAGER);
+  show('«Не дозвонились» → manager', noAnswer, MANAGER);
+  show('«Отправлено КП» → manager', proposal, MANAGER);
 }
 
 async function regulation(services: LocalStack['services'], installationId: string, spec: { preset: string; overrides?: Record<string, unknown> }) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { noteRobotFailure } from './alerts/failure-alerts';
 import { immediateProcessAlerts, type ProcessAlerts } from './alerts/process-alerts';
 import type { CrmPort, DealRef } from './crm/crm-port';
 import type { CrmEventMap, CrmEventName } from './events';
@@ -145,6 +146,8 @@ export class ReglamentApp {
       } catch (err) {
         ctx.log.warn({ err, event }, 'robot failed');
         errors.push(err);
+        const deal = (payload as { deal?: DealRef }).deal;
+        await noteRobotFailure(ctx, reg.robot.name, deal ? { entity: deal.entity, id: deal.id } : null, err).catch((e) => ctx.log.warn({ err: e }, 'could not count a robot failure'));
       }
     }
     if (errors.length === 1) throw errors[0];
@@ -157,7 +160,14 @@ export class ReglamentApp {
     if (!reg) return;
     const settings = resolveSettings(reg.robot, installation);
     if (!settings.enabled) return;
-    await (reg.handler as TimerHandler<unknown>)({ ...this.context(robotName, settings, installation, services), key, data });
+    const ctx = this.context(robotName, settings, installation, services);
+    try {
+      await (reg.handler as TimerHandler<unknown>)({ ...ctx, key, data });
+    } catch (err) {
+      const target = typeof data.entity === 'string' && typeof data.id === 'string' ? { entity: data.entity as DealRef['entity'], id: data.id } : null;
+      await noteRobotFailure(ctx, robotName, target, err).catch((e) => ctx.log.warn({ err: e }, 'could not count a robot failure'));
+      throw err;
+    }
   }
 
   private context(robot: string, settings: unknown, installation: Installation, services: RobotServices) {

@@ -79,7 +79,7 @@ export interface DealWithContacts {
   contacts: Contact[];
 }
 
-export interface CrmPort {
+export interface CrmPort extends CrmTaskPort {
   readonly crm: CrmKind;
   /** The deal and its contacts in as few requests as the CRM allows (Bitrix24: one `batch`). */
   getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null>;
@@ -96,4 +96,53 @@ export interface CrmPort {
   listFunnels(): Promise<CrmFunnel[]>;
   listFields(entity: DealEntity): Promise<CrmField[]>;
   listUsers(): Promise<CrmUser[]>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tasks and activities (stage timers: next steps, the no-answer cadence, touches)
+// ---------------------------------------------------------------------------------------------
+
+/** amoCRM task type / what the Bitrix24 to-do is about. */
+export type TaskKind = 'call' | 'meeting' | 'follow_up';
+
+/** An open task of a deal: an amoCRM task, a Bitrix24 activity not completed (to-do, planned call…). */
+export interface CrmTask {
+  id: string;
+  text: string;
+  /** ISO instant; null when the CRM has none. */
+  dueAt: string | null;
+  responsibleId: string | null;
+}
+
+export interface NewTask {
+  kind: TaskKind;
+  text: string;
+  dueAt: Date;
+  responsibleId: string;
+}
+
+/** Something that happened with the client, as the CRM recorded it. */
+export interface CrmActivity {
+  id: string;
+  kind: 'call' | 'message' | 'note' | 'email';
+  /** `incoming`: the client reached out; `outgoing`: the manager did; null for notes. */
+  direction: 'incoming' | 'outgoing' | null;
+  /** ISO instant. */
+  at: string;
+  authorId: string | null;
+  /** For calls: whether a conversation took place, when the CRM says (amoCRM call status 4); else null. */
+  answered: boolean | null;
+  /** Short text for the attempts list («исходящий звонок, 0:45»). */
+  summary: string;
+}
+
+export interface CrmTaskPort {
+  /** Open tasks of the deal (amoCRM `GET /api/v4/tasks`, Bitrix24 `crm.activity.list` COMPLETED=N). */
+  listOpenTasks(ref: DealRef): Promise<CrmTask[]>;
+  /** A task for a manager in the deal (amoCRM `POST /api/v4/tasks`, Bitrix24 `crm.activity.todo.add`); returns its id. */
+  createTask(ref: DealRef, task: NewTask): Promise<string>;
+  /** Calls, messages and notes of the deal (and where the CRM keeps calls, its contacts) since `since`, oldest first. */
+  listActivities(ref: DealRef, since: Date): Promise<CrmActivity[]>;
+  /** How many deals of `responsibleId` sit in the stage (capped at `cap`: enough to compare with a threshold). */
+  countDealsInStage(entity: DealEntity, funnelId: string, stageId: string, responsibleId: string, cap: number): Promise<number>;
 }

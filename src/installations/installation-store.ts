@@ -20,6 +20,8 @@ export interface InstallationStore {
    * saves nothing.
    */
   modify(id: string, change: (current: Installation) => Installation | null): Promise<Installation | null>;
+  /** `modify` for the settings overrides alone. */
+  updateSettings(id: string, change: (current: Installation) => Installation['settings'] | null): Promise<Installation | null>;
   /** Removes the installation, its tokens and every key the app keeps for it. */
   delete(id: string): Promise<void>;
   list(): Promise<Installation[]>;

@@ -64,6 +64,14 @@ export class RedisInstallationStore implements InstallationStore {
     await this.redis.hdel(this.key(id), 'tokens');
   }
 
+  /** `modify` for the settings alone (the settings command, the demo, tests). */
+  updateSettings(id: string, change: (current: Installation) => Installation['settings'] | null): Promise<Installation | null> {
+    return this.modify(id, (current) => {
+      const settings = change(current);
+      return settings === null ? null : { ...current, settings };
+    });
+  }
+
   async modify(id: string, change: (current: Installation) => Installation | null): Promise<Installation | null> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const raw = await this.redis.hget(this.key(id), 'data');

@@ -2,6 +2,8 @@ import type { RobotServices } from '../app';
 import { RedisInstallationState } from '../installations/installation-state';
 import type { CrmPort, DealEntity, DealRef } from '../crm/crm-port';
 import { recordOwnWrites } from './own-write-recorder';
+import { groupedProcessAlerts } from '../alerts/process-alerts';
+import { alertDepsFor } from '../alerts/installation-alerts';
 import { InstallationRevokedError } from '../errors';
 import { eventNameFor, type InboundEvent, type StageChangedPayload } from '../events';
 import type { Installation } from '../installations/installation';
@@ -125,6 +127,7 @@ export function servicesFor(installation: Installation, crm: CrmPort, services: 
       },
     },
     actions: services.actions,
+    alerts: groupedProcessAlerts(alertDepsFor(services, installation, crm)),
     // Read at call time: a test that replaces `services.now` controls every robot's clock.
     now: () => services.now(),
   };

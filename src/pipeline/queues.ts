@@ -149,17 +149,45 @@ export class TimerQueue {
     return ['timer', installationId, robot, key].join('|').replace(/:/g, '~');
   }
 
+  /**
+   * A timer's two job ids: a timer that schedules its own next run (a reminder, the next call
+   * attempt) runs under one id while the next waits under the other, since BullMQ can neither
+   * remove nor reuse the id of a running job.
+   */
+  private static slots(installationId: string, robot: string, key: string): [string, string] {
+    const id = TimerQueue.jobId(installationId, robot, key);
+    return [id, `${id}|next`];
+  }
+
   async schedule(job: TimerJob, delayMs: number): Promise<void> {
     const indexKey = this.index.key(job.installationId);
-    const jobId = TimerQueue.jobId(job.installationId, job.robot, job.key);
-    await this.queue.remove(jobId);
+    const slots = TimerQueue.slots(job.installationId, job.robot, job.key);
+    for (const id of slots) await this.queue.remove(id).catch(() => 0);
+    let jobId = slots[0];
+    for (const id of slots) {
+      if (!(await this.queue.getJob(id))) {
+        jobId = id;
+        break;
+      }
+    }
     await this.queue.add(job.robot, job, { ...jobOptions(this.settings), jobId, delay: Math.max(0, delayMs) });
     await this.index.add(indexKey, jobId);
   }
 
   /** Returns true if a pending timer was removed. */
   async cancel(installationId: string, robot: string, key: string): Promise<boolean> {
-    return (await this.queue.remove(TimerQueue.jobId(installationId, robot, key))) === 1;
+    let removed = false;
+    for (const id of TimerQueue.slots(installationId, robot, key)) removed = (await this.queue.remove(id)) === 1 || removed;
+    return removed;
+  }
+
+  /** The timer waiting under `key`, if any (tests and the demo inspect it). */
+  async pending(installationId: string, robot: string, key: string) {
+    for (const id of TimerQueue.slots(installationId, robot, key)) {
+      const job = await this.queue.getJob(id);
+      if (job && (await job.isDelayed())) return job;
+    }
+    return null;
   }
 
   /** Removes every timer job of the installation, pending, fired or failed (uninstall). */

@@ -5,6 +5,10 @@ import { inboundEventSchema } from '../events';
 import type { Services } from '../services';
 import { startCatchUp } from './catch-up/catch-up-queue';
 import { processInboundEvent, servicesFor } from './process-event';
+import { recordOwnWrites } from './own-write-recorder';
+import { ALERT_DIGEST_TIMER } from '../alerts/process-alerts';
+import { installationAlertTexts } from '../alerts/failure-alerts';
+import { localeOfInstallation, raiseInstallationAlert, runDigestTimer } from '../alerts/installation-alerts';
 import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
 
 export interface RunningWorkers {
@@ -30,7 +34,11 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     async (job) => {
       const installation = await services.store.find(job.data.installationId);
       if (!installation || installation.status !== 'active') return 'unknown-installation';
-      const crm = await services.clients.forInstallation(installation);
+      const crm = recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, new Map());
+      if (job.data.robot === ALERT_DIGEST_TIMER) {
+        await runDigestTimer(services, installation, crm, job.data.data);
+        return 'done';
+      }
       await services.app.fireTimer(job.data.robot, job.data.key, job.data.data, installation, servicesFor(installation, crm, services));
       return 'done';
     },
@@ -39,7 +47,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   for (const worker of [events, timers]) {
     worker.on('failed', (job, err) => {
       if (err instanceof InstallationRevokedError || err.name === 'InstallationRevokedError') {
-        void services.store.markRevoked((err as InstallationRevokedError).installationId, err.message).catch(() => undefined);
+        void markRevokedAndAlert(services, (err as InstallationRevokedError).installationId, err.message);
       }
       services.log.warn({ job: job?.id, name: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed');
     });
@@ -56,4 +64,17 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };
+}
+
+/** Seed 001: losing the CRM is a process failure too; it cannot be told in the CRM, so it is logged (see raiseInstallationAlert). */
+async function markRevokedAndAlert(services: Services, installationId: string, reason: string): Promise<void> {
+  try {
+    const before = await services.store.find(installationId);
+    await services.store.markRevoked(installationId, reason);
+    if (before?.status === 'active') {
+      await raiseInstallationAlert(services, installationId, 'installation.revoked', installationAlertTexts.revoked(reason, localeOfInstallation(before)));
+    }
+  } catch (err) {
+    services.log.error({ err, installation: installationId }, 'could not record a revoked installation');
+  }
 }

@@ -33,6 +33,7 @@ import {
   type RobotSettings,
 } from './schema';
 import { expandSelection, type OrderedStage } from './selectors';
+import { bindTimeLimit, mergeTimeLimit, timeLimitProblems, type BoundNextStep, type BoundTimeLimit, type PresetNextStep } from './timing';
 import { checkMessagePlaceholders, presetFileLabel, validatePreset } from './validate-preset';
 
 export type BindResult =
@@ -111,6 +112,7 @@ class Binder {
     const presentOrder: OrderedStage[] = [...stages.keys()].map((key) => ({ key, role: this.stageDef(key).role }));
     const mustNotSkip = this.bindMustNotSkip(stages, presentOrder);
     const boundFields = this.bindFields(stages, fields);
+    const timeLimits = this.bindTimeLimits(stages);
     if (this.errors.length > 0) return this.failure();
 
     const boundStages: BoundStage[] = [...stages.entries()].map(([key, stage]) => {
@@ -128,6 +130,8 @@ class Binder {
         semantics: stage.semantics,
         requiredFields: unique(def.requiredFields ?? []).map(field),
         reasonField: def.reasonField === undefined ? null : field(def.reasonField),
+        timeLimit: timeLimits.get(key) ?? null,
+        nextStep: this.bindNextStep(def.nextStep, field),
       };
     });
 
@@ -491,6 +495,7 @@ class Binder {
       const def = this.stageDef(key);
       (def.requiredFields ?? []).forEach((field, i) => push(uses, field, ['stages', key, 'requiredFields', i]));
       if (def.reasonField !== undefined) push(uses, def.reasonField, ['stages', key, 'reasonField']);
+      if (def.nextStep?.kind === 'meeting') push(uses, def.nextStep.dateField, ['stages', key, 'nextStep', 'dateField']);
     }
 
     const known = (): string => capList(crmFields.map((f) => `«${f.title}» (${f.code})`));
@@ -499,8 +504,9 @@ class Binder {
       const def = this.preset.fields[key];
       const firstUse = paths[0];
       if (!def || !firstUse) continue; // unreachable: validatePreset checked the references
-      const alsoUsed =
-        paths.length > 1 ? ` (also needed by ${paths.slice(1).map((p) => p.slice(0, 2).join('.')).join(', ')})` : '';
+      const firstStage = firstUse.slice(0, 2).join('.');
+      const others = unique(paths.slice(1).map((p) => p.slice(0, 2).join('.'))).filter((stage) => stage !== firstStage);
+      const alsoUsed = others.length ? ` (also needed by ${others.join(', ')})` : '';
       const override = this.overrides.fields?.[key];
 
       if (override !== undefined) {
@@ -558,6 +564,46 @@ class Binder {
       );
     }
     return bound;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Timing (stage time limits, next steps)
+  // -------------------------------------------------------------------------------------------
+
+  /** The preset's limits with the installation's changes (`overrides.timeLimits`), checked where they were written. */
+  private bindTimeLimits(stages: Map<string, FunnelStage>): Map<string, BoundTimeLimit> {
+    const bound = new Map<string, BoundTimeLimit>();
+    const changes = this.overrides.timeLimits ?? {};
+    for (const key of Object.keys(changes)) {
+      if (!(key in this.preset.stages)) {
+        this.errors.push(regulationError('unknown_reference', this.overridesFile, ['timeLimits', key], `the preset has no stage «${key}» (stages: ${Object.keys(this.preset.stages).join(', ')})`));
+      }
+    }
+    for (const key of stages.keys()) {
+      const base = this.stageDef(key).timeLimit;
+      const change = changes[key];
+      if (change === null || (!base && change === undefined)) continue;
+      if (change === undefined) {
+        bound.set(key, bindTimeLimit(base!));
+        continue;
+      }
+      const merged = mergeTimeLimit(base, change);
+      if (!merged) {
+        this.errors.push(regulationError('invalid_shape', this.overridesFile, ['timeLimits', key, 'maxTime'], `stage «${key}» has no time limit in the preset: give its maxTime (e.g. "1d")`));
+        continue;
+      }
+      const problems = timeLimitProblems(merged);
+      for (const p of problems) this.errors.push(regulationError('invalid_rule', this.overridesFile, ['timeLimits', key, ...p.path], p.message));
+      if (!problems.length) bound.set(key, bindTimeLimit(merged));
+    }
+    return bound;
+  }
+
+  private bindNextStep(step: PresetNextStep | undefined, field: (key: string) => BoundField): BoundNextStep | null {
+    if (!step) return null;
+    if (step.kind === 'feedback') return { kind: 'feedback', dueMs: step.due };
+    const date = field(step.dateField);
+    return { kind: 'meeting', dateFieldCode: date.code, dateFieldTitle: date.title };
   }
 
   private settings(): RobotSettings {

@@ -19,7 +19,9 @@ const memo = new WeakMap<readonly CrmFunnel[], WeakMap<readonly CrmField[], Map<
  * Binds each of an installation's regulations to the portal's real funnels and fields.
  * A regulation that does not bind is returned with its errors and never enforced.
  */
-export async function bindRegulations(crm: CrmPort, specs: RegulationSpec[], entity: Deal['entity']): Promise<SpecBinding[]> {
+export async function bindRegulations(crm: CrmPort, allSpecs: RegulationSpec[], entity: Deal['entity']): Promise<SpecBinding[]> {
+  // A lead regulation is bound against lead fields only (and a deal one against deal fields).
+  const specs = allSpecs.filter((spec) => presetEntity(spec.preset) === entity);
   if (!specs.length) return [];
   const funnels = await crm.listFunnels();
   const fields = await crm.listFields(entity);

@@ -12,6 +12,7 @@
  *   re-validated with `BoundRegulationSchema`.
  */
 import { z } from 'zod';
+import { BoundNextStepSchema, BoundTimeLimitSchema, PresetNextStepSchema, PresetTimeLimitSchema, TimeLimitOverrideSchema } from './timing';
 
 // ---------------------------------------------------------------------------------------------
 // Small shared pieces
@@ -261,6 +262,10 @@ export const PresetStageSchema = z.strictObject({
   requiredFields: z.array(KeySchema).optional(),
   /** For closing stages: the field key holding the reason, which must be filled to enter. */
   reasonField: KeySchema.optional(),
+  /** How long a deal may stay here and who hears of it (`timing.ts`; the stage timers robot). */
+  timeLimit: PresetTimeLimitSchema.optional(),
+  /** The task a deal must have on entering this stage (`timing.ts`). */
+  nextStep: PresetNextStepSchema.optional(),
   /** The stage's goal (seed 003: every stage has a goal and exit conditions). Documentation. */
   goal: z.string().optional(),
   /** Where this comes from, what the robot cannot check (notes, tasks). Documentation. */
@@ -350,6 +355,8 @@ export const OverridesSchema = z.strictObject({
   fields: z.record(KeySchema, z.union([z.string().min(1), z.number().int()]).transform(String)).optional(),
   settings: RobotSettingsPatchSchema.optional(),
   messages: MessageOverridesSchema.optional(),
+  /** Stage key → changes to its time limit (a whole limit for a stage without one), or `null` to drop it. */
+  timeLimits: z.record(KeySchema, TimeLimitOverrideSchema).optional(),
 });
 export type Overrides = z.infer<typeof OverridesSchema>;
 export type OverridesInput = z.input<typeof OverridesSchema>;
@@ -377,6 +384,8 @@ export const BoundStageSchema = z.strictObject({
   semantics: StageSemanticsSchema,
   requiredFields: z.array(BoundFieldSchema),
   reasonField: BoundFieldSchema.nullable(),
+  timeLimit: BoundTimeLimitSchema.nullable().default(null),
+  nextStep: BoundNextStepSchema.nullable().default(null),
 });
 export type BoundStage = z.infer<typeof BoundStageSchema>;
 

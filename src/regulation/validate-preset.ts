@@ -18,6 +18,7 @@ import {
   type StageRole,
   type StageSelection,
 } from './schema';
+import { timeLimitProblems } from './timing';
 import { expandSelection, isGroupSelector, selectorsOf, type OrderedStage } from './selectors';
 
 export type PresetResult = { ok: true; preset: Preset } | { ok: false; errors: RegulationError[] };
@@ -175,7 +176,25 @@ export function checkPresetReferences(preset: Preset, file: string): RegulationE
   });
 
   errors.push(...checkMessagePlaceholders(preset.messages, file));
+  errors.push(...checkStageTiming(preset, file));
 
+  return errors;
+}
+
+/** Time limits that cannot work (an escalation before the limit, reminders every second) and next steps naming unknown fields. */
+function checkStageTiming(preset: Preset, file: string): RegulationError[] {
+  const errors: RegulationError[] = [];
+  const fieldKeys = Object.keys(preset.fields);
+  for (const [key, stage] of Object.entries(preset.stages)) {
+    if (stage.timeLimit) {
+      for (const p of timeLimitProblems(stage.timeLimit)) errors.push(regulationError('invalid_rule', file, ['stages', key, 'timeLimit', ...p.path], p.message));
+    }
+    if (stage.nextStep?.kind === 'meeting' && !fieldKeys.includes(stage.nextStep.dateField)) {
+      errors.push(
+        regulationError('unknown_reference', file, ['stages', key, 'nextStep', 'dateField'], `field «${stage.nextStep.dateField}» is not defined in «fields» (defined: ${fieldKeys.join(', ') || 'none'})`),
+      );
+    }
+  }
   return errors;
 }
 

@@ -581,4 +581,20 @@ export class AmoCrmAccountEmulator {
       complete_till: input.complete_till,
     }).id;
   }
+
+  // ------------------------------------------------------------------ calls and chats (stage timers)
+
+  /**
+   * The telephony records a call as a note (`call_in` / `call_out`; Kommo call_status 4 =
+   * conversation, 6 = not reached), on the lead or, as most integrations do, on its contact.
+   */
+  userRecordsCall(entity: 'leads' | 'contacts', id: number, call: { direction: 'incoming' | 'outgoing'; status: number; duration?: number; phone?: string }, byUserId = 2): number {
+    const params = { uniq: `call-${this.store.nowSec()}-${id}`, duration: call.duration ?? 0, source: 'emulated-telephony', phone: call.phone ?? '+79990000000', call_status: call.status, link: '' };
+    return this.store.addNote(entity, id, call.direction === 'incoming' ? 'call_in' : 'call_out', params, byUserId).id;
+  }
+
+  /** A chat message on the lead, recorded as an event the way amoCRM's chats do. */
+  chatMessage(leadId: number, direction: 'incoming' | 'outgoing', byUserId = 0): void {
+    this.store.recordEvent({ type: direction === 'incoming' ? 'incoming_chat_message' : 'outgoing_chat_message', entity_id: leadId, entity_type: 'lead', created_by: byUserId, value_after: [{ message: { id: `msg-${this.store.nowSec()}`, origin: 'whatsapp' } }], value_before: [] });
+  }
 }

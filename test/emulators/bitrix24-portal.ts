@@ -23,6 +23,7 @@ import { parseLegacyFm, specOf } from './bitrix24/crm-fields';
 import { EventBus } from './bitrix24/events';
 import { coreMethods } from './bitrix24/methods-core';
 import { crmMethods } from './bitrix24/methods-crm';
+import { activityMethods, addActivity, type NewActivity } from './bitrix24/methods-activities';
 import { type IssuedTokens, LeakyBucket, TokenStore, handleTokenRequest } from './bitrix24/oauth';
 import type { CallContext, MethodHandler, MethodOutput, Params, PortalInternals } from './bitrix24/rest-context';
 import type {
@@ -44,6 +45,7 @@ import type {
   StageDefinition,
   StageHistoryRecord,
   TodoRecord,
+  ActivityRecord,
   UserFieldDefinition,
 } from './bitrix24/types';
 import { ufToCamel } from './bitrix24/uf-names';
@@ -89,7 +91,7 @@ export class Bitrix24PortalEmulator {
   private readonly bucket: LeakyBucket;
   private readonly bus: EventBus;
   private readonly store: CrmStore;
-  private readonly records = { notifications: [] as NotificationRecord[], comments: [] as CommentRecord[], todos: [] as TodoRecord[] };
+  private readonly records = { notifications: [] as NotificationRecord[], comments: [] as CommentRecord[], todos: [] as TodoRecord[], activities: [] as ActivityRecord[] };
   private readonly seq = { notification: 1, comment: 1, activity: 1 };
   private readonly methods: Record<string, MethodHandler>;
 
@@ -107,7 +109,7 @@ export class Bitrix24PortalEmulator {
     this.bus = new EventBus(this.now, options.eventDelayMs ?? 0, options.deliveryTimeoutMs ?? 5000);
     this.store = new CrmStore(this.now, this.utcOffset, (event) => this.onCrmEvent(event));
     const internals = this.internals();
-    this.methods = { ...coreMethods(internals), ...crmMethods(internals) };
+    this.methods = { ...coreMethods(internals), ...crmMethods(internals), ...activityMethods(internals) };
   }
 
   static async start(options: Bitrix24PortalOptions): Promise<Bitrix24PortalEmulator> {
@@ -344,6 +346,34 @@ export class Bitrix24PortalEmulator {
     return item ? (this.store.itemView(item) as unknown as ContactRecord) : undefined;
   }
 
+  // region Activities (stage timers): what a manager or the telephony records in the card
+
+  /** A call, e-mail or open-line message recorded on a deal or lead, as the telephony or a manager would. */
+  userAddsActivity(entityType: 'deal' | 'lead', id: number, activity: NewActivity): number {
+    return addActivity(this.internals(), entityType === 'deal' ? 2 : 1, id, activity);
+  }
+
+  /** An administrator deactivates an employee who left (user.get with ACTIVE=true no longer lists them). */
+  userLeaves(id: number): void {
+    const user = this.users.find((u) => u.id === id);
+    if (!user) throw new Error(`no user ${id}`);
+    user.active = false;
+  }
+
+  /** The manager ticks a to-do off. */
+  userCompletesTodo(id: number): void {
+    const todo = this.records.todos.find((t) => t.id === id);
+    if (!todo) throw new Error(`no to-do ${id}`);
+    todo.completed = true;
+  }
+
+  todosOf(entityType: 'deal' | 'lead', id: number): TodoRecord[] {
+    const ownerTypeId = entityType === 'deal' ? 2 : 1;
+    return this.records.todos.filter((t) => t.ownerTypeId === ownerTypeId && t.ownerId === id);
+  }
+
+  // endregion
+
   comments(entityType: 'deal' | 'lead' | 'contact', id: number): CommentRecord[] {
     return this.records.comments.filter((comment) => comment.entityType === entityType && comment.entityId === id);
   }
@@ -365,6 +395,7 @@ export class Bitrix24PortalEmulator {
       notifications: this.records.notifications,
       comments: this.records.comments,
       todos: this.records.todos,
+      activities: this.records.activities,
       now: () => this.now(),
       stamp: (ms?: number) => formatDateTime(ms ?? this.now(), this.utcOffset),
       nextId: (kind) => this.seq[kind]++,

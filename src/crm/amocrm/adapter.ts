@@ -1,8 +1,9 @@
 import type { TtlCache } from '../../infra/ttl-cache';
 import type {
-  Contact, CrmField, CrmFunnel, CrmPort, CrmUser, Deal, DealRef, DealWithContacts, StageHistoryEntry,
+  Contact, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, NewTask, StageHistoryEntry,
 } from '../crm-port';
 import type { AmoRestClient } from './rest-client';
+import * as tasks from './tasks';
 
 /** Closed-won and closed-lost have these ids in every amoCRM pipeline. */
 export const AMO_WON = 142;
@@ -145,6 +146,24 @@ export class AmoCrmAdapter implements CrmPort {
       const page = await this.rest.get<{ _embedded: { users: Array<{ id: number; name: string; rights?: { is_admin?: boolean } }> } }>('/api/v4/users', { limit: 250 });
       return (page?._embedded.users ?? []).map((u) => ({ id: String(u.id), name: u.name, isAdmin: Boolean(u.rights?.is_admin) }));
     });
+  }
+
+  // Tasks and activities (stage timers): see ./tasks.ts
+  listOpenTasks(ref: DealRef): Promise<CrmTask[]> {
+    return tasks.listOpenTasks(this.rest, ref);
+  }
+
+  createTask(ref: DealRef, task: NewTask): Promise<string> {
+    return tasks.createTask(this.rest, ref, task);
+  }
+
+  async listActivities(ref: DealRef, since: Date): Promise<CrmActivity[]> {
+    const lead = await this.getDeal(ref);
+    return tasks.listActivities(this.rest, ref, lead?.contactIds ?? [], since);
+  }
+
+  countDealsInStage(entity: DealEntity, funnelId: string, stageId: string, responsibleId: string, cap: number): Promise<number> {
+    return tasks.countDealsInStage(this.rest, entity, funnelId, stageId, responsibleId, cap);
   }
 }
 

@@ -1,8 +1,9 @@
 import type { TtlCache } from '../../infra/ttl-cache';
 import type {
-  Contact, CrmField, CrmFunnel, CrmPort, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, FunnelStage, StageHistoryEntry,
+  Contact, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, FunnelStage, NewTask, StageHistoryEntry,
 } from '../crm-port';
 import type { Bitrix24RestClient } from './rest-client';
+import * as activities from './activities';
 
 /** Bitrix24 CRM entity type ids (crm.item.*). */
 const ENTITY_TYPE_ID: Record<DealEntity | 'contact', number> = { lead: 1, deal: 2, contact: 3 };
@@ -113,6 +114,23 @@ export class Bitrix24Adapter implements CrmPort {
         isAdmin: this.adminUserIds.includes(String(u.ID)),
       }));
     });
+  }
+
+  // Tasks and activities (stage timers): see ./activities.ts
+  listOpenTasks(ref: DealRef): Promise<CrmTask[]> {
+    return activities.listOpenTasks(this.rest, ref);
+  }
+
+  createTask(ref: DealRef, task: NewTask): Promise<string> {
+    return activities.createTask(this.rest, ref, task);
+  }
+
+  listActivities(ref: DealRef, since: Date): Promise<CrmActivity[]> {
+    return activities.listActivities(this.rest, ref, since);
+  }
+
+  countDealsInStage(entity: DealEntity, funnelId: string, stageId: string, responsibleId: string, cap: number): Promise<number> {
+    return activities.countDealsInStage(this.rest, entity, funnelId, stageId, responsibleId, cap);
   }
 
   private async updateItem(ref: DealRef, fields: Record<string, unknown>): Promise<void> {

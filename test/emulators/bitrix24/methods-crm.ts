@@ -294,6 +294,8 @@ function timelineAndActivityMethods(internals: PortalInternals): Record<string, 
         description: String(params.description ?? ''),
         responsibleId: toInt(params.responsibleId) ?? ctx.userId,
         createdBy: ctx.userId,
+        completed: false,
+        created: internals.stamp(),
       });
       return { result: { id } };
     },

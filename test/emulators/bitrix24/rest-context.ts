@@ -1,7 +1,7 @@
 /** Shared shapes of REST method handlers and the portal internals they may touch. */
 import type { CrmStore } from './crm-store';
 import type { EventBus } from './events';
-import type { CommentRecord, NotificationRecord, PortalUser, TodoRecord } from './types';
+import type { ActivityRecord, CommentRecord, NotificationRecord, PortalUser, TodoRecord } from './types';
 import { RestError, isPlainObject } from './util';
 
 export type Params = Record<string, unknown>;
@@ -27,6 +27,8 @@ export interface PortalInternals {
   readonly notifications: NotificationRecord[];
   readonly comments: CommentRecord[];
   readonly todos: TodoRecord[];
+  /** Calls, e-mails, chats (stage timers). */
+  readonly activities: ActivityRecord[];
   now(): number;
   /** Formats a timestamp (default: now) in the portal's timezone. */
   stamp(ms?: number): string;

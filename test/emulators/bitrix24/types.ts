@@ -216,6 +216,30 @@ export interface TodoRecord {
   description: string;
   responsibleId: number;
   createdBy: number;
+  /** Stage timers: a to-do is an activity (PROVIDER_ID CRM_TODO) the user completes. */
+  completed: boolean;
+  created: string;
+}
+
+/**
+ * A CRM activity other than a to-do (stage timers): a call (TYPE_ID 2), an e-mail (4), an
+ * open-line chat (6, PROVIDER_ID IMOPENLINES_SESSION); DIRECTION 1 incoming, 2 outgoing.
+ */
+export interface ActivityRecord {
+  id: number;
+  ownerTypeId: number;
+  ownerId: number;
+  typeId: number;
+  providerId: string;
+  providerTypeId: string;
+  direction: 1 | 2;
+  subject: string;
+  completed: boolean;
+  responsibleId: number;
+  authorId: number;
+  created: string;
+  startTime: string;
+  endTime: string;
 }
 
 export interface StageHistoryRecord {
