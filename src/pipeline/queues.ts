@@ -1,5 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { InboundEvent } from '../events';
+import { withinDeadline } from '../infra/redis-health';
 
 export const EVENTS_QUEUE = 'events';
 export const TIMERS_QUEUE = 'timers';
@@ -10,6 +11,8 @@ export interface QueueSettings {
   prefix: string;
   attempts: number;
   backoffMs: number;
+  /** The edge's enqueue gives up after this (503 to the CRM) instead of waiting for Redis. */
+  deadlineMs?: number;
 }
 
 export const bullPrefix = (prefix: string) => `${prefix}:bull`;
@@ -42,10 +45,13 @@ export class EventQueue {
   }
 
   async enqueue(event: InboundEvent): Promise<void> {
-    await this.queue.add(`${event.entity}.${event.kind}`, event, {
+    const added = this.queue.add(`${event.entity}.${event.kind}`, event, {
       ...jobOptions(this.settings),
       deduplication: { id: entityKey(event), keepLastIfActive: true },
     });
+    // BullMQ first waits for its connection to be ready; the deadline bounds that wait too. A job
+    // added after the deadline is harmless: deduplicated, and the CRM's retry finds it queued.
+    await (this.settings.deadlineMs ? withinDeadline(added, this.settings.deadlineMs, 'enqueue') : added);
   }
 
   close(): Promise<void> {
