@@ -31,6 +31,8 @@ export interface LocalStackOptions {
   portalRateLimit?: { burst: number; drainPerSecond: number };
   logLevel?: string;
   port?: number;
+  /** false: no worker in this process (a test runs workers as child processes). Default true. */
+  workers?: boolean;
 }
 
 
@@ -68,7 +70,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   } as NodeJS.ProcessEnv);
   const services = createServices(config, options.redisUrl, createLogger(config.LOG_LEVEL));
   server.on('request', createWebApp(services));
-  const workers = runWorkers(services, 4);
+  const workers: RunningWorkers = options.workers === false ? { close: async () => {} } : runWorkers(services, 4);
 
   const queuesEmpty = async () => {
     const [e, t] = await Promise.all([
