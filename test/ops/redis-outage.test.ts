@@ -5,7 +5,7 @@ import { readConfig } from '../../src/config';
 import { startHeartbeat } from '../../src/pipeline/worker-heartbeat';
 import { createServices, type Services } from '../../src/services';
 import { createWebApp } from '../../webhooks/server';
-import { documentedBitrix24Installation, fixture, someTokens } from '../helpers/fixtures';
+import { documentedAccount, documentedAmocrmInstallation, documentedBitrix24Installation, fixture, someTokens } from '../helpers/fixtures';
 import { PrivateRedis } from '../helpers/private-redis';
 import { eventually, TEST_ENCRYPTION_KEY } from '../helpers/test-services';
 
@@ -39,6 +39,7 @@ describe('the edge without Redis: answers 503 fast, and is ready again when Redi
     services = createServices(config, redis.url, captured.log);
     app = createWebApp(services);
     await services.store.save(documentedBitrix24Installation(), someTokens());
+    await services.store.save(documentedAmocrmInstallation(), someTokens());
     // What a running worker does; /ready wants a beat younger than 30 s.
     stopHeartbeat = startHeartbeat(services.redis, services.prefix);
   });
@@ -70,6 +71,9 @@ describe('the edge without Redis: answers 503 fast, and is ready again when Redi
       // REDIS_COMMAND_TIMEOUT_MS is 800 ms; without a bound these requests never end (the bench measures the real figure).
       expect(answer.ms).toBeLessThan(3000);
     }
+    // amoCRM waits at most 2 s for an answer and retries a 5xx.
+    const amo = await request(app).post(`/amocrm/webhook/${documentedAccount.webhookSecret}`).type(FORM).send(fixture('amocrm/status_lead.form'));
+    expect(amo.status).toBe(503);
     const ready = await request(app).get('/ready');
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ ok: false, redis: 'unavailable' });
@@ -78,6 +82,7 @@ describe('the edge without Redis: answers 503 fast, and is ready again when Redi
 
     redis.thaw();
     await eventually(async () => expect((await postEvent()).status).toBe(200), 10000, 200);
+    expect((await request(app).post(`/amocrm/webhook/${documentedAccount.webhookSecret}`).type(FORM).send(fixture('amocrm/status_lead.form'))).status).toBe(200);
     await eventually(async () => expect((await request(app).get('/ready')).status).toBe(200), 10000, 200);
     // One line when the outage began (not one per failed request), one when it ended.
     await eventually(() => expect(backLines()).toHaveLength(1), 5000);
