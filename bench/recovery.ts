@@ -21,7 +21,7 @@ async function main() {
   try {
     for (const [name, workerEnv] of settings) {
       for (const slowMethod of ['crm.item.update', 'batch'] as SlowMethod[]) {
-        const result = await runCrashRecovery({ redisUrl: redis.url, deals: DEALS, slowMethod, workerEnv });
+        const result = await runCrashRecovery({ redisUrl: redis.url, deals: DEALS, slowMethod, workerEnv, recoveryTimeoutMs: 240_000 });
         runs.push({ ...result, settings: name });
         console.log(
           `${name.padEnd(16)} killed in ${slowMethod.padEnd(15)} in flight ${result.inFlightAtKill}, all completed ${(result.recoveryMs / 1000).toFixed(1)} s after the restart (process start ${(result.startupMs / 1000).toFixed(1)} s), writes per deal ${JSON.stringify(result.writesPerDeal)}, wrong titles ${result.wrongTitles}`,

@@ -30,7 +30,7 @@ export interface CrashRecoveryResult {
 
 export type SlowMethod = 'crm.item.update' | 'batch';
 
-export async function runCrashRecovery(options: { redisUrl: string; deals: number; slowMethod: SlowMethod; workerEnv?: NodeJS.ProcessEnv }): Promise<CrashRecoveryResult> {
+export async function runCrashRecovery(options: { redisUrl: string; deals: number; slowMethod: SlowMethod; workerEnv?: NodeJS.ProcessEnv; recoveryTimeoutMs?: number }): Promise<CrashRecoveryResult> {
   const stack = await startLocalStack({ redisUrl: options.redisUrl, workers: false });
   const workers: WorkerProcess[] = [];
   try {
@@ -55,7 +55,7 @@ export async function runCrashRecovery(options: { redisUrl: string; deals: numbe
     const restartedAt = Date.now();
     const second = await WorkerProcess.start(stack.services.config, options.redisUrl, false, options.workerEnv);
     workers.push(second);
-    await until(async () => (await Promise.all(inFlight.map((id) => stack.services.events.queue.getJobState(id)))).every((s) => s === 'completed'), 60_000, 'the jobs of the killed worker completed');
+    await until(async () => (await Promise.all(inFlight.map((id) => stack.services.events.queue.getJobState(id)))).every((s) => s === 'completed'), options.recoveryTimeoutMs ?? 60_000, 'the jobs of the killed worker completed');
     const recoveryMs = Date.now() - restartedAt;
     const startLine = await second.startLine;
     await stack.idle(30_000);
