@@ -39,14 +39,25 @@ export async function runCrashRecovery(options: { redisUrl: string; deals: numbe
     const first = await WorkerProcess.start(stack.services.config, options.redisUrl, true, options.workerEnv);
     workers.push(first);
 
+    const slowBefore = slowCalls(stack, options.slowMethod); // the install's own batches
     stack.portal.slowDown(options.slowMethod, 120_000);
     const dealIds: number[] = [];
     for (let i = 0; i < options.deals; i++) {
       const contactId = stack.portal.userAddContact({ name: 'Клиент', lastName: `Номер${i + 1}` });
       dealIds.push(stack.portal.userAddDeal({ title: `Сделка ${i + 1}`, contactId, ufCrmUnit: `кв. ${i + 1}` } as never));
     }
-    // Every deal's job is inside the slow call: mid-flight, holding its lock.
-    await until(() => slowCalls(stack, options.slowMethod) >= options.deals, 60_000, 'every job reached the slow portal call');
+    // Every event is queued, and every job is inside the slow call: mid-flight, holding its lock.
+    // (`batch`: the contacts' jobs read through a batch too, so they are in flight as well.)
+    await stack.portal.settle();
+    await until(
+      async () => {
+        const counts = await stack.services.events.queue.getJobCounts('waiting', 'active');
+        const active = counts.active ?? 0;
+        return counts.waiting === 0 && active >= options.deals && active === slowCalls(stack, options.slowMethod) - slowBefore;
+      },
+      60_000,
+      'every job reached the slow portal call',
+    );
     const inFlight = (await stack.services.events.queue.getActive()).map((job) => job.id!);
     first.kill();
     await first.exited;
@@ -132,6 +143,8 @@ class WorkerProcess {
       AMOCRM_INSECURE_HOSTS: config.AMOCRM_INSECURE_HOSTS.join(','),
       JOB_ATTEMPTS: String(config.JOB_ATTEMPTS),
       JOB_BACKOFF_MS: String(config.JOB_BACKOFF_MS),
+      // Room for every job of the scenario at once (deals and their contacts).
+      WORKER_CONCURRENCY: '32',
       LOG_LEVEL: 'info',
       ...extraEnv,
     };
