@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { AppConfig } from '../../src/config';
+import { freePort } from '../../src/infra/free-port';
 import { startLocalStack, type LocalStack } from './local-stack';
 
 /**
@@ -26,6 +27,8 @@ export interface CrashRecoveryResult {
   startupMs: number;
   /** The new worker's start line (its configuration, secrets redacted). */
   workerStartLine: Record<string, unknown> | null;
+  /** What the new worker process serves on METRICS_PORT at the end. */
+  workerMetrics: string;
 }
 
 export type SlowMethod = 'crm.item.update' | 'batch';
@@ -63,12 +66,14 @@ export async function runCrashRecovery(options: { redisUrl: string; deals: numbe
     await first.exited;
     stack.portal.slowDown(options.slowMethod, 0);
 
+    const metricsPort = await freePort();
     const restartedAt = Date.now();
-    const second = await WorkerProcess.start(stack.services.config, options.redisUrl, false, options.workerEnv);
+    const second = await WorkerProcess.start(stack.services.config, options.redisUrl, false, { METRICS_PORT: String(metricsPort), ...options.workerEnv });
     workers.push(second);
     await until(async () => (await Promise.all(inFlight.map((id) => stack.services.events.queue.getJobState(id)))).every((s) => s === 'completed'), options.recoveryTimeoutMs ?? 60_000, 'the jobs of the killed worker completed');
     const recoveryMs = Date.now() - restartedAt;
     const startLine = await second.startLine;
+    const workerMetrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     await stack.idle(30_000);
 
     const writes = (id: number) => stack.portal.calls.filter((c) => c.method === 'crm.item.update' && Number(c.params.id) === id).length;
@@ -82,6 +87,7 @@ export async function runCrashRecovery(options: { redisUrl: string; deals: numbe
       wrongTitles: dealIds.filter((id, i) => stack.portal.getDeal(id)?.title !== expectedTitle(id, i)).length,
       startupMs: typeof startLine?.time === 'number' ? startLine.time - restartedAt : NaN,
       workerStartLine: startLine,
+      workerMetrics,
     };
   } finally {
     for (const worker of workers) worker.kill();

@@ -24,6 +24,10 @@ describe('crash recovery: a worker killed with kill -9 mid-job', () => {
     expect(config.TOKEN_ENCRYPTION_KEY).toBe('(set)');
     expect(config.BITRIX24_CLIENT_SECRET).toBe('(set)');
     expect(result.workerStartLine?.recovery).toEqual({ lockDuration: 8000, stalledInterval: 2000, maxStalledCount: 2 });
+    // A worker-only process serves its own /metrics on METRICS_PORT: the jobs it finished, the writes it skipped.
+    const done = /^reglament_jobs_total\{[^}]*queue="events"[^}]*outcome="done"[^}]*\} (\d+)$/m.exec(result.workerMetrics);
+    expect(Number(done?.[1])).toBeGreaterThanOrEqual(4);
+    expect(result.workerMetrics).not.toMatch(/reglament_crm_calls_total\{[^}]*method="crm.item.update"/);
   }, 120_000);
 
   it('that was still reading the deals: nothing is lost, each deal is renamed once after the restart', async () => {
