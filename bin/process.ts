@@ -21,7 +21,7 @@ export async function startProcess(roles: { web: boolean; worker: boolean }, env
   let workers: RunningWorkers | undefined;
   if (roles.worker) {
     log.info(
-      { config: { ...describeConfig(config), REDIS_URL: describeConfig({ ...config, REDIS_URL: redis.url }).REDIS_URL }, redisSource: redis.source, recovery: recoveryOptions(config), withWeb: roles.web },
+      { config: describeConfig({ ...config, REDIS_URL: redis.url }), redisSource: redis.source, recovery: recoveryOptions(config), withWeb: roles.web },
       'worker starting',
     );
     workers = runWorkers(services);
