@@ -6,6 +6,7 @@ import type { CrmEventMap, CrmEventName } from './events';
 import type { Installation } from './installations/installation';
 import type { Logger } from './log';
 import { globalSettingsOf, robotSettingsOf } from './settings/installation-settings';
+import { robotActions, robotRuns } from './observability/metrics';
 
 /** One line of what a robot did, shown in the demo page and kept for audit. */
 export const robotActionSchema = z.object({
@@ -61,8 +62,11 @@ export interface RobotContext<K extends CrmEventName, S> {
    * robot decided, and the newer event must be judged from the old stage along the whole path.
    */
   keepLastSeenStage(): void;
-  /** Records what the robot did so managers, admins and the demo can see it. */
-  report(action: { target: DealRef; summary: string; before?: string; after?: string }): Promise<void>;
+  /**
+   * Records what the robot did so managers, admins and the demo can see it. `kind` (a few fixed
+   * words, e.g. "renamed") labels the metric; without it, the summary up to its first colon.
+   */
+  report(action: { target: DealRef; summary: string; kind?: string; before?: string; after?: string }): Promise<void>;
 }
 
 export interface TimerContext<S> extends Omit<RobotContext<never, S>, 'event' | 'payload'> {
@@ -143,7 +147,9 @@ export class ReglamentApp {
       const ctx = this.context(reg.robot.name, settings, installation, services);
       try {
         await (reg.handler as Handler<K, unknown>)({ ...ctx, event, payload });
+        robotRuns.inc({ robot: reg.robot.name, outcome: 'done' });
       } catch (err) {
+        robotRuns.inc({ robot: reg.robot.name, outcome: 'failed' });
         ctx.log.warn({ err, event }, 'robot failed');
         errors.push(err);
         const deal = (payload as { deal?: DealRef }).deal;
@@ -163,7 +169,9 @@ export class ReglamentApp {
     const ctx = this.context(robotName, settings, installation, services);
     try {
       await (reg.handler as TimerHandler<unknown>)({ ...ctx, key, data });
+      robotRuns.inc({ robot: robotName, outcome: 'done' });
     } catch (err) {
+      robotRuns.inc({ robot: robotName, outcome: 'failed' });
       const target = typeof data.entity === 'string' && typeof data.id === 'string' ? { entity: data.entity as DealRef['entity'], id: data.id } : null;
       await noteRobotFailure(ctx, robotName, target, err).catch((e) => ctx.log.warn({ err: e }, 'could not count a robot failure'));
       throw err;
@@ -183,12 +191,20 @@ export class ReglamentApp {
       now: services.now ?? (() => new Date()),
       alerts: services.alerts ?? immediateProcessAlerts(installation, services.crm),
       keepLastSeenStage: () => services.keepLastSeenStage?.(),
-      report: async (a: { target: DealRef; summary: string; before?: string; after?: string }) => {
+      report: async (a: { target: DealRef; summary: string; kind?: string; before?: string; after?: string }) => {
         log.info({ target: a.target, before: a.before, after: a.after }, a.summary);
+        robotActions.inc({ robot, kind: actionKind(a) });
         await services.actions.record({ installationId: installation.id, robot, target: a.target, summary: a.summary, before: a.before, after: a.after, at: (services.now?.() ?? new Date()).toISOString() });
       },
     };
   }
+}
+
+/** A metric label: few values, so never free text (snake case, at most 40 characters). */
+function actionKind(action: { summary: string; kind?: string }): string {
+  const raw = action.kind ?? action.summary.split(':')[0] ?? '';
+  const kind = raw.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '').slice(0, 40);
+  return kind || 'other';
 }
 
 /** config/robots.default.json, then the installation's overrides (merged deeply), validated by the robot's own schema. */

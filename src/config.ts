@@ -56,6 +56,23 @@ export const configSchema = z.object({
   RECONCILE_INTERVAL_S: z.coerce.number().int().nonnegative().default(300),
   /** First catch-up of an installation with no watermark looks back at most this far (never before its install). */
   RECONCILE_FIRST_WINDOW_S: z.coerce.number().int().positive().default(3600),
+  /**
+   * Crash recovery (README, Operations). A running job holds a lock the worker renews every
+   * JOB_LOCK_MS / 2; a job whose worker died is taken again once its lock expired, at the next
+   * stall check (every JOB_STALLED_CHECK_MS): after kill -9 within JOB_LOCK_MS + JOB_STALLED_CHECK_MS.
+   */
+  JOB_LOCK_MS: z.coerce.number().int().min(1000).default(8000),
+  JOB_STALLED_CHECK_MS: z.coerce.number().int().min(500).default(2000),
+  /** A job whose worker died more often than this fails for inspection (it may be what kills the worker). */
+  JOB_MAX_STALLED: z.coerce.number().int().min(1).default(2),
+
+  /** Every Redis command of the edge and of the app's keys ends within this (a frozen Redis → 503, not a hang). */
+  REDIS_COMMAND_TIMEOUT_MS: z.coerce.number().int().positive().default(800),
+  /** A worker-only process serves its own Prometheus /metrics on this port (unset: none). */
+  METRICS_PORT: z.coerce.number().int().positive().optional(),
+  /** The queue dashboard at /admin/queues, behind HTTP basic authentication with these. */
+  DASHBOARD_USER: z.string().min(1).optional(),
+  DASHBOARD_PASSWORD: z.string().min(1).optional(),
 });
 
 export type AppConfig = Omit<z.infer<typeof configSchema>, 'PUBLIC_URL'> & { PUBLIC_URL: string };
@@ -69,10 +86,26 @@ export function readConfig(env: NodeJS.ProcessEnv): AppConfig {
   // Without a public URL (development) the CRMs are told to call this machine's own port.
   const config: AppConfig = { ...parsed.data, PUBLIC_URL: parsed.data.PUBLIC_URL ?? `http://127.0.0.1:${parsed.data.PORT}` };
   if (config.NODE_ENV === 'production' && !parsed.data.PUBLIC_URL) throw new Error('PUBLIC_URL is required in production: the https address the CRMs call.');
+  if (Boolean(config.DASHBOARD_USER) !== Boolean(config.DASHBOARD_PASSWORD)) {
+    throw new Error('DASHBOARD_USER and DASHBOARD_PASSWORD go together: set both to open the queue dashboard, or neither.');
+  }
   if (config.NODE_ENV === 'production' && config.AMOCRM_INSECURE_HOSTS.length > 0) {
     throw new Error('AMOCRM_INSECURE_HOSTS is for development against the emulator; production talks to amoCRM over https only.');
   }
   return config;
+}
+
+const SECRET_SETTING = /SECRET|PASSWORD|KEY|TOKEN/;
+
+/** The configuration as the worker logs it at start: secrets shown only as set / not set. */
+export function describeConfig(config: AppConfig): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(config)) {
+    if (SECRET_SETTING.test(name)) shown[name] = value ? '(set)' : '(not set)';
+    else if (name === 'REDIS_URL' && typeof value === 'string') shown[name] = value.replace(/\/\/[^@/]*@/, '//***@');
+    else shown[name] = value;
+  }
+  return shown;
 }
 
 /** Derives the 32-byte token key from TOKEN_ENCRYPTION_KEY (hex or base64). */

@@ -5,8 +5,10 @@ import { encryptionKeyBytes, type AppConfig } from './config';
 import { CrmClients } from './crm/crm-clients';
 import { TokenCipher } from './infra/crypto';
 import { RedisRateLimiter } from './infra/rate-limiter';
-import { connectRedis } from './infra/redis';
+import { connectBoundedRedis, connectRedis } from './infra/redis';
 import { systemLookup, type HostLookup } from './installations/install-targets';
+import { RedisOutage } from './infra/redis-health';
+import { watchQueue } from './observability/metrics';
 import { amocrmRefreshGrant, bitrix24RefreshGrant, type OAuthCredentials } from './installations/oauth-grants';
 import { RedisInstallationStore } from './installations/redis-installation-store';
 import { TokenRefresher } from './installations/token-refresher';
@@ -39,11 +41,16 @@ export interface Services {
   app: ReglamentApp;
   /** The clock robots read (tests replace it to control working-time arithmetic). */
   now: () => Date;
+  /** Logs a Redis outage once when it starts and once when it ends. */
+  outage: RedisOutage;
   close(): Promise<void>;
 }
 
 export function createServices(config: AppConfig, redisUrl: string, log: Logger): Services {
-  const redis = connectRedis(redisUrl);
+  // The app's keys and the queue producers: every command bounded (a frozen Redis fails fast).
+  const redis = connectBoundedRedis(redisUrl, config.REDIS_COMMAND_TIMEOUT_MS);
+  const outage = new RedisOutage(log, redis);
+  outage.watch(redis, 'app');
   const prefix = config.REDIS_PREFIX;
   const store = new RedisInstallationStore(redis, new TokenCipher(encryptionKeyBytes(config)), prefix);
   const oauth: OAuthCredentials = {
@@ -56,10 +63,14 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   };
   const refresher = new TokenRefresher(redis, store, prefix, { bitrix24: bitrix24RefreshGrant(oauth.bitrix24), amocrm: amocrmRefreshGrant(oauth.amocrm) }, log);
   const limiter = new RedisRateLimiter(redis);
-  // The queues get their own connection: BullMQ producers should fail fast when Redis is away.
-  const queueSettings: QueueSettings = { connection: connectRedis(redisUrl, { enableOfflineQueue: false }), prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS };
+  // The queues get their own connection: producers fail fast when Redis is away (no offline queue,
+  // bounded commands), so the edge answers 503 and the CRM retries. Workers use connections of their own.
+  const producer = outage.watch(connectBoundedRedis(redisUrl, config.REDIS_COMMAND_TIMEOUT_MS, { enableOfflineQueue: false }), 'queue');
+  const queueSettings: QueueSettings = { connection: producer, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, deadlineMs: config.REDIS_COMMAND_TIMEOUT_MS };
   const events = new EventQueue(queueSettings);
   const timers = new TimerQueue(queueSettings);
+  for (const queue of [events.queue, timers.queue]) queue.on('error', outage.errorHandler(`queue ${queue.name}`));
+  const unwatch = [watchQueue(events.queue), watchQueue(timers.queue)];
   return {
     config,
     redisUrl,
@@ -80,10 +91,13 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     lookup: systemLookup,
     app: new ReglamentApp(robots),
     now: () => new Date(),
+    outage,
     async close() {
+      for (const stop of unwatch) stop();
+      outage.stop();
       await events.close();
       await timers.close();
-      await (queueSettings.connection as Redis).quit().catch(() => undefined);
+      await producer.quit().catch(() => undefined);
       await redis.quit().catch(() => undefined);
     },
   };

@@ -1,30 +1,60 @@
 import path from 'node:path';
-import express, { type ErrorRequestHandler, type Express } from 'express';
+import express, { type ErrorRequestHandler, type Express, type Request } from 'express';
+import { isRedisUnavailable } from '../src/infra/redis-health';
+import { registry } from '../src/observability/metrics';
 import type { Services } from '../src/services';
 import { amocrmRouter } from './amocrm/router';
 import { bitrix24Router } from './bitrix24/router';
+import { DASHBOARD_PATH, queueDashboard } from './dashboard';
+import { edgeOutcomes, type EdgeCrm } from './edge-outcomes';
+import { readiness } from './readiness';
 import { statusRouter } from './status-page';
 
 /**
- * The HTTP edge: CRM webhooks and install flows, the Bitrix24 app pages, health, and (outside
- * production) the local status page. It verifies, validates and enqueues; robots run in the worker.
+ * The HTTP edge: CRM webhooks and install flows, the Bitrix24 app pages, health, readiness,
+ * metrics, the queue dashboard, and (outside production) the local status page. It verifies,
+ * validates and enqueues; robots run in the worker.
  */
 export function createWebApp(services: Services): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
-  app.get('/healthz', (_req, res) => void res.json({ ok: true }));
-  app.use(bitrix24Router(services));
-  app.use(amocrmRouter(services));
+  // Liveness: the process answers. Readiness: Redis answers and a worker is alive.
+  app.get(['/health', '/healthz'], (_req, res) => void res.json({ ok: true }));
+  app.get('/ready', async (_req, res) => {
+    const ready = await readiness(services);
+    res.status(ready.ok ? 200 : 503).json(ready);
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  const dashboard = queueDashboard(services);
+  if (dashboard) app.use(DASHBOARD_PATH, dashboard.guard, dashboard.router);
+  const edge = edgeOutcomes(services.log);
+  app.use(bitrix24Router(services, edge));
+  app.use(amocrmRouter(services, edge));
   const apps = path.join(__dirname, '..', 'apps');
   // Bitrix24 opens the app page with a form POST (AUTH_ID, member_id…); the page itself needs none of it.
   app.post('/apps/bitrix24/index.html', (_req, res) => res.sendFile(path.join(apps, 'bitrix24', 'index.html')));
   app.use('/apps', express.static(apps));
   if (services.config.NODE_ENV !== 'production') app.use(statusRouter(services));
-  app.use(((err, _req, res, _next) => {
+  app.use(((err, req, res, _next) => {
+    if (isRedisUnavailable(err)) {
+      // Fail fast: amoCRM retries a 5xx; a Bitrix24 change is found again by the catch-up.
+      services.outage.failed('edge', err);
+      const crm = crmOfPath(req);
+      if (crm) return edge.refuse(res.set('Retry-After', '5'), crm, 503, 'redis_unavailable');
+      return void res.set('Retry-After', '5').status(503).json({ error: 'redis_unavailable' });
+    }
     const status = typeof err?.status === 'number' && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (status >= 500) services.log.error({ err }, 'request failed');
     res.status(status).json({ error: status >= 500 ? 'internal_error' : 'bad_request', reason: status < 500 ? String(err.message ?? '') : undefined });
   }) as ErrorRequestHandler);
   return app;
+}
+
+function crmOfPath(req: Request): EdgeCrm | null {
+  if (req.path.startsWith('/bitrix24/')) return 'bitrix24';
+  if (req.path.startsWith('/amocrm/')) return 'amocrm';
+  return null;
 }

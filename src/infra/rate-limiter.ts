@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { rateLimiterWaitSeconds } from '../observability/metrics';
 import { sleep } from './sleep';
 
 export interface BucketLimits {
@@ -51,13 +52,15 @@ export class RedisRateLimiter {
     return Number(await this.redis.eval(ACQUIRE, 1, key, limits.burst, limits.perSecond, cost));
   }
 
-  /** Waits until the request may go. */
-  async acquire(key: string, limits: BucketLimits, cost = 1): Promise<void> {
+  /** Waits until the request may go; the wait is observed per CRM (`crm` labels the metric, never an installation). */
+  async acquire(key: string, limits: BucketLimits, cost = 1, crm = 'other'): Promise<void> {
+    const started = performance.now();
     for (;;) {
       const wait = await this.tryAcquire(key, limits, cost);
-      if (wait === 0) return;
+      if (wait === 0) break;
       await sleep(Math.min(wait, 1000));
     }
+    rateLimiterWaitSeconds.observe({ crm }, (performance.now() - started) / 1000);
   }
 
   /** The CRM answered "limit exceeded": no process sends on this key for `pauseMs` (default: one drain step). */

@@ -5,11 +5,29 @@ import { Redis, type RedisOptions } from 'ioredis';
 export { Redis };
 
 /**
- * A connection for BullMQ and the app's own keys. `maxRetriesPerRequest: null` is what
- * BullMQ requires for workers (its blocking commands must not be cut short).
+ * A connection for BullMQ workers. `maxRetriesPerRequest: null` is what BullMQ requires for
+ * them (its blocking commands must not be cut short), so commands on it wait out an outage.
  */
 export function connectRedis(url: string, options: RedisOptions = {}): Redis {
   return new Redis(url, { maxRetriesPerRequest: null, ...options });
+}
+
+/**
+ * A connection whose every command ends within `commandTimeoutMs`, answered or not: the app's
+ * own keys and the queue producers. The HTTP edge reads and enqueues through these, so a Redis
+ * that is down (refused, or frozen with the TCP connection still open) turns into an error the
+ * edge answers 503 with, never into a request that waits forever. Never for BullMQ workers.
+ */
+export function connectBoundedRedis(url: string, commandTimeoutMs: number, options: RedisOptions = {}): Redis {
+  return new Redis(url, {
+    // A frozen server keeps the socket open and never answers: only a client-side timeout ends that.
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: Math.max(commandTimeoutMs, 1000),
+    // Unreachable: a command queued while reconnecting fails after one retry instead of waiting.
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 200, 2000),
+    ...options,
+  });
 }
 
 export interface ResolvedRedis {

@@ -1,3 +1,5 @@
+import { installationAlertTexts } from '../alerts/failure-alerts';
+import { localeOfInstallation, raiseInstallationAlert } from '../alerts/installation-alerts';
 import { matchesSecretHash, randomSecret, secretHash } from '../infra/crypto';
 import { InstallationRevokedError } from '../errors';
 import type { Services } from '../services';
@@ -51,5 +53,7 @@ async function checkAndRepair(installation: AmocrmInstallation, services: Servic
   const rotated = await services.store.modify(installation.id, (current) => ({ ...current, webhookSecretHash: secretHash(secret) }) as AmocrmInstallation);
   if (!rotated || rotated.crm !== 'amocrm') throw new InstallationRevokedError(installation.id, 'removed during catch-up');
   await subscribeWebhook(rotated, secret, services);
+  // Seed 001: a disabled webhook is a process failure the head of sales hears about (in the hourly digest).
+  if (current) await raiseInstallationAlert(services, installation.id, 'installation.webhookDisabled', installationAlertTexts.webhookDisabled(localeOfInstallation(rotated)));
   return 'resubscribed';
 }

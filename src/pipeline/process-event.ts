@@ -1,3 +1,4 @@
+import { forgetReconcileLag } from '../observability/metrics';
 import type { RobotServices } from '../app';
 import { RedisInstallationState } from '../installations/installation-state';
 import type { CrmPort, DealEntity, DealRef } from '../crm/crm-port';
@@ -109,6 +110,7 @@ async function removeInstallation(event: InboundEvent, installation: Installatio
   await services.timers.cancelAllOf(installation.id);
   await services.events.removeAllOf(installation.id);
   await services.store.delete(installation.id);
+  forgetReconcileLag(installation.id);
   services.clients.invalidate(installation.id);
   services.log.info({ installation: event.installationId }, 'installation removed with its tokens and data');
   return 'removed';

@@ -2,6 +2,7 @@ import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { InboundEvent } from '../events';
 import { installationKey } from '../infra/keys';
+import { withinDeadline } from '../infra/redis-health';
 
 export const EVENTS_QUEUE = 'events';
 export const TIMERS_QUEUE = 'timers';
@@ -12,6 +13,8 @@ export interface QueueSettings {
   prefix: string;
   attempts: number;
   backoffMs: number;
+  /** The edge's enqueue gives up after this (503 to the CRM) instead of waiting for Redis. */
+  deadlineMs?: number;
 }
 
 export const bullPrefix = (prefix: string) => `${prefix}:bull`;
@@ -104,12 +107,15 @@ export class EventQueue {
   async enqueue(event: InboundEvent): Promise<void> {
     this.index.key(event.installationId); // refuses an invalid id before anything is queued
     const removal = event.entity === 'installation';
-    await this.queue.add(`${event.entity}.${event.kind}`, event, {
+    const added = this.queue.add(`${event.entity}.${event.kind}`, event, {
       ...jobOptions(this.settings),
       // The removal job outlives the installation it removes: it leaves nothing behind either.
       ...(removal ? { removeOnComplete: true } : {}),
       deduplication: { id: entityKey(event), keepLastIfActive: true },
     });
+    // BullMQ first waits for its connection to be ready; the deadline bounds that wait too. A job
+    // added after the deadline is harmless: deduplicated, and the CRM's retry finds it queued.
+    await (this.settings.deadlineMs ? withinDeadline(added, this.settings.deadlineMs, 'enqueue') : added);
   }
 
   /** Records that a job belongs to an installation (the worker calls it when it starts the job). */

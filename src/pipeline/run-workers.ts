@@ -1,7 +1,8 @@
-import { Worker } from 'bullmq';
+import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { connectRedis } from '../infra/redis';
 import { InstallationRevokedError } from '../errors';
 import { inboundEventSchema } from '../events';
+import { jobsFinished } from '../observability/metrics';
 import type { Services } from '../services';
 import { startCatchUp } from './catch-up/catch-up-queue';
 import { processInboundEvent, servicesFor } from './process-event';
@@ -10,9 +11,19 @@ import { ALERT_DIGEST_TIMER } from '../alerts/process-alerts';
 import { installationAlertTexts } from '../alerts/failure-alerts';
 import { localeOfInstallation, raiseInstallationAlert, runDigestTimer } from '../alerts/installation-alerts';
 import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
+import { startHeartbeat } from './worker-heartbeat';
 
 export interface RunningWorkers {
   close(): Promise<void>;
+}
+
+/**
+ * Lock and stall check of every worker (README, Operations: crash recovery). A job's lock is
+ * renewed every lockDuration / 2 while it runs, however long it runs; when its worker dies the
+ * lock expires and the next stall check (any worker, every stalledInterval) puts the job back.
+ */
+export function recoveryOptions(config: Services['config']): Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'> {
+  return { lockDuration: config.JOB_LOCK_MS, stalledInterval: config.JOB_STALLED_CHECK_MS, maxStalledCount: config.JOB_MAX_STALLED };
 }
 
 /**
@@ -22,12 +33,14 @@ export interface RunningWorkers {
  */
 export function runWorkers(services: Services, concurrency = services.config.WORKER_CONCURRENCY): RunningWorkers {
   const prefix = bullPrefix(services.prefix);
-  // Each worker blocks on its own connection; BullMQ does not close connections it was given.
+  // Each worker blocks on its own connection (unbounded, as BullMQ requires); BullMQ does not close connections it was given.
   const connections = [connectRedis(services.redisUrl), connectRedis(services.redisUrl), connectRedis(services.redisUrl)] as const;
+  connections.forEach((c, i) => services.outage.watch(c, `worker ${i}`));
+  const options = { prefix, concurrency, ...recoveryOptions(services.config) };
   const events = new Worker(
     EVENTS_QUEUE,
     async (job) => processInboundEvent(inboundEventSchema.parse(job.data), services, job.id),
-    { connection: connections[0], prefix, concurrency },
+    { connection: connections[0], ...options },
   );
   const timers = new Worker<TimerJob>(
     TIMERS_QUEUE,
@@ -42,24 +55,29 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
       await services.app.fireTimer(job.data.robot, job.data.key, job.data.data, installation, servicesFor(installation, crm, services));
       return 'done';
     },
-    { connection: connections[1], prefix, concurrency },
+    { connection: connections[1], ...options },
   );
   for (const worker of [events, timers]) {
+    worker.on('completed', () => jobsFinished.inc({ queue: worker.name, outcome: 'done' }));
     worker.on('failed', (job, err) => {
       if (err instanceof InstallationRevokedError || err.name === 'InstallationRevokedError') {
         void markRevokedAndAlert(services, (err as InstallationRevokedError).installationId, err.message);
       }
+      jobsFinished.inc({ queue: worker.name, outcome: isFinal(job, err) ? 'failed' : 'retrying' });
       services.log.warn({ job: job?.id, name: job?.name, attempts: job?.attemptsMade, err: err.message }, 'job failed');
     });
-    worker.on('error', (err) => services.log.error({ err }, 'worker error'));
+    worker.on('stalled', (jobId) => services.log.warn({ job: jobId, queue: worker.name }, 'job of a worker that stopped answering taken again'));
+    worker.on('error', services.outage.errorHandler(`worker ${worker.name}`));
   }
   // Catch-up after downtime: at start and every RECONCILE_INTERVAL_S (src/pipeline/catch-up/).
   const catchUp = startCatchUp(services, connections[2]).catch((err) => {
     services.log.error({ err }, 'catch-up could not start: events missed while the app was down will not be replayed');
     return null;
   });
+  const stopHeartbeat = startHeartbeat(services.redis, services.prefix);
   return {
     async close() {
+      stopHeartbeat();
       await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close())]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
@@ -77,4 +95,8 @@ async function markRevokedAndAlert(services: Services, installationId: string, r
   } catch (err) {
     services.log.error({ err, installation: installationId }, 'could not record a revoked installation');
   }
+}
+
+function isFinal(job: Job | undefined, err: Error): boolean {
+  return err instanceof UnrecoverableError || !job || job.attemptsMade >= (job.opts.attempts ?? 1);
 }

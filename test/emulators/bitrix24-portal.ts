@@ -94,6 +94,7 @@ export class Bitrix24PortalEmulator {
   private readonly records = { notifications: [] as NotificationRecord[], comments: [] as CommentRecord[], todos: [] as TodoRecord[], activities: [] as ActivityRecord[] };
   private readonly seq = { notification: 1, comment: 1, activity: 1 };
   private readonly methods: Record<string, MethodHandler>;
+  private readonly slowAnswers = new Map<string, number>();
 
   private constructor(private readonly options: Bitrix24PortalOptions) {
     this.now = options.clock ?? Date.now;
@@ -275,6 +276,16 @@ export class Bitrix24PortalEmulator {
 
   resetRateLimit(): void {
     this.bucket.reset();
+  }
+
+  /**
+   * A slow portal: the answer to `method` (REST method name, `batch` for a batch) leaves `ms`
+   * after the call was carried out — a write is already applied while its caller still waits,
+   * as when a real portal is slow or the answer is lost. `0` turns it off. Test control.
+   */
+  slowDown(method: string, ms: number): void {
+    if (ms > 0) this.slowAnswers.set(method.toLowerCase(), ms);
+    else this.slowAnswers.delete(method.toLowerCase());
   }
 
   // endregion
@@ -578,7 +589,9 @@ export class Bitrix24PortalEmulator {
     try {
       if (!isPortal && method !== 'app.info') throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
       const output = this.dispatch(method, methodParams, { userId: check.userId, viaBatch: false });
-      send(res, 200, {
+      const slow = this.slowAnswers.get(method);
+      const answer = (status: number, body: unknown) => (slow ? setTimeout(() => res.destroyed || send(res, status, body), slow).unref() : send(res, status, body));
+      answer(200, {
         result: output.result,
         ...(output.next !== undefined ? { next: output.next } : {}),
         ...(output.total !== undefined ? { total: output.total } : {}),

@@ -43,6 +43,8 @@ export interface LocalStackOptions {
   amoOptions?: Partial<AmoCrmAccountOptions>;
   logLevel?: string;
   port?: number;
+  /** false: no worker in this process (a test runs workers as child processes). Default true. */
+  workers?: boolean;
 }
 
 
@@ -80,7 +82,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   let services = build();
   server.on('request', createWebApp(services));
-  let workers = runWorkers(services, 4);
+  let workers: RunningWorkers = options.workers === false ? { close: async () => {} } : runWorkers(services, 4);
   let running = true;
   let webUp = true;
   const stopWeb = async () => {

@@ -6,6 +6,7 @@ import { AccountNotConfirmedError, installAmocrm } from '../../src/installations
 import { UntrustedInstallTargetError } from '../../src/installations/install-targets';
 import { amocrmInstallationId } from '../../src/installations/installation';
 import type { Services } from '../../src/services';
+import { type EdgeOutcomes } from '../edge-outcomes';
 import { describeIssues, formText, parseForm } from '../form-body';
 import { normalizeAmocrmWebhook } from './normalize-webhook';
 import { amocrmDisconnectSchema, amocrmWebhookSchema } from './webhook-schema';
@@ -21,19 +22,20 @@ const callbackSchema = z.object({
  * The amoCRM edge. Account webhooks are unsigned, so the URL carries a per-installation secret
  * and `account[id]` must name the installation that secret belongs to.
  */
-export function amocrmRouter(services: Services): Router {
+export function amocrmRouter(services: Services, edge: EdgeOutcomes): Router {
   const router = Router();
 
   router.post('/amocrm/webhook/:secret', formText, async (req: Request, res: Response) => {
     const parsed = amocrmWebhookSchema.safeParse(parseForm(req.body));
-    if (!parsed.success) return void res.status(400).json({ error: 'malformed_webhook', reason: describeIssues(parsed.error.issues) });
+    if (!parsed.success) return edge.refuse(res, 'amocrm', 400, 'malformed_webhook', { reason: describeIssues(parsed.error.issues) });
     const installation = await services.store.find(amocrmInstallationId(parsed.data.account.id));
     const secret = String(req.params.secret ?? '');
     if (!installation || installation.crm !== 'amocrm' || !matchesSecretHash(secret, installation.webhookSecretHash)) {
-      return void res.status(401).json({ error: 'unknown_installation' });
+      return edge.refuse(res, 'amocrm', 401, 'unknown_installation');
     }
     const events = normalizeAmocrmWebhook(parsed.data, Date.now());
     for (const event of events) await services.events.enqueue(event);
+    edge.accepted('amocrm', events.length);
     res.status(200).json({ ok: true, events: events.length });
   });
 
@@ -54,15 +56,15 @@ export function amocrmRouter(services: Services): Router {
   // "Access revoked" hook from the integration settings.
   router.get('/amocrm/disconnect', async (req: Request, res: Response) => {
     const parsed = amocrmDisconnectSchema.safeParse(req.query);
-    if (!parsed.success) return void res.status(400).json({ error: 'malformed_disconnect', reason: describeIssues(parsed.error.issues) });
+    if (!parsed.success) return edge.refuse(res, 'amocrm', 400, 'malformed_disconnect', { reason: describeIssues(parsed.error.issues) });
     const { account_id, client_uuid, signature } = parsed.data;
     const expected = createHmac('sha256', services.oauth.amocrm.clientSecret).update(`${client_uuid}|${account_id}`).digest();
     const given = Buffer.from(signature, 'hex');
     if (client_uuid !== services.oauth.amocrm.clientId || given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return void res.status(401).json({ error: 'invalid_signature' });
+      return edge.refuse(res, 'amocrm', 401, 'invalid_signature');
     }
     const installationId = amocrmInstallationId(account_id);
-    if (!(await services.store.find(installationId))) return void res.status(401).json({ error: 'unknown_installation' });
+    if (!(await services.store.find(installationId))) return edge.refuse(res, 'amocrm', 401, 'unknown_installation');
     await services.events.enqueue({ installationId, crm: 'amocrm', kind: 'removed', entity: 'installation', entityId: account_id, receivedAt: Date.now() });
     res.status(200).json({ ok: true });
   });

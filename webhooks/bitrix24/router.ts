@@ -10,6 +10,7 @@ import {
 } from '../../src/installations/bitrix24-installer';
 import { UntrustedInstallTargetError } from '../../src/installations/install-targets';
 import type { Services } from '../../src/services';
+import { type EdgeOutcomes } from '../edge-outcomes';
 import { describeIssues, formText, parseForm } from '../form-body';
 import { bitrix24EventSchema, bitrix24InstallPageSchema, bitrix24OnAppInstallSchema } from './event-schema';
 import { normalizeBitrix24Event } from './normalize-event';
@@ -20,23 +21,23 @@ import { installFinishedPage } from './install-page';
  * installation of auth[member_id] (the only authenticity check Bitrix24 offers, and the only
  * one on ONAPPUNINSTALL), validates, enqueues and answers; it never calls the portal.
  */
-export function bitrix24Router(services: Services): Router {
+export function bitrix24Router(services: Services, edge: EdgeOutcomes): Router {
   const router = Router();
 
   router.post('/bitrix24/events', formText, async (req: Request, res: Response) => {
     const parsed = bitrix24EventSchema.safeParse(parseForm(req.body));
-    if (!parsed.success) return void res.status(400).json({ error: 'malformed_event', reason: describeIssues(parsed.error.issues) });
+    if (!parsed.success) return edge.refuse(res, 'bitrix24', 400, 'malformed_event', { reason: describeIssues(parsed.error.issues) });
     const event = parsed.data;
     const installation = await services.store.find(bitrix24InstallationId(event.auth.member_id));
-    if (!installation || installation.crm !== 'bitrix24') return void res.status(401).json({ error: 'unknown_installation' });
+    if (!installation || installation.crm !== 'bitrix24') return edge.refuse(res, 'bitrix24', 401, 'unknown_installation');
     if (!matchesSecretHash(event.auth.application_token, installation.applicationTokenHash)) {
-      services.log.warn({ installation: installation.id }, 'Bitrix24 event with a wrong application_token refused');
-      return void res.status(401).json({ error: 'invalid_application_token' });
+      return edge.refuse(res, 'bitrix24', 401, 'invalid_application_token', { installation: installation.id });
     }
     const normalized = normalizeBitrix24Event(event, Date.now());
-    if (!normalized.ok) return void res.status(400).json({ error: 'malformed_event', reason: normalized.reason });
+    if (!normalized.ok) return edge.refuse(res, 'bitrix24', 400, 'malformed_event', { reason: normalized.reason });
     if (!normalized.event) return void res.status(200).json({ ok: true, ignored: event.event });
     await services.events.enqueue(normalized.event);
+    edge.accepted('bitrix24', 1);
     res.status(200).json({ ok: true });
   });
 

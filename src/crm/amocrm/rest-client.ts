@@ -5,6 +5,7 @@ import type { BucketLimits, RedisRateLimiter } from '../../infra/rate-limiter';
 import type { AmocrmInstallation, TokenSet } from '../../installations/installation';
 import type { TokenRefresher } from '../../installations/token-refresher';
 import type { Logger } from '../../log';
+import { amocrmPathLabel, callStatus, crmCallSeconds, crmCalls } from '../../observability/metrics';
 
 export interface AmoClientDeps {
   installation: AmocrmInstallation;
@@ -67,7 +68,7 @@ export class AmoRestClient {
     if (this.tokens.expiresAt - Date.now() < REFRESH_AHEAD_MS) await this.refresh();
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
-      await this.deps.limiter.acquire(installationKey(this.deps.prefix, installation.id, 'rate'), this.deps.limits);
+      await this.deps.limiter.acquire(installationKey(this.deps.prefix, installation.id, 'rate'), this.deps.limits, 1, 'amocrm');
       const response = await this.send(method, path, req);
       if (response.status === 401 && !refreshed) {
         refreshed = true;
@@ -93,8 +94,10 @@ export class AmoRestClient {
     for (const [k, v] of Object.entries(req.query ?? {})) {
       for (const item of Array.isArray(v) ? v : [v]) url.searchParams.append(Array.isArray(v) ? `${k}[]` : k, String(item));
     }
+    const method_ = `${method} ${amocrmPathLabel(path)}`;
+    const started = performance.now();
     try {
-      return await fetch(url, {
+      const response = await fetch(url, {
         method,
         headers: {
           Authorization: `Bearer ${this.tokens.accessToken}`,
@@ -103,8 +106,13 @@ export class AmoRestClient {
         body: req.body !== undefined ? JSON.stringify(req.body) : undefined,
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
+      crmCalls.inc({ crm: 'amocrm', method: method_, status: callStatus(response.status) });
+      return response;
     } catch (err) {
+      crmCalls.inc({ crm: 'amocrm', method: method_, status: callStatus(undefined) });
       throw new TransientError(`amoCRM ${method} ${path}: ${(err as Error).message}`, 'NETWORK', { cause: err });
+    } finally {
+      crmCallSeconds.observe({ crm: 'amocrm' }, (performance.now() - started) / 1000);
     }
   }
 

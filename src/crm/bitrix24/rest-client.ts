@@ -5,6 +5,7 @@ import type { BucketLimits, RedisRateLimiter } from '../../infra/rate-limiter';
 import type { Bitrix24Installation, TokenSet } from '../../installations/installation';
 import type { TokenRefresher } from '../../installations/token-refresher';
 import type { Logger } from '../../log';
+import { callStatus, crmCallSeconds, crmCalls } from '../../observability/metrics';
 
 export interface Bitrix24ClientDeps {
   installation: Bitrix24Installation;
@@ -84,10 +85,29 @@ export class Bitrix24RestClient {
       };
     });
     // One Redis bucket token per HTTP request, whatever the SDK sends (including its retry after a refresh).
-    this.sdk.getHttpClient(ApiVersion.v2).ajaxClient.interceptors.request.use(async (config) => {
-      await deps.limiter.acquire(deps.limiterKey, deps.limits);
+    const http = this.sdk.getHttpClient(ApiVersion.v2).ajaxClient;
+    const sentAt = new WeakMap<object, number>();
+    http.interceptors.request.use(async (config) => {
+      await deps.limiter.acquire(deps.limiterKey, deps.limits, 1, 'bitrix24');
+      sentAt.set(config, performance.now());
       return config;
     });
+    // Every HTTP request is counted by REST method (a batch is `batch`) and status.
+    const observe = (config: { url?: string } | undefined, status: number | undefined) => {
+      crmCalls.inc({ crm: 'bitrix24', method: restMethodOf(config?.url), status: callStatus(status) });
+      const started = config ? sentAt.get(config) : undefined;
+      if (started !== undefined) crmCallSeconds.observe({ crm: 'bitrix24' }, (performance.now() - started) / 1000);
+    };
+    http.interceptors.response.use(
+      (response) => {
+        observe(response.config, response.status);
+        return response;
+      },
+      (error: { config?: { url?: string }; response?: { status?: number } }) => {
+        observe(error?.config, error?.response?.status);
+        return Promise.reject(error);
+      },
+    );
   }
 
   /** Calls one REST method and returns its `result`. */
@@ -156,6 +176,12 @@ function classify(err: unknown, method: string, installationId: string): Error {
     return new InstallationRevokedError(installationId, `${code} after a token refresh`);
   }
   return new PermanentCrmError(text, code);
+}
+
+/** The SDK posts to `<client_endpoint>/<method>?…`: the method name, or `other` for anything unexpected. */
+function restMethodOf(url: string | undefined): string {
+  const segment = decodeURIComponent(new URL(url ?? '/', 'http://x').pathname.split('/').pop() ?? '').replace(/\.json$/, '');
+  return /^[a-z0-9_.]{1,64}$/i.test(segment) ? segment.toLowerCase() : 'other';
 }
 
 function asRecord(value: unknown): Record<string, unknown> {

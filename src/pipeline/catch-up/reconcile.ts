@@ -1,3 +1,4 @@
+import { observeReconcileLag } from '../../observability/metrics';
 import { AmocrmChangeFeed } from '../../crm/amocrm/change-feed';
 import { Bitrix24ChangeFeed } from '../../crm/bitrix24/change-feed';
 import type { ChangedDeal, ChangeFeed, ScanStart } from '../../crm/change-feed';
@@ -72,6 +73,8 @@ export async function reconcileInstallation(installationId: string, services: Se
   const lagSeconds = before.reconciledAt === null ? null : (finishedAt - before.reconciledAt) / 1000;
   if (enqueued > 0) log.info({ listed, enqueued, since, watermarks: after.watermarks }, 'catch-up enqueued deals the app had not handled');
   else log.debug({ listed, since }, 'catch-up found nothing new');
+  // The gauge shows how much time this pass had to cover (the worst installation is what alerting watches).
+  observeReconcileLag(installationId, lagSeconds ?? 0);
   return { installationId, outcome: 'done', listed, enqueued, webhook, watermarks: after.watermarks, lagSeconds };
 }
 

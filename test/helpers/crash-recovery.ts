@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import type { AppConfig } from '../../src/config';
+import { freePort } from '../../src/infra/free-port';
+import { startLocalStack, type LocalStack } from './local-stack';
+
+/**
+ * kill -9 of the worker while its jobs wait on a slow portal, then a new worker: the scenario
+ * of `test/ops/crash-recovery.test.ts` and `npm run bench:recovery`.
+ *
+ * The web edge runs in this process (with the emulated portal); workers are real child
+ * processes started like the Procfile's `worker:` (`bin/worker.ts` through tsx).
+ */
+export interface CrashRecoveryResult {
+  /** `crm.item.update`: the writes were applied and the worker died waiting for the answer; `batch`: it died reading. */
+  slowMethod: SlowMethod;
+  deals: number;
+  /** Jobs that were active (locked by the killed worker) at the kill. */
+  inFlightAtKill: number;
+  /** From starting the new worker process to the last of those jobs completed. */
+  recoveryMs: number;
+  /** `crm.item.update` calls per deal over the whole run (1 = written once). */
+  writesPerDeal: number[];
+  /** Deals whose title is not the expected one at the end. */
+  wrongTitles: number;
+  /** From starting the new worker process to its start line (loading the code). */
+  startupMs: number;
+  /** The new worker's start line (its configuration, secrets redacted). */
+  workerStartLine: Record<string, unknown> | null;
+  /** What the new worker process serves on METRICS_PORT at the end. */
+  workerMetrics: string;
+}
+
+export type SlowMethod = 'crm.item.update' | 'batch';
+
+export async function runCrashRecovery(options: { redisUrl: string; deals: number; slowMethod: SlowMethod; workerEnv?: NodeJS.ProcessEnv; recoveryTimeoutMs?: number }): Promise<CrashRecoveryResult> {
+  const stack = await startLocalStack({ redisUrl: options.redisUrl, workers: false });
+  const workers: WorkerProcess[] = [];
+  try {
+    const install = await stack.portal.install(`${stack.appUrl}/bitrix24/install`);
+    if (install.status !== 200) throw new Error(`install answered ${install.status}`);
+    const first = await WorkerProcess.start(stack.services.config, options.redisUrl, true, options.workerEnv);
+    workers.push(first);
+
+    const slowBefore = slowCalls(stack, options.slowMethod); // the install's own batches
+    stack.portal.slowDown(options.slowMethod, 120_000);
+    const dealIds: number[] = [];
+    for (let i = 0; i < options.deals; i++) {
+      const contactId = stack.portal.userAddContact({ name: 'Клиент', lastName: `Номер${i + 1}` });
+      dealIds.push(stack.portal.userAddDeal({ title: `Сделка ${i + 1}`, contactId, ufCrmUnit: `кв. ${i + 1}` } as never));
+    }
+    // Every event is queued, and every job is inside the slow call: mid-flight, holding its lock.
+    // (`batch`: the contacts' jobs read through a batch too, so they are in flight as well.)
+    await stack.portal.settle();
+    await until(
+      async () => {
+        const counts = await stack.services.events.queue.getJobCounts('waiting', 'active');
+        const active = counts.active ?? 0;
+        return counts.waiting === 0 && active >= options.deals && active === slowCalls(stack, options.slowMethod) - slowBefore;
+      },
+      60_000,
+      'every job reached the slow portal call',
+    );
+    const inFlight = (await stack.services.events.queue.getActive()).map((job) => job.id!);
+    first.kill();
+    await first.exited;
+    stack.portal.slowDown(options.slowMethod, 0);
+
+    const metricsPort = await freePort();
+    const restartedAt = Date.now();
+    const second = await WorkerProcess.start(stack.services.config, options.redisUrl, false, { METRICS_PORT: String(metricsPort), ...options.workerEnv });
+    workers.push(second);
+    await until(async () => (await Promise.all(inFlight.map((id) => stack.services.events.queue.getJobState(id)))).every((s) => s === 'completed'), options.recoveryTimeoutMs ?? 60_000, 'the jobs of the killed worker completed');
+    const recoveryMs = Date.now() - restartedAt;
+    const startLine = await second.startLine;
+    const workerMetrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    await stack.idle(30_000);
+
+    const writes = (id: number) => stack.portal.calls.filter((c) => c.method === 'crm.item.update' && Number(c.params.id) === id).length;
+    const expectedTitle = (id: number, i: number) => `${id} / Номер${i + 1} Клиент / кв. ${i + 1}`;
+    return {
+      slowMethod: options.slowMethod,
+      deals: options.deals,
+      inFlightAtKill: inFlight.length,
+      recoveryMs,
+      writesPerDeal: dealIds.map(writes),
+      wrongTitles: dealIds.filter((id, i) => stack.portal.getDeal(id)?.title !== expectedTitle(id, i)).length,
+      startupMs: typeof startLine?.time === 'number' ? startLine.time - restartedAt : NaN,
+      workerStartLine: startLine,
+      workerMetrics,
+    };
+  } finally {
+    for (const worker of workers) worker.kill();
+    await Promise.all(workers.map((w) => w.exited));
+    await stack.stop();
+  }
+}
+
+function slowCalls(stack: LocalStack, method: SlowMethod): number {
+  return stack.portal.calls.filter((c) => c.method === method && !c.viaBatch).length;
+}
+
+async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+/** `bin/worker.ts` as its own process, with the stack's configuration. */
+class WorkerProcess {
+  readonly exited: Promise<void>;
+  readonly startLine: Promise<Record<string, unknown> | null>;
+  private output = '';
+
+  private constructor(private readonly child: ChildProcess) {
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    this.startLine = new Promise((resolve) => {
+      const onData = (chunk: Buffer) => {
+        this.output += chunk;
+        const line = this.output.split('\n').find((l) => l.includes('"worker starting"'));
+        if (line) {
+          child.stdout?.off('data', onData);
+          resolve(JSON.parse(line) as Record<string, unknown>);
+        }
+      };
+      child.stdout?.on('data', onData);
+      void this.exited.then(() => resolve(null));
+    });
+  }
+
+  /** Starts the process; with `waitUntilReady`, resolves once its workers are running (its start line). */
+  static async start(config: AppConfig, redisUrl: string, waitUntilReady = true, extraEnv: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
+    const root = path.join(__dirname, '..', '..');
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: config.NODE_ENV,
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: config.REDIS_PREFIX,
+      TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY,
+      PUBLIC_URL: config.PUBLIC_URL,
+      BITRIX24_CLIENT_ID: config.BITRIX24_CLIENT_ID,
+      BITRIX24_CLIENT_SECRET: config.BITRIX24_CLIENT_SECRET,
+      AMOCRM_CLIENT_ID: config.AMOCRM_CLIENT_ID,
+      AMOCRM_CLIENT_SECRET: config.AMOCRM_CLIENT_SECRET,
+      AMOCRM_INSECURE_HOSTS: config.AMOCRM_INSECURE_HOSTS.join(','),
+      JOB_ATTEMPTS: String(config.JOB_ATTEMPTS),
+      JOB_BACKOFF_MS: String(config.JOB_BACKOFF_MS),
+      // Room for every job of the scenario at once (deals and their contacts).
+      WORKER_CONCURRENCY: '32',
+      // The scenario counts the events' slow portal calls: the catch-up's own reads at start would add some.
+      RECONCILE_INTERVAL_S: '0',
+      LOG_LEVEL: 'info',
+      ...extraEnv,
+    };
+    // Node itself with tsx's loader (not the tsx CLI, which would run the worker in a grandchild
+    // that a kill -9 of the CLI leaves running).
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bin', 'worker.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const worker = new WorkerProcess(child);
+    if (waitUntilReady && !(await worker.startLine)) throw new Error('the worker process exited before it started');
+    return worker;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
