@@ -1,19 +1,12 @@
 import type { TtlCache } from '../../infra/ttl-cache';
 import type {
-  Contact, CrmField, CrmFunnel, CrmPort, CrmUser, Deal, DealRef, DealWithContacts, StageHistoryEntry,
+  ClientMatches, ClientSearch, Contact, ContactCommunications, CrmField, CrmFunnel, CrmPort, CrmUser, Deal, DealRef, DealWithContacts, MoveOptions, StageHistoryEntry,
 } from '../crm-port';
+import { AMO_LOST, AMO_WON, communicationsPatch, findAmoClients, toAmoContact, type AmoContact, type AmoCustomFieldValue } from './client-search';
 import type { AmoRestClient } from './rest-client';
 
 /** Closed-won and closed-lost have these ids in every amoCRM pipeline. */
-export const AMO_WON = 142;
-export const AMO_LOST = 143;
-
-interface AmoCustomFieldValue {
-  field_id: number;
-  field_name?: string;
-  field_code?: string | null;
-  values: Array<{ value: unknown; enum_code?: string }>;
-}
+export { AMO_LOST, AMO_WON };
 interface AmoLead {
   id: number;
   name: string;
@@ -26,13 +19,6 @@ interface AmoLead {
   custom_fields_values: AmoCustomFieldValue[] | null;
   _embedded?: { contacts?: Array<{ id: number; is_main: boolean }> };
 }
-interface AmoContact {
-  id: number;
-  name: string;
-  first_name?: string;
-  last_name?: string;
-  custom_fields_values: AmoCustomFieldValue[] | null;
-}
 
 export interface AmoCaches {
   funnels: TtlCache<CrmFunnel[]>;
@@ -43,6 +29,7 @@ export interface AmoCaches {
 /** CrmPort for amoCRM API v4. amoCRM "leads" are deals here; notes explain, tasks notify. */
 export class AmoCrmAdapter implements CrmPort {
   readonly crm = 'amocrm' as const;
+  private readonly lossReasons = new Map<string, number>();
 
   constructor(
     private readonly rest: AmoRestClient,
@@ -74,9 +61,48 @@ export class AmoCrmAdapter implements CrmPort {
     await this.rest.patch(`/api/v4/leads/${ref.id}`, { name: title });
   }
 
-  async moveDeal(ref: DealRef, stageId: string): Promise<void> {
-    await this.rest.patch(`/api/v4/leads/${ref.id}`, { status_id: Number(stageId) });
+  async moveDeal(ref: DealRef, stageId: string, options: MoveOptions = {}): Promise<void> {
+    // A loss reason only means something with "closed, not realised" (143).
+    const lossReasonId = options.lossReason && Number(stageId) === AMO_LOST ? await this.lossReasonId(options.lossReason) : null;
+    await this.rest.patch(`/api/v4/leads/${ref.id}`, { status_id: Number(stageId), ...(lossReasonId ? { loss_reason_id: lossReasonId } : {}) });
   }
+
+  // region Duplicate catcher (issue 7)
+  findClientsByCommunications(search: ClientSearch): Promise<ClientMatches> {
+    return findAmoClients(this.rest, search);
+  }
+
+  async linkContact(ref: DealRef, contactId: string): Promise<void> {
+    await this.rest.post(`/api/v4/leads/${encodeURIComponent(ref.id)}/link`, [{ to_entity_id: Number(contactId), to_entity_type: 'contacts', metadata: { is_main: true } }]);
+  }
+
+  async addContactCommunications(contactId: string, add: ContactCommunications): Promise<void> {
+    const contact = await this.rest.get<AmoContact>(`/api/v4/contacts/${encodeURIComponent(contactId)}`).catch(notFoundAsNull);
+    const fields = contact ? communicationsPatch(contact, add) : null;
+    if (fields) await this.rest.patch(`/api/v4/contacts/${encodeURIComponent(contactId)}`, { custom_fields_values: fields });
+  }
+
+  /** amoCRM has no public merge API (only the web UI's); the duplicate stays, linked and enriched. */
+  async mergeContacts(): Promise<boolean> {
+    return false;
+  }
+
+  /** The loss reason's id by name, created when the account lacks it (names compare case- and space-insensitively). */
+  private async lossReasonId(name: string): Promise<number> {
+    const known = this.lossReasons.get(name);
+    if (known) return known;
+    const same = (a: string) => a.trim().toLowerCase().replace(/\s+/g, ' ') === name.trim().toLowerCase().replace(/\s+/g, ' ');
+    const page = await this.rest.get<{ _embedded: { loss_reasons: Array<{ id: number; name: string }> } }>('/api/v4/leads/loss_reasons', { limit: 250 });
+    let id = (page?._embedded.loss_reasons ?? []).find((r) => same(r.name))?.id;
+    if (!id) {
+      const created = await this.rest.post<{ _embedded: { loss_reasons: Array<{ id: number }> } }>('/api/v4/leads/loss_reasons', [{ name }]);
+      id = created?._embedded.loss_reasons[0]?.id;
+    }
+    if (!id) throw new Error(`amoCRM loss reason "${name}" could not be found or created`);
+    this.lossReasons.set(name, id);
+    return id;
+  }
+  // endregion
 
   async addComment(ref: DealRef, text: string): Promise<void> {
     await this.rest.post(`/api/v4/leads/${ref.id}/notes`, [{ note_type: 'service_message', params: { service: 'Reglament', text } }]);
@@ -127,6 +153,7 @@ export class AmoCrmAdapter implements CrmPort {
             name: s.name,
             sort: s.sort,
             semantics: s.id === AMO_WON ? ('success' as const) : s.id === AMO_LOST ? ('failure' as const) : ('process' as const),
+            ...(s.type === 1 ? { incoming: true } : {}),
           }))
           .sort((a, b) => a.sort - b.sort),
       }));
@@ -205,9 +232,7 @@ function toDeal(lead: AmoLead): Deal {
 }
 
 function toContact(contact: AmoContact): Contact {
-  const values = (code: string) =>
-    (contact.custom_fields_values ?? []).filter((f) => f.field_code === code).flatMap((f) => f.values.map((v) => String(v.value)));
-  return { id: String(contact.id), name: contact.name, phones: values('PHONE'), emails: values('EMAIL') };
+  return toAmoContact(contact);
 }
 
 function notFoundAsNull(err: unknown): null {
