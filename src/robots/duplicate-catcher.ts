@@ -97,8 +97,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
     return;
   }
   await withIdentityLocks(ctx.state, usable.map((i) => i.key), async () => {
-    const fresh = await ctx.crm.getDeal(deal);
-    if (!fresh || (await stageOf(ctx, fresh))?.semantics !== 'process') return; // decided by a concurrent run
+    // No re-read of the request here: only its own job (one at a time per request) ever closes it.
     const matches = await ctx.crm.findClientsByCommunications({
       phones: usable.filter((i) => i.kind === 'phone').map((i) => i.key),
       emails: usable.filter((i) => i.kind === 'email').map((i) => i.key),
@@ -154,7 +153,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
     if (ctx.settings.nativeMerge && verdict.clientContact) await mergeOwnDuplicates(ctx, deal, contacts, verdict.clientContact, usable);
     await ctx.state.set(judgedKey, signature, FACT_TTL);
     await recordLeadFact(ctx.state, { entity: deal.entity, id: deal.id, source, class: verdict.class, createdAt: createdAtOf(deal) });
-    await ctx.report({ target: deal, summary: `closed as repeat (${verdict.class})${verdict.target ? `, belongs to ${verdict.target.entity} ${verdict.target.id}` : ''}`, before: fresh.stageId, after: status.name });
+    await ctx.report({ target: deal, summary: `closed as repeat (${verdict.class})${verdict.target ? `, belongs to ${verdict.target.entity} ${verdict.target.id}` : ''}`, before: deal.stageId, after: status.name });
   });
 }
 

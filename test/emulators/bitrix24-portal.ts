@@ -283,7 +283,7 @@ export class Bitrix24PortalEmulator {
     return this.store.addCategory(name);
   }
 
-  setStages(entityId: 'DEAL_STAGE' | 'STATUS' | `DEAL_STAGE_${number}`, stages: StageDefinition[]): void {
+  setStages(entityId: 'DEAL_STAGE' | 'STATUS' | `DEAL_STAGE_${number}` | 'CONTACT_TYPE' | 'SOURCE', stages: StageDefinition[]): void {
     this.store.setStages(entityId, stages);
   }
 

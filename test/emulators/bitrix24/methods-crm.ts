@@ -326,16 +326,31 @@ function duplicateMethods(internals: PortalInternals): Record<string, MethodHand
       const wanted = new Set(values.slice(0, 20).map((value) => normalizeComm(type, value)));
       const entityFilter = String(param(params, 'entity_type') ?? '').toUpperCase();
       const result: Record<string, number[]> = {};
-      for (const [key, entityTypeId] of [['LEAD', 1], ['CONTACT', 3]] as const) {
+      // The emulated portal keeps no companies: COMPANY is accepted and never found.
+      for (const [key, entityTypeId] of [['LEAD', 1], ['CONTACT', 3], ['COMPANY', null]] as const) {
         if (entityFilter && entityFilter !== key) continue;
-        const ids = internals.store
+        const ids = entityTypeId === null ? [] : internals.store
           .list(entityTypeId)
           .filter((item) => item.fm.some((entry) => entry.typeId === type && wanted.has(normalizeComm(type, entry.value))))
           .map((item) => item.id);
         if (ids.length > 0) result[key] = ids;
+        // "If 20 or more duplicates are found for one object, the other types are not returned."
+        if (ids.length >= 20) break;
       }
       // Nothing found → an empty ARRAY (restdocs tutorials/crm/how-to-get-lists/search-by-phone-and-email.md).
       return { result: Object.keys(result).length > 0 ? result : [] };
+    },
+
+    'crm.entity.mergeBatch': (params, ctx) => {
+      const inner = objectParam(requireParam(params, 'params'));
+      const entityTypeId = toInt(inner.entityTypeId);
+      if (!entityTypeId) throw new RestError(400, '', 'The parameter entityTypeId is required.');
+      if (entityTypeId !== 1 && entityTypeId !== 2 && entityTypeId !== 3) throw new RestError(400, '', `Entity type ${entityTypeId} is not supported`);
+      const ids = toList(inner.entityIds).map(toInt).filter((id): id is number => id !== null && id > 0);
+      if (ids.length === 0) throw new RestError(400, '', 'The parameter entityIds does not contains valid elements.');
+      if (ids.length < 2) throw new RestError(400, '', 'The parameter entityIds must contains at least two elements.');
+      const merged = internals.store.merge(entityTypeId, ids, ctx.userId);
+      return { result: { STATUS: merged.status, ENTITY_IDS: merged.deleted } };
     },
   };
 }

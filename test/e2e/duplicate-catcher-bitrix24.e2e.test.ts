@@ -1,0 +1,142 @@
+import { RedisInstallationState } from '../../src/installations/installation-state';
+import { configureRegulations } from '../../src/installations/configure-regulations';
+import { readLeadFacts } from '../../src/dedup/lead-facts';
+import { setupBitrix24LeadFunnel, setupBitrix24SalesFunnel } from '../helpers/funnels';
+import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { redisUrl } from '../helpers/test-services';
+
+const MANAGER = 2;
+const CLIENT_MANAGER = 3;
+
+describe('duplicate catcher on Bitrix24 (seed 004 lead funnel with its special loss statuses)', () => {
+  let stack: LocalStack;
+  let installationId: string;
+
+  beforeEach(async () => {
+    stack = await startLocalStack({ redisUrl: redisUrl() });
+    setupBitrix24LeadFunnel(stack.portal);
+    setupBitrix24SalesFunnel(stack.portal);
+    stack.portal.setStages('CONTACT_TYPE', [
+      { statusId: 'CLIENT', name: 'Клиенты', sort: 10 },
+      { statusId: 'UC_AGENT', name: 'Агент', sort: 20 },
+    ]);
+    await stack.portal.install(`${stack.appUrl}/bitrix24/install`);
+    installationId = (await stack.services.store.list())[0]!.id;
+    const configured = await configureRegulations(stack.services, installationId, [{ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }, { preset: 'bitrix24-leads-004' }]);
+    expect(configured).toMatchObject({ ok: true });
+  });
+  afterEach(() => stack.stop());
+
+  /** A client the portal already knows: a contact and a deal at «Встреча назначена» owned by another manager. */
+  function knownClient(stageId = 'PREPARATION', contact: Record<string, unknown> = {}) {
+    const contactId = stack.portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['8 (999) 123-45-67'], emails: ['ivan@mail.ru'], ...contact }, CLIENT_MANAGER);
+    const dealId = stack.portal.userAddDeal({ title: 'Квартира 5-101', stageId, categoryId: 0, assignedById: CLIENT_MANAGER, contactId } as never, CLIENT_MANAGER);
+    return { contactId, dealId };
+  }
+  async function newLead(phones: string[], emails: string[] = [], extra: Record<string, unknown> = {}): Promise<number> {
+    const id = stack.portal.userAddLead({ title: 'Заявка с сайта', stageId: 'NEW', assignedById: MANAGER, name: 'Иван', phones, emails, sourceId: 'WEB', ...extra } as never, MANAGER);
+    await stack.idle();
+    return id;
+  }
+  const comments = (entity: 'lead' | 'deal', id: number) => stack.portal.comments(entity, id).map((c) => String((c as { comment?: string }).comment));
+  const phonesOf = (contactId: number) => stack.portal.getContact(contactId)!.fm.filter((f) => f.typeId === 'PHONE').map((f) => f.value);
+  const state = () => new RedisInstallationState(stack.services.redis, stack.services.prefix, installationId);
+
+  it('a client with an active deal who calls from a new number is not a new lead', async () => {
+    const { contactId, dealId } = knownClient();
+    await stack.idle();
+    const leadId = await newLead(['+7 916 111-22-33'], ['Ivan@Mail.ru']);
+
+    const lead = stack.portal.getLead(leadId)!;
+    expect(lead.stageId).toBe('UC_ACTIVE');
+    expect(lead.contactId).toBe(contactId);
+    expect(phonesOf(contactId)).toEqual(['8 (999) 123-45-67', '+79161112233']);
+    expect(comments('lead', leadId)[0]).toMatch(/^Повторное обращение клиента Иванов Иван с активной сделкой №\d+ \(ответственный .+\): лид закрыт как «Новые контакты у активного клиента»; телефон \+79161112233 добавлен в контакт/);
+    expect(comments('deal', dealId)[0]).toContain('Клиент обратился повторно: источник WEB, канал e-mail ivan@mail.ru');
+    expect(stack.portal.notifications.filter((n) => n.userId === CLIENT_MANAGER).map((n) => n.message)[0]).toContain('Перезвоните ему');
+    // The takeover timer reads this fact; the stage guard left the robot's own move alone.
+    expect(JSON.parse((await state().get(`repeat:lead:${leadId}`))!)).toMatchObject({ class: 'new_contact_of_active_client', target: { entity: 'deal', id: String(dealId) } });
+    expect(stack.portal.stageHistory('lead', leadId).map((h) => h.stageId)).toEqual(['NEW', 'UC_ACTIVE']);
+  });
+
+  it('a buyer who calls again is «Дольщик»', async () => {
+    knownClient('WON');
+    await stack.idle();
+    const leadId = await newLead(['89991234567']);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_HOLDER');
+    expect(comments('lead', leadId)[0]).toContain('дольщик');
+  });
+
+  it('a client whose deal is at «Регистрация» has bought: «Дольщик»', async () => {
+    knownClient('FINAL_INVOICE');
+    await stack.idle();
+    const leadId = await newLead(['+79991234567']);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_HOLDER');
+  });
+
+  it('an agent (contact type «Агент») is «Агент»', async () => {
+    knownClient('PREPARATION', { typeId: 'UC_AGENT' });
+    await stack.idle();
+    const leadId = await newLead(['9991234567']);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_AGENT');
+  });
+
+  it('the switchboard number never makes a repeat', async () => {
+    await stack.services.store.updateSettings(installationId, (current) => ({ ...current.settings, duplicateCatcher: { ignore: ['8 800 555-35-35'] } }));
+    knownClient('PREPARATION', { phones: ['8 800 555-35-35'] , emails: [] });
+    await stack.idle();
+    const leadId = await newLead(['+7 (800) 555-35-35']);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('NEW');
+    expect(comments('lead', leadId)).toEqual([]);
+  });
+
+  it('a form sent twice within a day: the second is joined to the first and closed, not counted as new', async () => {
+    const first = await newLead(['+7 925 000-11-22']);
+    const second = await newLead(['8 925 000 11 22']);
+    expect(stack.portal.getLead(first)!.stageId).toBe('NEW');
+    expect(stack.portal.getLead(second)!.stageId).toBe('JUNK');
+    expect(comments('lead', second)[0]).toContain(`заявка №${first} от того же человека ещё открыта`);
+    expect(comments('lead', first)[0]).toContain('Клиент обратился повторно');
+    const facts = await readLeadFacts(state(), new Date().toISOString().slice(0, 7));
+    expect(facts.map((f) => [f.id, f.class]).sort()).toEqual([[String(first), null], [String(second), 'double_submission']]);
+  });
+
+  it('a phone typed after the lead was created is judged then', async () => {
+    knownClient();
+    await stack.idle();
+    const leadId = await newLead([]);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('NEW');
+    stack.portal.userUpdateLead(leadId, { phones: ['+7 999 123 45 67'] } as never, MANAGER);
+    await stack.idle();
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_ACTIVE');
+  });
+
+  it('two leads from one new number arriving at once: exactly one stays new', async () => {
+    const a = stack.portal.userAddLead({ title: 'Форма', stageId: 'NEW', assignedById: MANAGER, phones: ['+7 926 555-44-33'] } as never, MANAGER);
+    const b = stack.portal.userAddLead({ title: 'Звонок', stageId: 'NEW', assignedById: MANAGER, phones: ['89265554433'] } as never, MANAGER);
+    await stack.idle();
+    const stages = [stack.portal.getLead(a)!.stageId, stack.portal.getLead(b)!.stageId];
+    expect(stages).toEqual(['NEW', 'JUNK']);
+  });
+
+  it('the echo of the robot’s own writes and a redelivered event change nothing', async () => {
+    knownClient();
+    await stack.idle();
+    const leadId = await newLead(['+7 916 111-22-33'], ['ivan@mail.ru']);
+    const writes = () => stack.portal.calls.filter((c) => ['crm.item.update', 'crm.contact.update', 'crm.timeline.comment.add', 'im.notify.system.add'].includes(c.method)).length;
+    const before = writes();
+    await stack.services.events.queue.add('redelivered', { installationId, crm: 'bitrix24', kind: 'created', entity: 'lead', entityId: String(leadId), receivedAt: Date.now() });
+    await stack.idle();
+    expect(writes()).toBe(before);
+  });
+
+  it('a genuine new lead costs two HTTP requests: the read and one batch of searches', async () => {
+    knownClient();
+    await stack.idle();
+    const from = stack.portal.calls.length;
+    const leadId = await newLead(['+7 903 765-43-21'], ['new.client@mail.ru']);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('NEW');
+    const http = stack.portal.calls.slice(from).filter((c) => !c.viaBatch);
+    expect(http.map((c) => c.method)).toEqual(['batch', 'batch']);
+  });
+});
