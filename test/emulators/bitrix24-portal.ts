@@ -291,6 +291,11 @@ export class Bitrix24PortalEmulator {
     this.store.addUserField(entityTypeId, def);
   }
 
+  /** The name of a status in a directory (`STATUS` for lead statuses, `DEAL_STAGE`, `CONTACT_TYPE`…). */
+  statusName(entityId: string, statusId: string): string | undefined {
+    return this.store.stagesOf(entityId).find((s) => s.statusId === statusId)?.name;
+  }
+
   // endregion
 
   // region "User in the browser" helpers (fire events, not rate limited). `byUserId: null` = automation rule.
