@@ -140,3 +140,70 @@ describe('duplicate catcher on Bitrix24 (seed 004 lead funnel with its special l
     expect(http.map((c) => c.method)).toEqual(['batch', 'batch']);
   });
 });
+
+describe('duplicate catcher on Bitrix24: messengers, native merge, portals without leads', () => {
+  let stack: LocalStack;
+  let installationId: string;
+
+  beforeEach(async () => {
+    stack = await startLocalStack({ redisUrl: redisUrl() });
+    setupBitrix24LeadFunnel(stack.portal);
+    setupBitrix24SalesFunnel(stack.portal);
+    await stack.portal.install(`${stack.appUrl}/bitrix24/install`);
+    installationId = (await stack.services.store.list())[0]!.id;
+    expect(await configureRegulations(stack.services, installationId, [{ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }, { preset: 'bitrix24-leads-004' }])).toMatchObject({ ok: true });
+  });
+  afterEach(() => stack.stop());
+
+  const settings = (duplicateCatcher: Record<string, unknown>) => stack.services.store.updateSettings(installationId, (c) => ({ ...c.settings, duplicateCatcher }));
+
+  it('a client known only by his Telegram writes from it again: matched through the IM multi-field', async () => {
+    const contactId = stack.portal.userAddContact({ name: 'Пётр', lastName: 'Петров', fm: [{ typeId: 'IM', valueType: 'TELEGRAM', value: 'petr_petrov' }] }, CLIENT_MANAGER);
+    stack.portal.userAddDeal({ title: 'Квартира', stageId: 'PREPARATION', categoryId: 0, assignedById: CLIENT_MANAGER, contactId } as never, CLIENT_MANAGER);
+    await stack.idle();
+    const leadId = stack.portal.userAddLead({ title: 'Открытая линия', stageId: 'NEW', assignedById: MANAGER, fm: [{ typeId: 'IM', valueType: 'TELEGRAM', value: '@Petr_Petrov' }] } as never, MANAGER);
+    await stack.idle();
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_ACTIVE');
+    expect(stack.portal.getLead(leadId)!.contactId).toBe(contactId);
+  });
+
+  it('with nativeMerge on, the duplicate contact made with the lead is merged into the client by Bitrix24', async () => {
+    await settings({ nativeMerge: true });
+    const client = stack.portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['8 (999) 123-45-67'] }, CLIENT_MANAGER);
+    stack.portal.userAddDeal({ title: 'Квартира', stageId: 'PREPARATION', categoryId: 0, assignedById: CLIENT_MANAGER, contactId: client } as never, CLIENT_MANAGER);
+    const duplicate = stack.portal.userAddContact({ name: 'Иван', phones: ['+79991234567'], emails: ['ivan.new@mail.ru'] }, MANAGER);
+    await stack.idle();
+    const leadId = stack.portal.userAddLead({ title: 'Форма', stageId: 'NEW', assignedById: MANAGER, contactId: duplicate } as never, MANAGER);
+    await stack.idle();
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_ACTIVE');
+    expect(stack.portal.getContact(duplicate)).toBeUndefined();
+    // The robot added the e-mail before the merge; what the CRM's own merge copies besides is the CRM's business
+    // (the emulator, like a cautious reading of the docs, keeps a value written differently).
+    expect(stack.portal.getContact(client)!.fm.map((f) => f.value)).toEqual(expect.arrayContaining(['8 (999) 123-45-67', 'ivan.new@mail.ru']));
+    expect(stack.portal.getLead(leadId)!.contactIds).toEqual([client]);
+  });
+
+  it('without nativeMerge nothing is deleted: the duplicate stays, linked after the client', async () => {
+    const client = stack.portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['8 (999) 123-45-67'] }, CLIENT_MANAGER);
+    stack.portal.userAddDeal({ title: 'Квартира', stageId: 'PREPARATION', categoryId: 0, assignedById: CLIENT_MANAGER, contactId: client } as never, CLIENT_MANAGER);
+    const duplicate = stack.portal.userAddContact({ name: 'Иван', phones: ['+79991234567'] }, MANAGER);
+    await stack.idle();
+    const leadId = stack.portal.userAddLead({ title: 'Форма', stageId: 'NEW', assignedById: MANAGER, contactId: duplicate } as never, MANAGER);
+    await stack.idle();
+    expect(stack.portal.getContact(duplicate)).toBeDefined();
+    expect(stack.portal.getLead(leadId)!.contactIds).toEqual([client, duplicate]);
+    expect(stack.portal.calls.some((c) => c.method === 'crm.entity.mergebatch')).toBe(false);
+  });
+
+  it('a portal without leads: a new contact of a client with an active deal enriches the client and tells the manager', async () => {
+    await settings({ bitrix24ContactsWithoutLeads: true });
+    const client = stack.portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['8 (999) 123-45-67'] }, CLIENT_MANAGER);
+    const dealId = stack.portal.userAddDeal({ title: 'Квартира', stageId: 'PREPARATION', categoryId: 0, assignedById: CLIENT_MANAGER, contactId: client } as never, CLIENT_MANAGER);
+    await stack.idle();
+    stack.portal.userAddContact({ name: 'Иван', phones: ['+7 999 123 45 67'], emails: ['ivan@mail.ru'] }, MANAGER);
+    await stack.idle();
+    expect(stack.portal.getContact(client)!.fm.map((f) => f.value)).toEqual(['8 (999) 123-45-67', 'ivan@mail.ru']);
+    expect(stack.portal.comments('deal', dealId).map((c) => String((c as { comment?: string }).comment))[0]).toContain('Клиент обратился повторно');
+    expect(stack.portal.notifications.some((n) => n.userId === CLIENT_MANAGER)).toBe(true);
+  });
+});

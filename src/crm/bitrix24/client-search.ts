@@ -36,7 +36,13 @@ export async function findClients(rest: Bitrix24RestClient, search: ClientSearch
   };
   addFinds('PHONE', unique(search.phones.flatMap(searchFormsOfPhone)));
   addFinds('EMAIL', unique(search.emails));
-  const imValues = unique(search.messengers.map((m) => (m.includes('|') ? m.slice(m.indexOf('|') + 1) : m)));
+  // IM filters match exactly: the id as given, lower-cased, with and without the Telegram "@".
+  const imValues = unique(
+    search.messengers
+      .map((m) => (m.includes('|') ? m.slice(m.indexOf('|') + 1) : m).trim())
+      .flatMap((v) => [v, v.toLowerCase()])
+      .flatMap((v) => (v.startsWith('@') ? [v, v.slice(1)] : [v, `@${v}`])),
+  );
   if (imValues.length) commands.im = { method: 'crm.contact.list', params: { filter: { IM: imValues }, select: CONTACT_SELECT } };
   if (!finds.length && !imValues.length) return { contacts: [], deals: [] };
 

@@ -376,6 +376,18 @@ export class CrmStore {
       }
     }
     this.update(entityTypeId, main.id, { data: fill, uf: {}, fm }, actor, true);
+    const gone = new Set((others as StoredItem[]).map((o) => o.id));
+    if (entityTypeId === 3) {
+      // Leads and deals of a merged contact now belong to the contact that stays.
+      for (const owner of [...this.list(1), ...this.list(2)]) {
+        const ids = ((owner.data.contactIds as number[] | undefined) ?? []).map((id) => (gone.has(id) ? main.id : id));
+        const unique = [...new Set(ids)];
+        if (JSON.stringify(unique) !== JSON.stringify(owner.data.contactIds)) {
+          owner.data.contactIds = unique;
+          owner.data.contactId = unique[0] ?? 0;
+        }
+      }
+    }
     for (const other of others as StoredItem[]) this.remove(entityTypeId, other.id, actor);
     return { status: 'SUCCESS', deleted: (others as StoredItem[]).map((o) => o.id) };
   }

@@ -365,7 +365,7 @@ function duplicateMethods(internals: PortalInternals): Record<string, MethodHand
       return { result: Object.keys(result).length > 0 ? result : [] };
     },
 
-    'crm.entity.mergeBatch': (params, ctx) => {
+    'crm.entity.mergebatch': (params, ctx) => {
       const inner = objectParam(requireParam(params, 'params'));
       const entityTypeId = toInt(inner.entityTypeId);
       if (!entityTypeId) throw new RestError(400, '', 'The parameter entityTypeId is required.');
