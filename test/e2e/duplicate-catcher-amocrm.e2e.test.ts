@@ -87,6 +87,15 @@ describe('duplicate catcher on amoCRM (seed 002 «Первичный рынок�
     expect(stack.amo.getLead(leadId)!.status_id).toBe(stage('Новый лид'));
   });
 
+  it('a form sent twice within a day: the second lead is closed as «Повторная заявка», the first stays', async () => {
+    const first = await newLead(['+7 925 000-11-22']);
+    const second = await newLead(['8 925 000 11 22']);
+    expect(stack.amo.getLead(first.leadId)!.status_id).toBe(stage('Новый лид'));
+    expect(stack.amo.getLead(second.leadId)!.status_id).toBe(143);
+    expect(lossReason(second.leadId)).toBe('Повторная заявка');
+    expect(notes(first.leadId).join('\n')).toContain('Клиент обратился повторно');
+  });
+
   it('a genuine new lead stays where it is and nothing is written', async () => {
     await knownClient(stage('Встреча назначена'));
     const { leadId } = await newLead(['+7 903 765-43-21'], ['new@mail.ru']);
