@@ -123,7 +123,10 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
     }
     const status = await closingStatus(ctx, deal, regulations, verdict.class);
     if (!status) {
-      ctx.log.warn({ deal: deal.id, class: verdict.class }, 'repeat found, but the bound regulation has no stage with that role: left open');
+      // Counted honestly all the same; the request stays open (and the takeover timer may run on it).
+      ctx.log.warn({ deal: deal.id, class: verdict.class }, 'repeat found, but no bound regulation has a stage with that role: left open');
+      await ctx.state.set(judgedKey, signature, FACT_TTL);
+      await recordLeadFact(ctx.state, { entity: deal.entity, id: deal.id, source, class: verdict.class, createdAt: createdAtOf(deal) });
       return;
     }
     // The fact goes first: a takeover timer reading it never starts on this request, even while we write.
