@@ -118,6 +118,8 @@ export interface CrmPort {
   addContactCommunications(contactId: string, add: ContactCommunications): Promise<void>;
   /** The CRM's own merge of `duplicateId` into `keepId`; false where the CRM has no merge API. */
   mergeContacts(keepId: string, duplicateId: string): Promise<boolean>;
+  /** Whether the CRM works without a separate lead entity (Bitrix24 simple CRM mode); amoCRM: false (its leads are the requests). */
+  worksWithoutLeads(): Promise<boolean>;
   // endregion
 }
 

@@ -46,8 +46,8 @@ const settings = z.object({
   sourceField: z.object({ bitrix24: z.string().min(1).default('sourceId'), amocrm: z.string().min(1).default('Источник') }).prefault({}),
   /** Opt-in: also hand the request's duplicate contact to the CRM's own merge (Bitrix24 crm.entity.mergeBatch). */
   nativeMerge: z.boolean().default(false),
-  /** Bitrix24 portals without leads (simple CRM mode): judge every new contact against the others. */
-  bitrix24ContactsWithoutLeads: z.boolean().default(false),
+  /** Bitrix24 portals without leads (simple CRM mode): judge every new contact against the others. "auto": ask the portal (crm.settings.mode.get). */
+  bitrix24ContactsWithoutLeads: z.union([z.boolean(), z.literal('auto')]).default('auto'),
 });
 type Settings = z.infer<typeof settings>;
 type RequestEvent = 'lead.created' | 'lead.updated' | 'deal.created' | 'deal.stageChanged';
@@ -165,7 +165,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
  * request to close; the client's contact gets the new data and the manager hears of it.
  */
 async function judgeNewContact(ctx: RobotContext<'contact.created', Settings>): Promise<void> {
-  if (ctx.crm.crm !== 'bitrix24' || !ctx.settings.bitrix24ContactsWithoutLeads || ctx.payload.causedByApp) return;
+  if (ctx.crm.crm !== 'bitrix24' || ctx.payload.causedByApp || !(await judgesContacts(ctx))) return;
   const contact = ctx.payload.contact;
   if (await ctx.state.get(repeatFactKey('contact', contact.id))) return;
   const ignored = ignoredKeys(ctx.settings);
@@ -205,6 +205,17 @@ async function judgeNewContact(ctx: RobotContext<'contact.created', Settings>): 
     if (ctx.settings.nativeMerge) await ctx.crm.mergeContacts(verdict.clientContact.id, contact.id);
     await ctx.report({ target: { entity: 'deal', id: verdict.target?.id ?? '' }, summary: `new contact ${contact.id} is client ${verdict.clientContact.id} (${verdict.class})` });
   });
+}
+
+/** Whether new contacts are requests here: set in settings, or asked of the portal (kept an hour). */
+async function judgesContacts(ctx: RobotContext<'contact.created', Settings>): Promise<boolean> {
+  const setting = ctx.settings.bitrix24ContactsWithoutLeads;
+  if (setting !== 'auto') return setting;
+  const known = await ctx.state.get('dedup:crm-without-leads');
+  if (known !== null) return known === '1';
+  const withoutLeads = await ctx.crm.worksWithoutLeads();
+  await ctx.state.set('dedup:crm-without-leads', withoutLeads ? '1' : '0', 3600);
+  return withoutLeads;
 }
 
 /** Adds to the client's contact what it lacks (in no format at all); returns what was added. */

@@ -183,6 +183,15 @@ describe('duplicate catcher on Bitrix24: messengers, native merge, portals witho
     expect(stack.portal.getLead(leadId)!.contactIds).toEqual([client]);
   });
 
+  it('a portal with leads: a new contact alone is not judged (its lead will be)', async () => {
+    const client = stack.portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['8 (999) 123-45-67'] }, CLIENT_MANAGER);
+    stack.portal.userAddDeal({ title: 'Квартира', stageId: 'PREPARATION', categoryId: 0, assignedById: CLIENT_MANAGER, contactId: client } as never, CLIENT_MANAGER);
+    await stack.idle();
+    stack.portal.userAddContact({ name: 'Иван', phones: ['+7 999 123 45 67'], emails: ['ivan@mail.ru'] }, MANAGER);
+    await stack.idle();
+    expect(stack.portal.getContact(client)!.fm.map((f) => f.value)).toEqual(['8 (999) 123-45-67']);
+  });
+
   it('without nativeMerge nothing is deleted: the duplicate stays, linked after the client', async () => {
     const client = stack.portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['8 (999) 123-45-67'] }, CLIENT_MANAGER);
     stack.portal.userAddDeal({ title: 'Квартира', stageId: 'PREPARATION', categoryId: 0, assignedById: CLIENT_MANAGER, contactId: client } as never, CLIENT_MANAGER);
@@ -195,8 +204,8 @@ describe('duplicate catcher on Bitrix24: messengers, native merge, portals witho
     expect(stack.portal.calls.some((c) => c.method === 'crm.entity.mergebatch')).toBe(false);
   });
 
-  it('a portal without leads: a new contact of a client with an active deal enriches the client and tells the manager', async () => {
-    await settings({ bitrix24ContactsWithoutLeads: true });
+  it('a portal without leads (simple CRM mode, found by crm.settings.mode.get): a new contact of a client with an active deal enriches the client and tells the manager', async () => {
+    stack.portal.setCrmMode(2);
     const client = stack.portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['8 (999) 123-45-67'] }, CLIENT_MANAGER);
     const dealId = stack.portal.userAddDeal({ title: 'Квартира', stageId: 'PREPARATION', categoryId: 0, assignedById: CLIENT_MANAGER, contactId: client } as never, CLIENT_MANAGER);
     await stack.idle();

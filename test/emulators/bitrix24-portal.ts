@@ -291,6 +291,11 @@ export class Bitrix24PortalEmulator {
     this.store.addUserField(entityTypeId, def);
   }
 
+  /** Classic CRM with leads (1, default) or simple CRM without leads (2), as crm.settings.mode.get reports. */
+  setCrmMode(mode: 1 | 2): void {
+    this.store.mode = mode;
+  }
+
   /** The name of a status in a directory (`STATUS` for lead statuses, `DEAL_STAGE`, `CONTACT_TYPE`…). */
   statusName(entityId: string, statusId: string): string | undefined {
     return this.store.stagesOf(entityId).find((s) => s.statusId === statusId)?.name;

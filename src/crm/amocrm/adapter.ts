@@ -87,6 +87,10 @@ export class AmoCrmAdapter implements CrmPort {
     return false;
   }
 
+  async worksWithoutLeads(): Promise<boolean> {
+    return false;
+  }
+
   /** The loss reason's id by name, created when the account lacks it (names compare case- and space-insensitively). */
   private async lossReasonId(name: string): Promise<number> {
     const known = this.lossReasons.get(name);

@@ -103,6 +103,11 @@ export class Bitrix24Adapter implements CrmPort {
     await this.rest.call('crm.contact.update', { id: Number(contactId), fields });
   }
 
+  async worksWithoutLeads(): Promise<boolean> {
+    // crm.enum.settings.mode: 1 classic (with leads), 2 simple (without leads).
+    return Number(await this.rest.call('crm.settings.mode.get')) === 2;
+  }
+
   async mergeContacts(keepId: string, duplicateId: string): Promise<boolean> {
     const result = await this.rest.call<{ STATUS?: string }>('crm.entity.mergeBatch', { params: { entityTypeId: ENTITY_TYPE_ID.contact, entityIds: [Number(keepId), Number(duplicateId)] } });
     return result?.STATUS === 'SUCCESS';

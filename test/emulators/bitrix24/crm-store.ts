@@ -116,6 +116,8 @@ export class CrmStore {
     [3, new Map()],
   ]);
   readonly history: StageHistoryRecord[] = [];
+  /** crm.settings.mode.get: 1 classic CRM (with leads), 2 simple CRM (without leads) — crm.enum.settings.mode. */
+  mode: 1 | 2 = 1;
   private seq = { status: 101, category: 1, fm: 1, history: 1, item: { 1: 1, 2: 1, 3: 1 } as Record<EntityTypeId, number> };
 
   constructor(

@@ -210,6 +210,8 @@ function directoryMethods(internals: PortalInternals): Record<string, MethodHand
       return { result: { categories }, total: categories.length };
     },
 
+    'crm.settings.mode.get': () => ({ result: store.mode }),
+
     'crm.status.list': (params) => {
       const rows = [...store.statuses.keys()].flatMap((entityId) => {
         const all = store.stagesOf(entityId);
