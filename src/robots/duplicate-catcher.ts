@@ -83,17 +83,15 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
   const { identities, rejected } = identitiesOf(communicationsOf(deal, contacts), ctx.settings.region as never);
   for (const r of rejected) ctx.log.info({ deal: deal.id, kind: r.kind, value: r.raw, why: r.why }, 'communication not matched: unreadable');
   const usable = identities.filter((i) => !ignored.has(i.key));
-  const judgedKey = `dedup:judged:${deal.entity}:${deal.id}`;
   const signature = usable.map((i) => i.key).sort().join(' ');
-  const judgedBefore = await ctx.state.get(judgedKey);
+  const judgedBefore = await ctx.state.get(judgedKey(deal));
   // "Lead updated" matters only when its phones or e-mails changed (managers type them after creating the lead).
   if (trigger === 'updated' && (judgedBefore === signature || (judgedBefore === null && !createdWithin(deal, ctx.settings.doubleSubmissionWindow)))) return;
   if (trigger !== 'updated' && judgedBefore !== null && judgedBefore === signature) return; // a redelivered event
 
   const source = await sourceOf(ctx, deal);
   if (!usable.length) {
-    await ctx.state.set(judgedKey, signature, FACT_TTL);
-    await recordLeadFact(ctx.state, { entity: deal.entity, id: deal.id, source, class: null, createdAt: createdAtOf(deal) });
+    await rememberJudged(ctx, deal, signature, source, null);
     return;
   }
   await withIdentityLocks(ctx.state, usable.map((i) => i.key), async () => {
@@ -117,47 +115,63 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
       now: Date.now(),
     });
     if (!verdict.repeat) {
-      await ctx.state.set(judgedKey, signature, FACT_TTL);
-      await recordLeadFact(ctx.state, { entity: deal.entity, id: deal.id, source, class: null, createdAt: createdAtOf(deal) });
+      await rememberJudged(ctx, deal, signature, source, null);
       return;
     }
     const status = await closingStatus(ctx, deal, regulations, verdict.class);
     if (!status) {
       // Counted honestly all the same; the request stays open (and the takeover timer may run on it).
       ctx.log.warn({ deal: deal.id, class: verdict.class }, 'repeat found, but no bound regulation has a stage with that role: left open');
-      await ctx.state.set(judgedKey, signature, FACT_TTL);
-      await recordLeadFact(ctx.state, { entity: deal.entity, id: deal.id, source, class: verdict.class, createdAt: createdAtOf(deal) });
+      await rememberJudged(ctx, deal, signature, source, verdict.class);
       return;
     }
-    // The fact goes first: a takeover timer reading it never starts on this request, even while we write.
-    await ctx.state.set(repeatFactKey(deal.entity, deal.id), JSON.stringify({ class: verdict.class, target: verdict.target && { entity: verdict.target.entity, id: verdict.target.id }, at: new Date().toISOString() }), FACT_TTL);
-    const added = await enrichClient(ctx, verdict.clientContact, usable);
-    if (verdict.clientContact) await ctx.crm.linkContact(deal, verdict.clientContact.id);
-    await ctx.crm.moveDeal(deal, status.stageId, { lossReason: ctx.settings.lossReasons[verdict.class] });
-    const users = await ctx.crm.listUsers().catch(() => []);
-    const facts: RepeatFacts = {
-      cls: verdict.class,
-      client: verdict.clientContact?.name || contacts[0]?.name || '—',
-      targetId: verdict.target?.id ?? null,
-      targetIsRequest: verdict.target?.isRequest ?? false,
-      manager: nameOf(users, verdict.target?.responsibleId ?? null),
-      status: status.name,
-      requestId: deal.id,
-      source: source === '—' ? null : source,
-      matchedBy: verdict.matchedBy,
-      added,
-      requestIsLead: deal.entity === 'lead',
-    };
-    await ctx.crm.addComment(deal, requestComment(facts, ctx.locale));
-    if (verdict.target) {
-      await ctx.crm.addComment(verdict.target, targetComment(facts, ctx.locale));
-      if (verdict.target.responsibleId) await ctx.crm.notifyUser(verdict.target.responsibleId, managerNotice(facts, ctx.locale), verdict.target);
-    }
-    if (ctx.settings.nativeMerge && verdict.clientContact) await mergeOwnDuplicates(ctx, deal, contacts, verdict.clientContact, usable);
-    await ctx.state.set(judgedKey, signature, FACT_TTL);
-    await recordLeadFact(ctx.state, { entity: deal.entity, id: deal.id, source, class: verdict.class, createdAt: createdAtOf(deal) });
-    await ctx.report({ target: deal, summary: `closed as repeat (${verdict.class})${verdict.target ? `, belongs to ${verdict.target.entity} ${verdict.target.id}` : ''}`, before: deal.stageId, after: status.name });
+    await closeAsRepeat(ctx, verdict, status, usable, source);
+    await rememberJudged(ctx, deal, signature, source, verdict.class);
   });
+}
+
+const judgedKey = (deal: Deal) => `dedup:judged:${deal.entity}:${deal.id}`;
+
+/** What the request was judged on (its identities) and what it counts as in the lead report. */
+async function rememberJudged(ctx: Ctx, deal: Deal, signature: string, source: string, cls: RepeatClass | null): Promise<void> {
+  await ctx.state.set(judgedKey(deal), signature, FACT_TTL);
+  await recordLeadFact(ctx.state, { entity: deal.entity, id: deal.id, source, class: cls, createdAt: createdAtOf(deal) });
+}
+
+type Repeat = Extract<ReturnType<typeof classifyRepeat>, { repeat: true }>;
+
+/**
+ * Acting on a repeat: the fact first (a takeover timer reading it never starts on this request),
+ * then the client's contact gets what it lacks, the request is linked to it and closed with the
+ * special status, both cards explain, and the client's manager is told to call back.
+ */
+async function closeAsRepeat(ctx: Ctx, verdict: Repeat, status: { stageId: string; name: string }, usable: Identity[], source: string): Promise<void> {
+  const { deal, contacts } = ctx.payload;
+  await ctx.state.set(repeatFactKey(deal.entity, deal.id), JSON.stringify({ class: verdict.class, target: verdict.target && { entity: verdict.target.entity, id: verdict.target.id }, at: new Date().toISOString() }), FACT_TTL);
+  const added = await enrichClient(ctx, verdict.clientContact, usable);
+  if (verdict.clientContact) await ctx.crm.linkContact(deal, verdict.clientContact.id);
+  await ctx.crm.moveDeal(deal, status.stageId, { lossReason: ctx.settings.lossReasons[verdict.class] });
+  const users = await ctx.crm.listUsers().catch(() => []);
+  const facts: RepeatFacts = {
+    cls: verdict.class,
+    client: verdict.clientContact?.name || contacts[0]?.name || '—',
+    targetId: verdict.target?.id ?? null,
+    targetIsRequest: verdict.target?.isRequest ?? false,
+    manager: nameOf(users, verdict.target?.responsibleId ?? null),
+    status: status.name,
+    requestId: deal.id,
+    source: source === '—' ? null : source,
+    matchedBy: verdict.matchedBy,
+    added,
+    requestIsLead: deal.entity === 'lead',
+  };
+  await ctx.crm.addComment(deal, requestComment(facts, ctx.locale));
+  if (verdict.target) {
+    await ctx.crm.addComment(verdict.target, targetComment(facts, ctx.locale));
+    if (verdict.target.responsibleId) await ctx.crm.notifyUser(verdict.target.responsibleId, managerNotice(facts, ctx.locale), verdict.target);
+  }
+  if (ctx.settings.nativeMerge && verdict.clientContact) await mergeOwnDuplicates(ctx, deal, contacts, verdict.clientContact, usable);
+  await ctx.report({ target: deal, summary: `closed as repeat (${verdict.class})${verdict.target ? `, belongs to ${verdict.target.entity} ${verdict.target.id}` : ''}`, before: deal.stageId, after: status.name });
 }
 
 /**
