@@ -139,6 +139,8 @@ export interface ContactCommunications {
 export interface ClientSearch extends ContactCommunications {
   /** amoCRM contact fields (names) holding messenger ids besides the standard IM field. */
   messengerFields?: string[];
+  /** The request being judged: no need to read it back when it is all the CRM finds. */
+  request?: DealRef;
 }
 
 /** One of a client's deals or requests, as the duplicate catcher judges it. */

@@ -101,6 +101,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
       emails: usable.filter((i) => i.kind === 'email').map((i) => i.key),
       messengers: usable.filter((i) => i.kind === 'messenger').map((i) => i.raw),
       messengerFields: ctx.settings.amocrmMessengerFields,
+      request: { entity: deal.entity, id: deal.id },
     });
     const regulations = await bindingsFor(ctx);
     const verdict = classifyRepeat({

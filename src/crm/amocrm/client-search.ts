@@ -53,6 +53,10 @@ export async function findAmoClients(rest: AmoRestClient, search: ClientSearch):
     .map((raw) => ({ raw, contact: toAmoContact(raw, search.messengerFields ?? []) }))
     .filter(({ contact }) => identitiesOf({ ...contact, messengers: contact.messengers ?? [] }).identities.some((i) => wanted.has(i.key)));
   const leadIds = [...new Set(matching.flatMap(({ raw }) => (raw._embedded?.leads ?? []).map((l) => l.id)))].slice(0, 250);
+  // A new person: the only lead found is the request itself (its own contact matched) — nothing to read.
+  if (search.request && leadIds.length === 1 && String(leadIds[0]) === search.request.id) {
+    return { contacts: matching.map((m) => m.contact), deals: [] };
+  }
   const deals: ClientDeal[] = [];
   if (leadIds.length) {
     const params: Record<string, string | number> = { with: 'contacts', limit: 250 };
