@@ -24,12 +24,13 @@ export interface AmoCaches {
   funnels: TtlCache<CrmFunnel[]>;
   fields: TtlCache<CrmField[]>;
   users: TtlCache<CrmUser[]>;
+  /** Loss reasons (`/api/v4/leads/loss_reasons`), read once per TTL. */
+  lossReasons?: TtlCache<Array<{ id: number; name: string }>>;
 }
 
 /** CrmPort for amoCRM API v4. amoCRM "leads" are deals here; notes explain, tasks notify. */
 export class AmoCrmAdapter implements CrmPort {
   readonly crm = 'amocrm' as const;
-  private readonly lossReasons = new Map<string, number>();
 
   constructor(
     private readonly rest: AmoRestClient,
@@ -93,17 +94,18 @@ export class AmoCrmAdapter implements CrmPort {
 
   /** The loss reason's id by name, created when the account lacks it (names compare case- and space-insensitively). */
   private async lossReasonId(name: string): Promise<number> {
-    const known = this.lossReasons.get(name);
-    if (known) return known;
     const same = (a: string) => a.trim().toLowerCase().replace(/\s+/g, ' ') === name.trim().toLowerCase().replace(/\s+/g, ' ');
-    const page = await this.rest.get<{ _embedded: { loss_reasons: Array<{ id: number; name: string }> } }>('/api/v4/leads/loss_reasons', { limit: 250 });
-    let id = (page?._embedded.loss_reasons ?? []).find((r) => same(r.name))?.id;
-    if (!id) {
-      const created = await this.rest.post<{ _embedded: { loss_reasons: Array<{ id: number }> } }>('/api/v4/leads/loss_reasons', [{ name }]);
-      id = created?._embedded.loss_reasons[0]?.id;
-    }
-    if (!id) throw new Error(`amoCRM loss reason "${name}" could not be found or created`);
-    this.lossReasons.set(name, id);
+    const read = async () => {
+      const page = await this.rest.get<{ _embedded: { loss_reasons: Array<{ id: number; name: string }> } }>('/api/v4/leads/loss_reasons', { limit: 250 });
+      return page?._embedded.loss_reasons ?? [];
+    };
+    const known = await (this.caches.lossReasons ? this.caches.lossReasons.get(this.installationId, read) : read());
+    const found = known.find((r) => same(r.name))?.id;
+    if (found) return found;
+    const created = await this.rest.post<{ _embedded: { loss_reasons: Array<{ id: number }> } }>('/api/v4/leads/loss_reasons', [{ name }]);
+    const id = created?._embedded.loss_reasons[0]?.id;
+    if (!id) throw new Error(`amoCRM loss reason "${name}" could not be created`);
+    this.caches.lossReasons?.clear(this.installationId);
     return id;
   }
   // endregion
