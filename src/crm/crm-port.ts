@@ -114,6 +114,11 @@ export interface CrmPort {
   findClientsByCommunications(search: ClientSearch): Promise<ClientMatches>;
   /** Makes `contactId` the deal's (lead's) main contact, keeping the others. */
   linkContact(ref: DealRef, contactId: string): Promise<void>;
+  /**
+   * Closes a repeat request in as few writes as the CRM allows: the special status (amoCRM: with
+   * its loss reason) and the client's contact made the main one (Bitrix24: one crm.item.update).
+   */
+  closeAsRepeat(ref: DealRef, close: RepeatClosing): Promise<void>;
   /** Adds communications to a contact in the CRM's multi-field format; never changes or removes one. */
   addContactCommunications(contactId: string, add: ContactCommunications): Promise<void>;
   /** The CRM's own merge of `duplicateId` into `keepId`; false where the CRM has no merge API. */
@@ -129,6 +134,14 @@ export interface MoveOptions {
 }
 
 // region Duplicate catcher (issue 7)
+export interface RepeatClosing extends MoveOptions {
+  stageId: string;
+  /** The existing client's contact, made the request's main contact. */
+  clientContactId: string | null;
+  /** The request's contacts as read (kept after the client's). */
+  contactIds: string[];
+}
+
 export interface ContactCommunications {
   phones: string[];
   emails: string[];

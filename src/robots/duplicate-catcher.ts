@@ -150,8 +150,7 @@ async function closeAsRepeat(ctx: Ctx, verdict: Repeat, status: { stageId: strin
   const { deal, contacts } = ctx.payload;
   await ctx.state.set(repeatFactKey(deal.entity, deal.id), JSON.stringify({ class: verdict.class, target: verdict.target && { entity: verdict.target.entity, id: verdict.target.id }, at: new Date().toISOString() }), FACT_TTL);
   const added = await enrichClient(ctx, verdict.clientContact, usable);
-  if (verdict.clientContact) await ctx.crm.linkContact(deal, verdict.clientContact.id);
-  await ctx.crm.moveDeal(deal, status.stageId, { lossReason: ctx.settings.lossReasons[verdict.class] });
+  await ctx.crm.closeAsRepeat(deal, { stageId: status.stageId, lossReason: ctx.settings.lossReasons[verdict.class], clientContactId: verdict.clientContact?.id ?? null, contactIds: deal.contactIds });
   const users = await ctx.crm.listUsers().catch(() => []);
   const facts: RepeatFacts = {
     cls: verdict.class,

@@ -1,6 +1,6 @@
 import type { TtlCache } from '../../infra/ttl-cache';
 import type {
-  ClientMatches, ClientSearch, Contact, ContactCommunications, CrmField, CrmFunnel, CrmPort, CrmUser, Deal, DealRef, DealWithContacts, MoveOptions, StageHistoryEntry,
+  ClientMatches, ClientSearch, Contact, RepeatClosing, ContactCommunications, CrmField, CrmFunnel, CrmPort, CrmUser, Deal, DealRef, DealWithContacts, MoveOptions, StageHistoryEntry,
 } from '../crm-port';
 import { AMO_LOST, AMO_WON, communicationsPatch, findAmoClients, toAmoContact, type AmoContact, type AmoCustomFieldValue } from './client-search';
 import type { AmoRestClient } from './rest-client';
@@ -75,6 +75,11 @@ export class AmoCrmAdapter implements CrmPort {
 
   async linkContact(ref: DealRef, contactId: string): Promise<void> {
     await this.rest.post(`/api/v4/leads/${encodeURIComponent(ref.id)}/link`, [{ to_entity_id: Number(contactId), to_entity_type: 'contacts', metadata: { is_main: true } }]);
+  }
+
+  async closeAsRepeat(ref: DealRef, close: RepeatClosing): Promise<void> {
+    if (close.clientContactId) await this.linkContact(ref, close.clientContactId);
+    await this.moveDeal(ref, close.stageId, { lossReason: close.lossReason });
   }
 
   async addContactCommunications(contactId: string, add: ContactCommunications): Promise<void> {

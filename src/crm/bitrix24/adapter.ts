@@ -1,6 +1,6 @@
 import type { TtlCache } from '../../infra/ttl-cache';
 import type {
-  ClientMatches, ClientSearch, Contact, ContactCommunications, CrmField, CrmFunnel, CrmPort, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, FunnelStage, StageHistoryEntry,
+  ClientMatches, ClientSearch, Contact, RepeatClosing, ContactCommunications, CrmField, CrmFunnel, CrmPort, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, FunnelStage, StageHistoryEntry,
 } from '../crm-port';
 import { findClients } from './client-search';
 import type { Bitrix24RestClient } from './rest-client';
@@ -85,6 +85,14 @@ export class Bitrix24Adapter implements CrmPort {
     const current = Array.isArray(item.contactIds) ? item.contactIds.map(Number) : item.contactId ? [Number(item.contactId)] : [];
     if (current[0] === Number(contactId)) return;
     await this.updateItem(ref, { contactIds: [Number(contactId), ...current.filter((id) => id !== Number(contactId))] });
+  }
+
+  async closeAsRepeat(ref: DealRef, close: RepeatClosing): Promise<void> {
+    const fields: Record<string, unknown> = { stageId: close.stageId };
+    if (close.clientContactId && close.contactIds[0] !== close.clientContactId) {
+      fields.contactIds = [close.clientContactId, ...close.contactIds.filter((id) => id !== close.clientContactId)].map(Number);
+    }
+    await this.updateItem(ref, fields);
   }
 
   async addContactCommunications(contactId: string, add: ContactCommunications): Promise<void> {
