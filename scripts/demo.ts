@@ -41,10 +41,11 @@ async function main() {
 async function bitrix24Day(stack: LocalStack) {
   const { portal, services } = stack;
   setupBitrix24SalesFunnel(portal);
+  setupBitrix24LeadFunnel(portal);
   const install = await portal.install(`${stack.appUrl}/bitrix24/install`);
   console.log(`Bitrix24: install page answered ${install.status}, app installed: ${portal.isInstalled}, events bound: ${portal.bindings().length}`);
   const installationId = `b24:${portal.memberId}`;
-  await regulation(services, installationId, { preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } });
+  await regulation(services, installationId, { preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }, { preset: 'bitrix24-leads-004' });
 
   const contactId = portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['+7 999 123-45-67'] }, MANAGER);
   const dealId = portal.userAddDeal({ title: 'Заявка с сайта', stageId: 'NEW', contactId, assignedById: MANAGER, ufCrmUnit: 'ЖК Демо, кв. 5-101' } as never, MANAGER);
@@ -57,6 +58,21 @@ async function bitrix24Day(stack: LocalStack) {
   await stack.idle();
   console.log(`Bitrix24: manager jumped to «Договор» → deal is back in stage ${portal.getDeal(dealId)?.stageId}; comment in the card:`);
   for (const c of portal.comments('deal', dealId)) console.log(`    ${String((c as { comment?: string }).comment).replace(/\n/g, '\n    ')}`);
+  await repeatCall(stack, contactId, dealId);
+}
+
+/** Иванов calls again; the call-center creates a lead with the number he called from and a new mobile. */
+async function repeatCall(stack: LocalStack, contactId: number, dealId: number) {
+  const { portal } = stack;
+  const leadId = portal.userAddLead({ title: 'Входящий звонок', stageId: 'NEW', assignedById: 4, phones: ['8 (999) 123-45-67', '+7 916 555-44-33'], sourceId: 'CALL' } as never, 4);
+  await stack.idle();
+  const lead = portal.getLead(leadId);
+  const status = portal.statusName('STATUS', String(lead?.stageId)) ?? lead?.stageId;
+  console.log(`\nBitrix24: a repeat call from Иванов became lead ${leadId} → «${status}», linked to contact ${lead?.contactId === contactId ? contactId : lead?.contactId}`);
+  console.log(`  contact phones now: ${portal.getContact(contactId)?.fm.filter((f) => f.typeId === 'PHONE').map((f) => f.value).join(', ')}`);
+  for (const c of portal.comments('lead', leadId)) console.log(`  lead comment: ${String((c as { comment?: string }).comment)}`);
+  for (const c of portal.comments('deal', dealId).slice(-1)) console.log(`  deal ${dealId} comment: ${String((c as { comment?: string }).comment)}`);
+  for (const n of portal.notifications.filter((x) => x.message.includes('повторно'))) console.log(`  notification to user ${n.userId}: ${n.message}`);
 }
 
 async function amocrmDay(stack: LocalStack) {
@@ -144,9 +160,10 @@ async function amocrmTimers(stack: LocalStack) {
   show('«Отправлено КП» → manager', proposal, MANAGER);
 }
 
-async function regulation(services: LocalStack['services'], installationId: string, spec: { preset: string; overrides?: Record<string, unknown> }) {
-  const result = await configureRegulations(services, installationId, [spec]);
-  console.log(result.ok ? `  regulation «${spec.preset}» bound to the portal's funnel` : `  regulation refused:\n${result.report}`);
+async function regulation(services: LocalStack['services'], installationId: string, ...specs: Array<{ preset: string; overrides?: Record<string, unknown> }>) {
+  const result = await configureRegulations(services, installationId, specs);
+  const names = specs.map((s) => `«${s.preset}»`).join(', ');
+  console.log(result.ok ? `  regulation ${names} bound to the portal's funnels` : `  regulation refused:\n${result.report}`);
 }
 
 async function printActions(stack: LocalStack) {

@@ -35,6 +35,10 @@ export interface InstallationState {
   /** Appends to a capped list (newest first). */
   push(key: string, value: string, keep: number): Promise<void>;
   list(key: string, limit: number): Promise<string[]>;
+  /** Sets the key only if it is absent (a short lock); true when this caller got it. */
+  claim(key: string, value: string, ttlSeconds: number): Promise<boolean>;
+  /** Deletes the key if it still holds `value` (releases the caller's own lock only). */
+  release(key: string, value: string): Promise<void>;
 }
 
 /** Delayed, cancellable jobs for robots that act later (takeover timer, booking releaser). */

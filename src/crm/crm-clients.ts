@@ -33,6 +33,7 @@ export class CrmClients {
     funnels: new TtlCache<CrmFunnel[]>(FIVE_MINUTES),
     fields: new TtlCache<CrmField[]>(FIVE_MINUTES),
     users: new TtlCache<CrmUser[]>(FIVE_MINUTES),
+    lossReasons: new TtlCache<Array<{ id: number; name: string }>>(FIVE_MINUTES),
   };
 
   constructor(private readonly deps: CrmClientsDeps) {}

@@ -37,6 +37,11 @@ export interface Contact {
   name: string;
   phones: string[];
   emails: string[];
+  /** Messenger ids, "NETWORK|id" where the CRM says the network (Bitrix24 IM `TELEGRAM|ivan`). */
+  messengers?: string[];
+  /** What the CRM says the contact is: Bitrix24 contact type (id and name), amoCRM tags. */
+  labels?: string[];
+  responsibleId?: string | null;
 }
 
 export type StageSemantics = 'process' | 'success' | 'failure';
@@ -46,6 +51,8 @@ export interface FunnelStage {
   name: string;
   sort: number;
   semantics: StageSemantics;
+  /** amoCRM «Неразобранное» (status type 1): requests nobody accepted yet. */
+  incoming?: boolean;
 }
 
 /** A deal category / lead status list (Bitrix24) or a pipeline (amoCRM). */
@@ -86,7 +93,8 @@ export interface CrmPort extends CrmTaskPort {
   getDeal(ref: DealRef): Promise<Deal | null>;
   getContact(id: string): Promise<Contact | null>;
   renameDeal(ref: DealRef, title: string): Promise<void>;
-  moveDeal(ref: DealRef, stageId: string): Promise<void>;
+  /** Moves the deal; a loss reason by name goes with a move to a failure stage where the CRM keeps one (amoCRM `loss_reason_id`). */
+  moveDeal(ref: DealRef, stageId: string, options?: MoveOptions): Promise<void>;
   /** A note in the card's timeline, visible to the manager. */
   addComment(ref: DealRef, text: string): Promise<void>;
   /** A personal notification to a CRM user (Bitrix24 notification, amoCRM task on the deal). */
@@ -96,6 +104,28 @@ export interface CrmPort extends CrmTaskPort {
   listFunnels(): Promise<CrmFunnel[]>;
   listFields(entity: DealEntity): Promise<CrmField[]>;
   listUsers(): Promise<CrmUser[]>;
+
+  // region Duplicate catcher (issue 7)
+  /**
+   * Contacts holding any of these communications, their deals, and open requests with them
+   * (Bitrix24: `crm.duplicate.findbycomm` and the reads in one `batch`; amoCRM: `query` then an
+   * exact comparison). The search is wide; the caller compares normalised values exactly.
+   */
+  findClientsByCommunications(search: ClientSearch): Promise<ClientMatches>;
+  /** Makes `contactId` the deal's (lead's) main contact, keeping the others. */
+  linkContact(ref: DealRef, contactId: string): Promise<void>;
+  /**
+   * Closes a repeat request in as few writes as the CRM allows: the special status (amoCRM: with
+   * its loss reason) and the client's contact made the main one (Bitrix24: one crm.item.update).
+   */
+  closeAsRepeat(ref: DealRef, close: RepeatClosing): Promise<void>;
+  /** Adds communications to a contact in the CRM's multi-field format; never changes or removes one. */
+  addContactCommunications(contactId: string, add: ContactCommunications): Promise<void>;
+  /** The CRM's own merge of `duplicateId` into `keepId`; false where the CRM has no merge API. */
+  mergeContacts(keepId: string, duplicateId: string): Promise<boolean>;
+  /** Whether the CRM works without a separate lead entity (Bitrix24 simple CRM mode); amoCRM: false (its leads are the requests). */
+  worksWithoutLeads(): Promise<boolean>;
+  // endregion
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -146,3 +176,55 @@ export interface CrmTaskPort {
   /** How many deals of `responsibleId` sit in the stage (capped at `cap`: enough to compare with a threshold). */
   countDealsInStage(entity: DealEntity, funnelId: string, stageId: string, responsibleId: string, cap: number): Promise<number>;
 }
+
+export interface MoveOptions {
+  /** amoCRM loss reason name (found in `/api/v4/leads/loss_reasons`, created if missing). */
+  lossReason?: string;
+}
+
+// region Duplicate catcher (issue 7)
+export interface RepeatClosing extends MoveOptions {
+  stageId: string;
+  /** The existing client's contact, made the request's main contact. */
+  clientContactId: string | null;
+  /** The request's contacts as read (kept after the client's). */
+  contactIds: string[];
+}
+
+export interface ContactCommunications {
+  phones: string[];
+  emails: string[];
+  /** "NETWORK|id" or a bare id. */
+  messengers: string[];
+}
+
+export interface ClientSearch extends ContactCommunications {
+  /** amoCRM contact fields (names) holding messenger ids besides the standard IM field. */
+  messengerFields?: string[];
+  /** The request being judged: no need to read it back when it is all the CRM finds. */
+  request?: DealRef;
+}
+
+/** One of a client's deals or requests, as the duplicate catcher judges it. */
+export interface ClientDeal extends DealRef {
+  title: string;
+  stageId: string;
+  funnelId: string;
+  responsibleId: string | null;
+  semantics: StageSemantics;
+  /** ISO time of creation. */
+  createdAt: string | null;
+  contactIds: string[];
+  /** A request that has not become a deal: a Bitrix24 lead; every amoCRM lead is one too. */
+  isRequest: boolean;
+  /** Where it came from (Bitrix24 SOURCE_ID), for the comment on the active deal. */
+  source?: string | null;
+}
+
+export interface ClientMatches {
+  contacts: Contact[];
+  /** Deals of those contacts and requests holding the communications (the new one included: the caller excludes it). */
+  deals: ClientDeal[];
+}
+// endregion
+

@@ -31,4 +31,13 @@ export class RedisInstallationState implements InstallationState {
   list(key: string, limit: number): Promise<string[]> {
     return this.redis.lrange(this.key(key), 0, limit - 1);
   }
+
+  async claim(key: string, value: string, ttlSeconds: number): Promise<boolean> {
+    return (await this.redis.set(this.key(key), value, 'EX', ttlSeconds, 'NX')) === 'OK';
+  }
+
+  async release(key: string, value: string): Promise<void> {
+    // Compare and delete in one step: a lock that expired and was taken by another worker stays theirs.
+    await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, this.key(key), value);
+  }
 }

@@ -20,8 +20,8 @@ const memo = new WeakMap<readonly CrmFunnel[], WeakMap<readonly CrmField[], Map<
  * A regulation that does not bind is returned with its errors and never enforced.
  */
 export async function bindRegulations(crm: CrmPort, allSpecs: RegulationSpec[], entity: Deal['entity']): Promise<SpecBinding[]> {
-  // A lead regulation is bound against lead fields only (and a deal one against deal fields).
-  const specs = allSpecs.filter((spec) => presetEntity(spec.preset) === entity);
+  // A lead regulation is bound against lead statuses and fields only, a deal regulation against deals.
+  const specs = allSpecs.filter((spec) => entityOfPreset(spec.preset) === entity);
   if (!specs.length) return [];
   const funnels = await crm.listFunnels();
   const fields = await crm.listFields(entity);
@@ -51,6 +51,13 @@ export function bindSpec(spec: RegulationSpec, funnels: readonly CrmFunnel[], fi
 export function presetEntity(name: string): Deal['entity'] {
   const preset = readPreset(name);
   return preset.ok ? preset.preset.entity : 'deal';
+}
+
+const presetEntities = new Map<string, Deal['entity']>();
+function entityOfPreset(name: string): Deal['entity'] {
+  let entity = presetEntities.get(name);
+  if (!entity) presetEntities.set(name, (entity = presetEntity(name)));
+  return entity;
 }
 
 /** The bound regulation governing this deal's funnel, if any. */

@@ -1,7 +1,8 @@
 import type { Robot } from '../app';
 import { dealRenamer } from './deal-renamer';
+import { duplicateCatcher } from './duplicate-catcher';
 import { stageGuard } from './stage-guard';
 import { stageTimers } from './stage-timers';
 
 /** Every robot the app runs. Adding a robot = one file in this folder + one line here + its block in config/robots.default.json. */
-export const robots: Array<Robot<any>> = [stageGuard, dealRenamer, stageTimers];
+export const robots: Array<Robot<any>> = [stageGuard, dealRenamer, duplicateCatcher, stageTimers];

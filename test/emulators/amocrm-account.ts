@@ -136,6 +136,8 @@ export interface UserContactInput {
   emails?: PhoneOrEmail[];
   responsible_user_id?: number;
   custom_fields_values?: CfInputItem[];
+  /** Tag names (a contact marked «Агент», for instance). */
+  tags?: string[];
 }
 
 function multitext(code: 'PHONE' | 'EMAIL', list: PhoneOrEmail[] | undefined): CfInputItem[] {
@@ -531,6 +533,7 @@ export class AmoCrmAccountEmulator {
       }
       const cf = [...multitext('PHONE', input.phones), ...multitext('EMAIL', input.emails), ...(input.custom_fields_values ?? [])];
       if (cf.length) raw.custom_fields_values = cf;
+      if (input.tags) raw._embedded = { tags: input.tags.map((name) => ({ name })) };
       return this.store.validateContactBody(raw, undefined, errors).change;
     });
     return this.store.createContact(change, byUserId).id;

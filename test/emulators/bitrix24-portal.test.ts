@@ -549,6 +549,34 @@ describe('CRM data', () => {
   });
 });
 
+describe('duplicates and CRM mode (restdocs crm/duplicates, crm-settings-mode-get)', () => {
+  it('findbycomm: 20 or more of one type hide the types after it; contact types are a status directory; mergeBatch keeps the first', async () => {
+    const { portal, token } = await installed();
+    const leads = Array.from({ length: 20 }, (_, i) => portal.userAddLead({ title: `Лид ${i}`, phones: ['+7 900 000 00 01'] }));
+    const contact = portal.userAddContact({ name: 'Олег', phones: ['89000000001'] });
+    const found = (await rest(portal, 'crm.duplicate.findbycomm', { type: 'PHONE', values: ['+79000000001'] }, token)).json.result;
+    expect(found).toEqual({ LEAD: leads });
+    expect((await rest(portal, 'crm.duplicate.findbycomm', { type: 'PHONE', values: ['+79000000001'], entity_type: 'CONTACT' }, token)).json.result).toEqual({ CONTACT: [contact] });
+
+    const types = (await rest(portal, 'crm.status.list', { filter: { ENTITY_ID: 'CONTACT_TYPE' } }, token)).json.result;
+    expect(types.map((t: Json) => [t.STATUS_ID, t.NAME])).toEqual([['CLIENT', 'Клиенты'], ['SUPPLIER', 'Поставщики'], ['PARTNER', 'Партнеры'], ['OTHER', 'Другое']]);
+
+    const keep = portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['+7 999 123-45-67'] });
+    const duplicate = portal.userAddContact({ name: 'Иван', emails: ['ivan@mail.ru'] });
+    const lead = portal.userAddLead({ title: 'Заявка', contactId: duplicate } as never);
+    expect(await rest(portal, 'crm.entity.mergeBatch', { params: { entityTypeId: 3, entityIds: [keep] } }, token)).toMatchObject({ status: 400 });
+    const merged = (await rest(portal, 'crm.entity.mergeBatch', { params: { entityTypeId: 3, entityIds: [keep, duplicate] } }, token)).json.result;
+    expect(merged).toEqual({ STATUS: 'SUCCESS', ENTITY_IDS: [duplicate] });
+    expect(portal.getContact(duplicate)).toBeUndefined();
+    expect(portal.getContact(keep)!.fm.map((f) => f.value)).toEqual(['+7 999 123-45-67', 'ivan@mail.ru']);
+    expect(portal.getLead(lead)!.contactId).toBe(keep);
+
+    expect((await rest(portal, 'crm.settings.mode.get', {}, token)).json.result).toBe(1);
+    portal.setCrmMode(2);
+    expect((await rest(portal, 'crm.settings.mode.get', {}, token)).json.result).toBe(2);
+  });
+});
+
 describe('batch', () => {
   it('runs up to 50 sub-commands, reports overflow/nesting per sub-command, resolves $result references, HTTP 200', async () => {
     const { portal, token } = await installed();

@@ -296,12 +296,22 @@ export class Bitrix24PortalEmulator {
     return this.store.addCategory(name);
   }
 
-  setStages(entityId: 'DEAL_STAGE' | 'STATUS' | `DEAL_STAGE_${number}`, stages: StageDefinition[]): void {
+  setStages(entityId: 'DEAL_STAGE' | 'STATUS' | `DEAL_STAGE_${number}` | 'CONTACT_TYPE' | 'SOURCE', stages: StageDefinition[]): void {
     this.store.setStages(entityId, stages);
   }
 
   addUserField(entityTypeId: EntityTypeId, def: UserFieldDefinition): void {
     this.store.addUserField(entityTypeId, def);
+  }
+
+  /** Classic CRM with leads (1, default) or simple CRM without leads (2), as crm.settings.mode.get reports. */
+  setCrmMode(mode: 1 | 2): void {
+    this.store.mode = mode;
+  }
+
+  /** The name of a status in a directory (`STATUS` for lead statuses, `DEAL_STAGE`, `CONTACT_TYPE`…). */
+  statusName(entityId: string, statusId: string): string | undefined {
+    return this.store.stagesOf(entityId).find((s) => s.statusId === statusId)?.name;
   }
 
   // endregion

@@ -1,20 +1,13 @@
 import type { TtlCache } from '../../infra/ttl-cache';
 import type {
-  Contact, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, NewTask, StageHistoryEntry,
+  ClientMatches, ClientSearch, Contact, ContactCommunications, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, MoveOptions, NewTask, RepeatClosing, StageHistoryEntry,
 } from '../crm-port';
+import { AMO_LOST, AMO_WON, communicationsPatch, findAmoClients, toAmoContact, type AmoContact, type AmoCustomFieldValue } from './client-search';
 import type { AmoRestClient } from './rest-client';
 import * as tasks from './tasks';
 
 /** Closed-won and closed-lost have these ids in every amoCRM pipeline. */
-export const AMO_WON = 142;
-export const AMO_LOST = 143;
-
-interface AmoCustomFieldValue {
-  field_id: number;
-  field_name?: string;
-  field_code?: string | null;
-  values: Array<{ value: unknown; enum_code?: string }>;
-}
+export { AMO_LOST, AMO_WON };
 interface AmoLead {
   id: number;
   name: string;
@@ -27,18 +20,13 @@ interface AmoLead {
   custom_fields_values: AmoCustomFieldValue[] | null;
   _embedded?: { contacts?: Array<{ id: number; is_main: boolean }> };
 }
-interface AmoContact {
-  id: number;
-  name: string;
-  first_name?: string;
-  last_name?: string;
-  custom_fields_values: AmoCustomFieldValue[] | null;
-}
 
 export interface AmoCaches {
   funnels: TtlCache<CrmFunnel[]>;
   fields: TtlCache<CrmField[]>;
   users: TtlCache<CrmUser[]>;
+  /** Loss reasons (`/api/v4/leads/loss_reasons`), read once per TTL. */
+  lossReasons?: TtlCache<Array<{ id: number; name: string }>>;
 }
 
 /** CrmPort for amoCRM API v4. amoCRM "leads" are deals here; notes explain, tasks notify. */
@@ -75,9 +63,58 @@ export class AmoCrmAdapter implements CrmPort {
     await this.rest.patch(`/api/v4/leads/${ref.id}`, { name: title });
   }
 
-  async moveDeal(ref: DealRef, stageId: string): Promise<void> {
-    await this.rest.patch(`/api/v4/leads/${ref.id}`, { status_id: Number(stageId) });
+  async moveDeal(ref: DealRef, stageId: string, options: MoveOptions = {}): Promise<void> {
+    // A loss reason only means something with "closed, not realised" (143).
+    const lossReasonId = options.lossReason && Number(stageId) === AMO_LOST ? await this.lossReasonId(options.lossReason) : null;
+    await this.rest.patch(`/api/v4/leads/${ref.id}`, { status_id: Number(stageId), ...(lossReasonId ? { loss_reason_id: lossReasonId } : {}) });
   }
+
+  // region Duplicate catcher (issue 7)
+  findClientsByCommunications(search: ClientSearch): Promise<ClientMatches> {
+    return findAmoClients(this.rest, search);
+  }
+
+  async linkContact(ref: DealRef, contactId: string): Promise<void> {
+    await this.rest.post(`/api/v4/leads/${encodeURIComponent(ref.id)}/link`, [{ to_entity_id: Number(contactId), to_entity_type: 'contacts', metadata: { is_main: true } }]);
+  }
+
+  async closeAsRepeat(ref: DealRef, close: RepeatClosing): Promise<void> {
+    if (close.clientContactId) await this.linkContact(ref, close.clientContactId);
+    await this.moveDeal(ref, close.stageId, { lossReason: close.lossReason });
+  }
+
+  async addContactCommunications(contactId: string, add: ContactCommunications): Promise<void> {
+    const contact = await this.rest.get<AmoContact>(`/api/v4/contacts/${encodeURIComponent(contactId)}`).catch(notFoundAsNull);
+    const fields = contact ? communicationsPatch(contact, add) : null;
+    if (fields) await this.rest.patch(`/api/v4/contacts/${encodeURIComponent(contactId)}`, { custom_fields_values: fields });
+  }
+
+  /** amoCRM has no public merge API (only the web UI's); the duplicate stays, linked and enriched. */
+  async mergeContacts(): Promise<boolean> {
+    return false;
+  }
+
+  async worksWithoutLeads(): Promise<boolean> {
+    return false;
+  }
+
+  /** The loss reason's id by name, created when the account lacks it (names compare case- and space-insensitively). */
+  private async lossReasonId(name: string): Promise<number> {
+    const same = (a: string) => a.trim().toLowerCase().replace(/\s+/g, ' ') === name.trim().toLowerCase().replace(/\s+/g, ' ');
+    const read = async () => {
+      const page = await this.rest.get<{ _embedded: { loss_reasons: Array<{ id: number; name: string }> } }>('/api/v4/leads/loss_reasons', { limit: 250 });
+      return page?._embedded.loss_reasons ?? [];
+    };
+    const known = await (this.caches.lossReasons ? this.caches.lossReasons.get(this.installationId, read) : read());
+    const found = known.find((r) => same(r.name))?.id;
+    if (found) return found;
+    const created = await this.rest.post<{ _embedded: { loss_reasons: Array<{ id: number }> } }>('/api/v4/leads/loss_reasons', [{ name }]);
+    const id = created?._embedded.loss_reasons[0]?.id;
+    if (!id) throw new Error(`amoCRM loss reason "${name}" could not be created`);
+    this.caches.lossReasons?.clear(this.installationId);
+    return id;
+  }
+  // endregion
 
   async addComment(ref: DealRef, text: string): Promise<void> {
     await this.rest.post(`/api/v4/leads/${ref.id}/notes`, [{ note_type: 'service_message', params: { service: 'Reglament', text } }]);
@@ -128,6 +165,7 @@ export class AmoCrmAdapter implements CrmPort {
             name: s.name,
             sort: s.sort,
             semantics: s.id === AMO_WON ? ('success' as const) : s.id === AMO_LOST ? ('failure' as const) : ('process' as const),
+            ...(s.type === 1 ? { incoming: true } : {}),
           }))
           .sort((a, b) => a.sort - b.sort),
       }));
@@ -224,9 +262,7 @@ function toDeal(lead: AmoLead): Deal {
 }
 
 function toContact(contact: AmoContact): Contact {
-  const values = (code: string) =>
-    (contact.custom_fields_values ?? []).filter((f) => f.field_code === code).flatMap((f) => f.values.map((v) => String(v.value)));
-  return { id: String(contact.id), name: contact.name, phones: values('PHONE'), emails: values('EMAIL') };
+  return toAmoContact(contact);
 }
 
 function notFoundAsNull(err: unknown): null {

@@ -1,7 +1,8 @@
 import type { TtlCache } from '../../infra/ttl-cache';
 import type {
-  Contact, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, FunnelStage, NewTask, StageHistoryEntry,
+  ClientMatches, ClientSearch, Contact, ContactCommunications, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, FunnelStage, NewTask, RepeatClosing, StageHistoryEntry,
 } from '../crm-port';
+import { findClients } from './client-search';
 import type { Bitrix24RestClient } from './rest-client';
 import * as activities from './activities';
 
@@ -70,8 +71,57 @@ export class Bitrix24Adapter implements CrmPort {
 
   async moveDeal(ref: DealRef, stageId: string): Promise<void> {
     // crm.item.* names a lead's status `stageId` too (STATUS_ID only in legacy crm.lead.* and stage history).
+    // Bitrix24 keeps no separate loss reason: the special failure status is the reason.
     await this.updateItem(ref, { stageId });
   }
+
+  // region Duplicate catcher (issue 7)
+  findClientsByCommunications(search: ClientSearch): Promise<ClientMatches> {
+    return findClients(this.rest, search);
+  }
+
+  async linkContact(ref: DealRef, contactId: string): Promise<void> {
+    const item = await this.getItem(ref.entity, ref.id);
+    if (!item) return;
+    const current = Array.isArray(item.contactIds) ? item.contactIds.map(Number) : item.contactId ? [Number(item.contactId)] : [];
+    if (current[0] === Number(contactId)) return;
+    await this.updateItem(ref, { contactIds: [Number(contactId), ...current.filter((id) => id !== Number(contactId))] });
+  }
+
+  async closeAsRepeat(ref: DealRef, close: RepeatClosing): Promise<void> {
+    const fields: Record<string, unknown> = { stageId: close.stageId };
+    if (close.clientContactId && close.contactIds[0] !== close.clientContactId) {
+      fields.contactIds = [close.clientContactId, ...close.contactIds.filter((id) => id !== close.clientContactId)].map(Number);
+    }
+    await this.updateItem(ref, fields);
+  }
+
+  async addContactCommunications(contactId: string, add: ContactCommunications): Promise<void> {
+    // The legacy form adds without touching existing values (restdocs crm-contact-update.md, "multiple fields");
+    // whether crm.item.update keeps `fm` entries it is not sent is not documented.
+    const fields: Record<string, unknown> = {};
+    if (add.phones.length) fields.PHONE = add.phones.map((VALUE) => ({ VALUE, VALUE_TYPE: 'WORK' }));
+    if (add.emails.length) fields.EMAIL = add.emails.map((VALUE) => ({ VALUE, VALUE_TYPE: 'WORK' }));
+    if (add.messengers.length) {
+      fields.IM = add.messengers.map((m) => {
+        const [network, value] = m.includes('|') ? [m.slice(0, m.indexOf('|')), m.slice(m.indexOf('|') + 1)] : ['', m];
+        return { VALUE: value, VALUE_TYPE: network || 'OTHER' };
+      });
+    }
+    if (!Object.keys(fields).length) return;
+    await this.rest.call('crm.contact.update', { id: Number(contactId), fields });
+  }
+
+  async worksWithoutLeads(): Promise<boolean> {
+    // crm.enum.settings.mode: 1 classic (with leads), 2 simple (without leads).
+    return Number(await this.rest.call('crm.settings.mode.get')) === 2;
+  }
+
+  async mergeContacts(keepId: string, duplicateId: string): Promise<boolean> {
+    const result = await this.rest.call<{ STATUS?: string }>('crm.entity.mergeBatch', { params: { entityTypeId: ENTITY_TYPE_ID.contact, entityIds: [Number(keepId), Number(duplicateId)] } });
+    return result?.STATUS === 'SUCCESS';
+  }
+  // endregion
 
   async addComment(ref: DealRef, text: string): Promise<void> {
     // Since crm 23.100.0 only the lower-case `fields` key is accepted.
@@ -212,6 +262,9 @@ function toContact(item: Item): Contact {
     name: [item.lastName, item.name].filter((p) => typeof p === 'string' && p.trim()).join(' '),
     phones: values('PHONE'),
     emails: values('EMAIL'),
+    messengers: fm.filter((v) => String(v.typeId).toUpperCase() === 'IM').map((v) => `${String(v.valueType ?? '')}|${String(v.value)}`),
+    labels: item.typeId ? [String(item.typeId)] : [],
+    responsibleId: item.assignedById ? String(item.assignedById) : null,
   };
 }
 

@@ -90,6 +90,15 @@ const DEFAULT_LEAD_STATUSES: StageDefinition[] = [
   { statusId: 'JUNK', name: 'Некачественный лид', sort: 50, semantics: 'F', color: '#FF5752' },
 ];
 const SYSTEM_STATUSES = new Set(['NEW', 'WON', 'LOSE', 'CONVERTED', 'JUNK']);
+/** Contact types of a new portal (crm.status.list ENTITY_ID CONTACT_TYPE); portals add their own, e.g. an agent type. */
+const DEFAULT_CONTACT_TYPES: StageDefinition[] = [
+  { statusId: 'CLIENT', name: 'Клиенты', sort: 10 },
+  { statusId: 'SUPPLIER', name: 'Поставщики', sort: 20 },
+  { statusId: 'PARTNER', name: 'Партнеры', sort: 30 },
+  { statusId: 'OTHER', name: 'Другое', sort: 40 },
+];
+/** Directories of crm.status.list that are not stages (no semantics). */
+const PLAIN_DIRECTORIES = new Set(['CONTACT_TYPE', 'SOURCE']);
 
 export const dealStageEntity = (categoryId: number): string => (categoryId === 0 ? 'DEAL_STAGE' : `DEAL_STAGE_${categoryId}`);
 
@@ -107,6 +116,8 @@ export class CrmStore {
     [3, new Map()],
   ]);
   readonly history: StageHistoryRecord[] = [];
+  /** crm.settings.mode.get: 1 classic CRM (with leads), 2 simple CRM (without leads) — crm.enum.settings.mode. */
+  mode: 1 | 2 = 1;
   private seq = { status: 101, category: 1, fm: 1, history: 1, item: { 1: 1, 2: 1, 3: 1 } as Record<EntityTypeId, number> };
 
   constructor(
@@ -116,6 +127,7 @@ export class CrmStore {
   ) {
     this.setStages('DEAL_STAGE', DEFAULT_DEAL_STAGES);
     this.setStages('STATUS', DEFAULT_LEAD_STATUSES);
+    this.setStages('CONTACT_TYPE', DEFAULT_CONTACT_TYPES);
     this.addUserField(2, { fieldName: 'UF_CRM_UNIT', title: 'Объект', type: 'string' });
   }
 
@@ -137,7 +149,7 @@ export class CrmStore {
     const categoryMatch = /^DEAL_STAGE_(\d+)$/.exec(entityId);
     const categoryId = categoryMatch ? Number(categoryMatch[1]) : null;
     if (categoryId !== null && !this.categories.has(categoryId)) throw new Error(`No deal category ${categoryId}`);
-    if (entityId !== 'DEAL_STAGE' && entityId !== 'STATUS' && categoryId === null) throw new Error(`Unsupported ${entityId}`);
+    if (entityId !== 'DEAL_STAGE' && entityId !== 'STATUS' && !PLAIN_DIRECTORIES.has(entityId) && categoryId === null) throw new Error(`Unsupported ${entityId}`);
     const prefix = categoryId === null ? '' : `C${categoryId}:`;
     this.statuses.set(
       entityId,
@@ -149,7 +161,7 @@ export class CrmStore {
           statusId,
           name: stage.name,
           sort: stage.sort,
-          system: SYSTEM_STATUSES.has(stage.statusId.replace(prefix, '')),
+          system: !PLAIN_DIRECTORIES.has(entityId) && SYSTEM_STATUSES.has(stage.statusId.replace(prefix, '')),
           categoryId,
           color: stage.color ?? (stage.semantics === 'S' ? '#7BD500' : stage.semantics === 'F' ? '#FF5752' : '#39A8EF'),
           semantics: stage.semantics ?? null,
@@ -332,6 +344,54 @@ export class CrmStore {
       });
     }
     return true;
+  }
+
+  /** Deletes an item (a merge removes the merged duplicates); fires ONCRM*DELETE. */
+  remove(entityTypeId: EntityTypeId, id: number, actor: Actor): void {
+    if (!this.items.get(entityTypeId)?.delete(id)) throw new RestError(400, 'NOT_FOUND', 'Element not found');
+    this.onEvent({ event: `${EVENT_PREFIX[entityTypeId]}DELETE`, fields: { ID: String(id) }, actor });
+  }
+
+  /**
+   * crm.entity.mergeBatch: the first item stays; the others' multi-field values it lacks and the
+   * fields it has empty are copied to it, then they are deleted (restdocs crm-entity-merge-batch.md).
+   * Two different non-empty values of one field are a conflict: nothing changes.
+   */
+  merge(entityTypeId: EntityTypeId, ids: number[], actor: Actor): { status: 'SUCCESS' | 'CONFLICT'; deleted: number[] } {
+    const [main, ...others] = ids.map((id) => this.get(entityTypeId, id));
+    if (!main || others.some((o) => !o)) throw new RestError(400, '', 'Owner was not found');
+    const skip = new Set(['id', 'createdTime', 'updatedTime', 'createdBy', 'updatedBy', 'assignedById', 'lastActivityBy', 'lastActivityTime', 'hasPhone', 'hasEmail', 'opened', 'typeId']);
+    const fill: Record<string, unknown> = {};
+    for (const other of others as StoredItem[]) {
+      for (const [key, value] of Object.entries(other.data)) {
+        if (skip.has(key) || value === null || value === '' || value === 0 || (Array.isArray(value) && !value.length)) continue;
+        const mine = main.data[key] ?? fill[key];
+        if (mine === null || mine === undefined || mine === '' || mine === 0) fill[key] = value;
+        else if (JSON.stringify(mine) !== JSON.stringify(value) && !Array.isArray(value)) return { status: 'CONFLICT', deleted: [] };
+      }
+    }
+    const fm: FmOperation[] = [];
+    for (const other of others as StoredItem[]) {
+      for (const entry of other.fm) {
+        const known = [...main.fm, ...fm].some((e) => e.typeId === entry.typeId && sameValue(e.value, entry.value));
+        if (!known) fm.push({ id: null, typeId: entry.typeId, valueType: entry.valueType, value: entry.value, remove: false });
+      }
+    }
+    this.update(entityTypeId, main.id, { data: fill, uf: {}, fm }, actor, true);
+    const gone = new Set((others as StoredItem[]).map((o) => o.id));
+    if (entityTypeId === 3) {
+      // Leads and deals of a merged contact now belong to the contact that stays.
+      for (const owner of [...this.list(1), ...this.list(2)]) {
+        const ids = ((owner.data.contactIds as number[] | undefined) ?? []).map((id) => (gone.has(id) ? main.id : id));
+        const unique = [...new Set(ids)];
+        if (JSON.stringify(unique) !== JSON.stringify(owner.data.contactIds)) {
+          owner.data.contactIds = unique;
+          owner.data.contactId = unique[0] ?? 0;
+        }
+      }
+    }
+    for (const other of others as StoredItem[]) this.remove(entityTypeId, other.id, actor);
+    return { status: 'SUCCESS', deleted: (others as StoredItem[]).map((o) => o.id) };
   }
 
   /** Validates/defaults the stage (and funnel for deals) and derives stage semantics. */
