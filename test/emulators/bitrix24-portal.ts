@@ -44,6 +44,8 @@ import type {
   StageDefinition,
   StageHistoryRecord,
   TodoRecord,
+  ActivityRecord,
+  CalendarEntryRecord,
   UserFieldDefinition,
 } from './bitrix24/types';
 import { ufToCamel } from './bitrix24/uf-names';
@@ -89,7 +91,13 @@ export class Bitrix24PortalEmulator {
   private readonly bucket: LeakyBucket;
   private readonly bus: EventBus;
   private readonly store: CrmStore;
-  private readonly records = { notifications: [] as NotificationRecord[], comments: [] as CommentRecord[], todos: [] as TodoRecord[] };
+  private readonly records = {
+    notifications: [] as NotificationRecord[],
+    comments: [] as CommentRecord[],
+    todos: [] as TodoRecord[],
+    activities: [] as ActivityRecord[],
+    calendar: [] as CalendarEntryRecord[],
+  };
   private readonly seq = { notification: 1, comment: 1, activity: 1 };
   private readonly methods: Record<string, MethodHandler>;
 
@@ -344,6 +352,42 @@ export class Bitrix24PortalEmulator {
     return item ? (this.store.itemView(item) as unknown as ContactRecord) : undefined;
   }
 
+  /**
+   * A manager's call, e-mail or message on a lead/deal, as telephony, the mail client or an open
+   * channel records it (an activity in the timeline). No event is sent: Bitrix24 raises
+   * ONCRMACTIVITYADD, which the app does not bind.
+   */
+  userActivity(entityType: 'deal' | 'lead', id: number, byUserId: number, kind: 'call' | 'email' | 'sms', direction: 'outgoing' | 'incoming' = 'outgoing'): number {
+    const activityId = this.seq.activity++;
+    const [typeId, providerId, providerTypeId] = ({ call: [2, 'VOXIMPLANT_CALL', 'CALL'], email: [4, 'CRM_EMAIL', 'EMAIL'], sms: [6, 'CRM_SMS', 'SMS'] } as const)[kind];
+    this.records.activities.push({
+      id: activityId,
+      ownerTypeId: entityType === 'lead' ? 1 : 2,
+      ownerId: id,
+      typeId,
+      providerId,
+      providerTypeId,
+      direction: direction === 'outgoing' ? 2 : 1,
+      subject: `${direction === 'outgoing' ? 'Исходящий' : 'Входящий'} ${kind === 'call' ? 'звонок' : kind === 'email' ? 'e-mail' : 'SMS'}`,
+      responsibleId: byUserId,
+      authorId: byUserId,
+      created: formatDateTime(this.now(), this.utcOffset),
+    });
+    return activityId;
+  }
+
+  /** A manager comments in the card's timeline (as `crm.timeline.comment.add` by that user). */
+  userComment(entityType: 'deal' | 'lead', id: number, byUserId: number, text: string): number {
+    const commentId = this.seq.comment++;
+    this.records.comments.push({ id: commentId, entityType, entityId: id, comment: text, authorId: byUserId, created: formatDateTime(this.now(), this.utcOffset) });
+    return commentId;
+  }
+
+  /** An entry in a user's calendar, e.g. a vacation marked «absent». */
+  addCalendarEntry(userId: number, from: Date, to: Date, accessibility: CalendarEntryRecord['accessibility'] = 'absent', name = 'Отпуск'): void {
+    this.records.calendar.push({ id: this.records.calendar.length + 1, userId, name, fromMs: from.getTime(), toMs: to.getTime(), accessibility });
+  }
+
   comments(entityType: 'deal' | 'lead' | 'contact', id: number): CommentRecord[] {
     return this.records.comments.filter((comment) => comment.entityType === entityType && comment.entityId === id);
   }
@@ -365,6 +409,9 @@ export class Bitrix24PortalEmulator {
       notifications: this.records.notifications,
       comments: this.records.comments,
       todos: this.records.todos,
+      activities: this.records.activities,
+      calendar: this.records.calendar,
+      scope: this.scope,
       now: () => this.now(),
       stamp: (ms?: number) => formatDateTime(ms ?? this.now(), this.utcOffset),
       nextId: (kind) => this.seq[kind]++,

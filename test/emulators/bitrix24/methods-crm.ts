@@ -282,6 +282,50 @@ function timelineAndActivityMethods(internals: PortalInternals): Record<string, 
       return { result: page.map((row) => applySelect(row, param(params, 'select'), resolve, [])), total, next };
     },
 
+    // restdocs crm-activity-list.md: filter with prefixes, pages of 50, default order START_TIME asc.
+    // To-dos (crm.activity.todo.add) are activities too: TYPE_ID 6, PROVIDER_ID CRM_TODO.
+    'crm.activity.list': (params) => {
+      const rows = [
+        ...internals.activities.map((a) => ({
+          ID: String(a.id),
+          OWNER_ID: String(a.ownerId),
+          OWNER_TYPE_ID: String(a.ownerTypeId),
+          TYPE_ID: String(a.typeId),
+          PROVIDER_ID: a.providerId,
+          PROVIDER_TYPE_ID: a.providerTypeId,
+          SUBJECT: a.subject,
+          CREATED: a.created,
+          START_TIME: a.created,
+          COMPLETED: 'Y',
+          DIRECTION: String(a.direction),
+          RESPONSIBLE_ID: String(a.responsibleId),
+          AUTHOR_ID: String(a.authorId),
+          EDITOR_ID: String(a.authorId),
+        })),
+        ...internals.todos.map((t) => ({
+          ID: String(t.id),
+          OWNER_ID: String(t.ownerId),
+          OWNER_TYPE_ID: String(t.ownerTypeId),
+          TYPE_ID: '6',
+          PROVIDER_ID: 'CRM_TODO',
+          PROVIDER_TYPE_ID: 'TODO',
+          SUBJECT: t.title,
+          CREATED: t.deadline,
+          START_TIME: t.deadline,
+          COMPLETED: 'N',
+          DIRECTION: '0',
+          RESPONSIBLE_ID: String(t.responsibleId),
+          AUTHOR_ID: String(t.createdBy),
+          EDITOR_ID: String(t.createdBy),
+        })),
+      ];
+      const resolve: FieldResolver = (name) => name.toUpperCase();
+      const matched = rows.filter((row) => matchFilter(row, objectParam(param(params, 'filter')), resolve, 'ignore'));
+      const order = param(params, 'order') ?? { START_TIME: 'ASC' };
+      const { page, total, next } = paginate(sortRows(matched, order, resolve, 'ID'), param(params, 'start'));
+      return { result: page.map((row) => applySelect(row, param(params, 'select'), resolve, ['ID'])), total, next };
+    },
+
     'crm.activity.todo.add': (params, ctx) => {
       const ownerTypeId = toInt(requireParam(params, 'ownerTypeId'));
       const ownerId = toInt(requireParam(params, 'ownerId'));

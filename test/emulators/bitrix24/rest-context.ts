@@ -1,7 +1,7 @@
 /** Shared shapes of REST method handlers and the portal internals they may touch. */
 import type { CrmStore } from './crm-store';
 import type { EventBus } from './events';
-import type { CommentRecord, NotificationRecord, PortalUser, TodoRecord } from './types';
+import type { ActivityRecord, CalendarEntryRecord, CommentRecord, NotificationRecord, PortalUser, TodoRecord } from './types';
 import { RestError, isPlainObject } from './util';
 
 export type Params = Record<string, unknown>;
@@ -27,6 +27,10 @@ export interface PortalInternals {
   readonly notifications: NotificationRecord[];
   readonly comments: CommentRecord[];
   readonly todos: TodoRecord[];
+  readonly activities: ActivityRecord[];
+  readonly calendar: CalendarEntryRecord[];
+  /** Scopes granted to the app (comma-separated). */
+  readonly scope: string;
   now(): number;
   /** Formats a timestamp (default: now) in the portal's timezone. */
   stamp(ms?: number): string;

@@ -15,6 +15,8 @@ export interface PortalUser {
   isAdmin?: boolean;
   active?: boolean;
   email?: string;
+  /** Department ids (`UF_DEPARTMENT`). Default `[1]` (the company's root department). */
+  departments?: number[];
 }
 
 export interface Bitrix24PortalOptions {
@@ -216,6 +218,34 @@ export interface TodoRecord {
   description: string;
   responsibleId: number;
   createdBy: number;
+}
+
+/**
+ * A call, e-mail or message activity (restdocs crm-activity-fields.md): TYPE_ID 2 call, 4 e-mail,
+ * 6 provider activity; DIRECTION 1 incoming, 2 outgoing.
+ */
+export interface ActivityRecord {
+  id: number;
+  ownerTypeId: number;
+  ownerId: number;
+  typeId: 2 | 4 | 6;
+  providerId: string;
+  providerTypeId: string;
+  direction: 1 | 2;
+  subject: string;
+  responsibleId: number;
+  authorId: number;
+  created: string;
+}
+
+/** A calendar entry in a user's calendar (what `calendar.accessibility.get` reports). */
+export interface CalendarEntryRecord {
+  id: number;
+  userId: number;
+  name: string;
+  fromMs: number;
+  toMs: number;
+  accessibility: 'busy' | 'absent' | 'quest' | 'free';
 }
 
 export interface StageHistoryRecord {
