@@ -32,6 +32,11 @@ export interface InstallationState {
   /** Appends to a capped list (newest first). */
   push(key: string, value: string, keep: number): Promise<void>;
   list(key: string, limit: number): Promise<string[]>;
+  /**
+   * Sets `key` to `next` only if it still holds `expected` (null: absent); true when it did.
+   * Read-decide-write without a lock: two workers deciding on the same state, one wins.
+   */
+  compareAndSet(key: string, expected: string | null, next: string, ttlSeconds?: number): Promise<boolean>;
 }
 
 /** Delayed, cancellable jobs for robots that act later (takeover timer, booking releaser). */
