@@ -99,7 +99,7 @@ async function onSeen(ctx: EventCtx): Promise<void> {
   const { deal } = ctx.payload as DealEventPayload;
   const current = await loadTakeover(ctx.state, deal);
   if (current?.state.status === 'pending' && current.state.stageId === deal.stageId) {
-    if (deal.responsibleId && deal.responsibleId !== current.state.responsibleId) await handOverByHand(ctx, deal, current);
+    if (reassignedByHand(deal, current.state)) await handOverByHand(ctx, deal, current);
     return;
   }
   await maybeStart(ctx, deal);
@@ -165,7 +165,7 @@ async function onTimer(ctx: TimerContext<TakeoverSettings>): Promise<void> {
   if (deal.stageId !== current.state.stageId) {
     return ctx.settings.takenBy.includes('stage') ? markTaken(ctx, deal, current, 'stage') : stop(ctx, ref, current, 'stopped');
   }
-  if (deal.responsibleId && deal.responsibleId !== current.state.responsibleId) return handOverByHand(ctx, deal, current);
+  if (reassignedByHand(deal, current.state)) return handOverByHand(ctx, deal, current);
   const touch = await takenByTouch(ctx, deal, current.state);
   if (touch) return markTaken(ctx, deal, current, touch);
   await passOn(ctx, deal, current);
@@ -230,13 +230,18 @@ async function escalate(ctx: TimerContext<TakeoverSettings>, deal: Deal, current
 async function markTaken(ctx: Ctx, deal: Deal, current: { raw: string; state: TakeoverState }, signal: (typeof TAKEN_SIGNALS)[number]): Promise<void> {
   const done: TakeoverState = { ...current.state, status: 'taken', takenBy: signal, pending: undefined, seq: current.state.seq + 1 };
   if (!(await saveTakeover(ctx.state, deal, current.raw, done))) return;
-  await ctx.timers.cancel(ROBOT, takeoverKey(deal));
+  await ctx.timers.cancel(ROBOT, timerKey(deal, current.state.seq));
   await ctx.report({ target: deal, summary: `taken into work (${signal}) by ${current.state.names[current.state.responsibleId] ?? current.state.responsibleId}` });
 }
 
 async function stop(ctx: Ctx, ref: DealRef, current: { raw: string; state: TakeoverState }, status: 'stopped'): Promise<void> {
   await saveTakeover(ctx.state, ref, current.raw, { ...current.state, status, pending: undefined, seq: current.state.seq + 1 });
-  await ctx.timers.cancel(ROBOT, takeoverKey(ref));
+  await ctx.timers.cancel(ROBOT, timerKey(ref, current.state.seq));
+}
+
+/** A responsible other than ours and other than the one the robot is handing the lead to right now. */
+function reassignedByHand(deal: Deal, state: TakeoverState): boolean {
+  return Boolean(deal.responsibleId) && deal.responsibleId !== state.responsibleId && deal.responsibleId !== state.pending?.to;
 }
 
 /** Someone (a head of sales) reassigned the lead by hand: the new responsible gets a full timeout, no hop counted. */
@@ -277,8 +282,15 @@ async function notDistributed(ctx: EventCtx | StageCtx, deal: Deal, why: string)
   await ctx.report({ target: deal, summary: `not distributed: nobody can take it\n${why}` });
 }
 
+/**
+ * One timer per (lead, seq): a fired timer schedules the next one from inside its own job, and a
+ * job id still in use (the running job) could not be reused. The older timer of a restart is cancelled.
+ */
+const timerKey = (ref: DealRef, seq: number) => `${takeoverKey(ref)}:${seq}`;
+
 async function schedule(ctx: Ctx, deal: DealRef, state: TakeoverState, now: Date): Promise<void> {
-  await ctx.timers.schedule(ROBOT, takeoverKey(deal), Math.max(0, Date.parse(state.dueAt) - now.getTime()), { seq: state.seq });
+  if (state.seq > 1) await ctx.timers.cancel(ROBOT, timerKey(deal, state.seq - 1));
+  await ctx.timers.schedule(ROBOT, timerKey(deal, state.seq), Math.max(0, Date.parse(state.dueAt) - now.getTime()), { seq: state.seq, dueAt: state.dueAt });
 }
 
 /** The bound regulation of this funnel, when the deal stands in one of its start stages. */
@@ -323,6 +335,6 @@ function assignedText(ctx: Ctx, deal: Deal, state: Pick<TakeoverState, 'dueAt'>)
 }
 
 function parseKey(key: string): DealRef | null {
-  const m = /^(deal|lead):(\d+)$/.exec(key);
+  const m = /^(deal|lead):(\d+):\d+$/.exec(key);
   return m ? { entity: m[1] as DealRef['entity'], id: m[2]! } : null;
 }

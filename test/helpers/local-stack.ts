@@ -19,6 +19,13 @@ export interface LocalStack {
   portal: Bitrix24PortalEmulator;
   amo: AmoCrmAccountEmulator;
   workers: RunningWorkers;
+  /**
+   * Moves the clock of the app's robots and of both emulators forward (or to a chosen instant
+   * when called first with a negative/positive offset): timers are then fired with `fireTimersDue`.
+   */
+  timeTravel(ms: number): void;
+  /** Promotes every delayed timer due at the (travelled) clock, so the worker fires it now. */
+  fireTimersDue(): Promise<number>;
   /** Waits until the emulators delivered everything and the app's queues are empty (echoes included). */
   idle(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -48,7 +55,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const port = (server.address() as AddressInfo).port;
   const appUrl = `http://127.0.0.1:${port}`;
   const prefix = options.prefix ?? `reglament-e2e-${randomBytes(4).toString('hex')}`;
-  const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit });
+  const clock = { offset: 0 };
+  const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit, clock: () => Date.now() + clock.offset });
   const amo = await AmoCrmAccountEmulator.start({ ...AMOCRM_APP, redirectUri: `${appUrl}/amocrm/oauth/callback`, retryDelaysMs: [200, 400] });
   const config = readConfig({
     NODE_ENV: 'development',
@@ -67,6 +75,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ...options.env,
   } as NodeJS.ProcessEnv);
   const services = createServices(config, options.redisUrl, createLogger(config.LOG_LEVEL));
+  services.now = () => new Date(Date.now() + clock.offset);
   server.on('request', createWebApp(services));
   const workers = runWorkers(services, 4);
 
@@ -84,6 +93,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     portal,
     amo,
     workers,
+    timeTravel(ms: number) {
+      clock.offset += ms;
+      amo.advanceClock(ms);
+    },
+    async fireTimersDue() {
+      // Timers carry their due instant (`data.dueAt`) as robots computed it on the app's clock.
+      const now = Date.now() + clock.offset;
+      let fired = 0;
+      for (const job of await services.timers.queue.getJobs(['delayed'])) {
+        const dueAt = Date.parse(String(job?.data.data.dueAt ?? ''));
+        if (job && dueAt <= now) {
+          await job.promote();
+          fired++;
+        }
+      }
+      return fired;
+    },
     async idle(timeoutMs = 20000) {
       const deadline = Date.now() + timeoutMs;
       let quietRounds = 0;
