@@ -83,15 +83,26 @@ export const takeoverTimer = defineRobot({
   },
 });
 
-/** Entering a start stage starts the takeover; leaving the stage it runs in means the lead was taken. */
+/**
+ * Entering a start stage starts the takeover; leaving the stage it runs in means the lead was
+ * taken. A move between two start stages (Bitrix24 «Принять в работу» → «Назначен ответственный»)
+ * neither takes the lead nor starts a second timer: the takeover goes on in the new stage.
+ */
 async function onStageChanged(ctx: StageCtx): Promise<void> {
-  const { deal, causedByApp } = ctx.payload as StageChangedPayload;
+  const { deal, causedByApp, from } = ctx.payload as StageChangedPayload;
+  const regulation = await boundRegulation(ctx, deal);
+  if (!regulation) return;
+  const isStart = (stageId: string | null) => Boolean(stageId && isStartStage(ctx, regulation, deal, stageId));
   const current = await loadTakeover(ctx.state, deal);
   if (current?.state.status === 'pending' && deal.stageId !== current.state.stageId && !causedByApp) {
+    if (isStart(deal.stageId)) {
+      await saveTakeover(ctx.state, deal, current.raw, { ...current.state, stageId: deal.stageId });
+      return;
+    }
     if (ctx.settings.takenBy.includes('stage')) return markTaken(ctx, deal, current, 'stage');
   }
   // A new entry into a start stage starts a new takeover; the echo of the app's own revert does not.
-  if (!causedByApp) await maybeStart(ctx, deal, { reentry: true });
+  if (!causedByApp && !isStart(from)) await maybeStart(ctx, deal, { reentry: true });
 }
 
 /** A lead first seen in a start stage (created there, or an event was lost) starts too; a manual reassignment restarts the clock. */
@@ -293,13 +304,22 @@ async function schedule(ctx: Ctx, deal: DealRef, state: TakeoverState, now: Date
   await ctx.timers.schedule(ROBOT, timerKey(deal, state.seq), Math.max(0, Date.parse(state.dueAt) - now.getTime()), { seq: state.seq, dueAt: state.dueAt });
 }
 
-/** The bound regulation of this funnel, when the deal stands in one of its start stages. */
-async function startRegulation(ctx: EventCtx | StageCtx, deal: Deal): Promise<BoundRegulation | null> {
+/** The bound regulation of this deal's funnel (the stage guard's regulations), if any. */
+async function boundRegulation(ctx: Ctx, deal: Deal): Promise<BoundRegulation | null> {
   const guard = robotSettingsOf<{ regulations: Array<{ preset: string; overrides: Record<string, unknown> }> }>(stageGuard, ctx.installation.settings);
   if (!guard.success || !guard.data.regulations.length) return null;
-  const regulation = regulationOf(await bindRegulations(ctx.crm, guard.data.regulations, deal.entity), deal);
-  const role = regulation ? stageById(regulation, deal.stageId)?.role : undefined;
-  return role && ctx.settings.startRoles[deal.entity].includes(role) ? regulation : null;
+  return regulationOf(await bindRegulations(ctx.crm, guard.data.regulations, deal.entity), deal);
+}
+
+function isStartStage(ctx: Ctx, regulation: BoundRegulation, deal: DealRef, stageId: string): boolean {
+  const role = stageById(regulation, stageId)?.role;
+  return Boolean(role && ctx.settings.startRoles[deal.entity].includes(role));
+}
+
+/** The bound regulation of this funnel, when the deal stands in one of its start stages. */
+async function startRegulation(ctx: Ctx, deal: Deal): Promise<BoundRegulation | null> {
+  const regulation = await boundRegulation(ctx, deal);
+  return regulation && isStartStage(ctx, regulation, deal, deal.stageId) ? regulation : null;
 }
 
 async function rosterOptionsOf(ctx: Ctx): Promise<RosterOptions> {

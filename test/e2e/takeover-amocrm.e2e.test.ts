@@ -21,8 +21,7 @@ describe('takeover timer on amoCRM (seed 002: 15 minutes to take a client into w
   const MONDAY_11 = '2026-11-30T08:00:00Z';
 
   beforeEach(async () => {
-    stack = await startLocalStack({ redisUrl: redisUrl() });
-    stack.timeTravel(Date.parse(MONDAY_11) - stack.services.now().getTime());
+    stack = await startLocalStack({ redisUrl: redisUrl(), startAt: MONDAY_11 });
     ({ stage, pipelineId } = setupAmoPrimaryMarket(stack.amo));
     await stack.amo.install(`${stack.appUrl}/amocrm/oauth/callback`);
     installationId = (await stack.services.store.list())[0]!.id;

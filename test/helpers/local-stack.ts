@@ -9,6 +9,7 @@ import { createWebApp } from '../../webhooks/server';
 import { removeAppData } from './test-services';
 import { AmoCrmAccountEmulator } from '../emulators/amocrm-account';
 import { Bitrix24PortalEmulator } from '../emulators/bitrix24-portal';
+import type { Bitrix24PortalOptions } from '../emulators/bitrix24/types';
 
 export const BITRIX24_APP = { clientId: 'app.reglament.local', clientSecret: 'bitrix24-local-secret' };
 export const AMOCRM_APP = { clientId: '5a0c2d8e-1f3b-4c7a-9e21-reglament-local', clientSecret: 'amocrm-local-secret' };
@@ -20,8 +21,8 @@ export interface LocalStack {
   amo: AmoCrmAccountEmulator;
   workers: RunningWorkers;
   /**
-   * Moves the clock of the app's robots and of both emulators forward (or to a chosen instant
-   * when called first with a negative/positive offset): timers are then fired with `fireTimersDue`.
+   * Moves the clock of the app's robots and of both emulators forward (never back: the portal's
+   * rate limiter and tokens run on it); due timers are then fired with `fireTimersDue`.
    */
   timeTravel(ms: number): void;
   /** Promotes every delayed timer due at the (travelled) clock, so the worker fires it now. */
@@ -36,6 +37,10 @@ export interface LocalStackOptions {
   prefix?: string;
   env?: Partial<Record<keyof AppConfig, string>>;
   portalRateLimit?: { burst: number; drainPerSecond: number };
+  /** The instant the app's and the emulators' clocks show at start (they then run on from there). */
+  startAt?: string;
+  /** Portal users and scope, when a test needs other than the defaults. */
+  portal?: Pick<Bitrix24PortalOptions, 'users' | 'scope'>;
   logLevel?: string;
   port?: number;
 }
@@ -55,9 +60,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const port = (server.address() as AddressInfo).port;
   const appUrl = `http://127.0.0.1:${port}`;
   const prefix = options.prefix ?? `reglament-e2e-${randomBytes(4).toString('hex')}`;
-  const clock = { offset: 0 };
-  const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit, clock: () => Date.now() + clock.offset });
+  const clock = { offset: options.startAt ? Date.parse(options.startAt) - Date.now() : 0 };
+  const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit, ...options.portal, clock: () => Date.now() + clock.offset });
   const amo = await AmoCrmAccountEmulator.start({ ...AMOCRM_APP, redirectUri: `${appUrl}/amocrm/oauth/callback`, retryDelaysMs: [200, 400] });
+  amo.advanceClock(clock.offset);
   const config = readConfig({
     NODE_ENV: 'development',
     PORT: String(port),
