@@ -3,6 +3,7 @@ import { connectRedis } from '../infra/redis';
 import { InstallationRevokedError } from '../errors';
 import { inboundEventSchema } from '../events';
 import type { Services } from '../services';
+import { runMonthlyRating } from '../rating/monthly-rating-job';
 import { processInboundEvent, servicesFor } from './process-event';
 import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
 
@@ -44,9 +45,10 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     });
     worker.on('error', (err) => services.log.error({ err }, 'worker error'));
   }
+  const monthlyRating = runMonthlyRating(services);
   return {
     async close() {
-      await Promise.all([events.close(), timers.close()]);
+      await Promise.all([events.close(), timers.close(), monthlyRating.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };

@@ -1,4 +1,5 @@
 import { RedisInstallationState } from '../../src/installations/installation-state';
+import { sendMonthlyRatings } from '../../src/rating/monthly-rating-job';
 import { configureRegulations } from '../../src/installations/configure-regulations';
 import { setupAmoPrimaryMarket } from '../helpers/funnels';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
@@ -136,5 +137,72 @@ describe('takeover timer on amoCRM (seed 002: 15 minutes to take a client into w
     await stack.idle();
     expect(await takeoverTimerOf(stack.services, installationId, `deal:${id}`)).toBeNull();
     expect(responsibleOf(id)).toBe(ADMIN);
+  });
+});
+
+describe('the monthly rating on amoCRM: it reaches the head of sales, and next month\'s leads follow it', () => {
+  let stack: LocalStack;
+  let stage: (name: string) => number;
+  let pipelineId: number;
+  let installationId: string;
+
+  beforeEach(async () => {
+    stack = await startLocalStack({ redisUrl: redisUrl(), startAt: '2026-11-30T08:00:00Z' });
+    ({ stage, pipelineId } = setupAmoPrimaryMarket(stack.amo));
+    await stack.amo.install(`${stack.appUrl}/amocrm/oauth/callback`);
+    installationId = (await stack.services.store.list())[0]!.id;
+    expect(await configureRegulations(stack.services, installationId, [{ preset: 'amocrm-primary-market' }])).toMatchObject({ ok: true });
+    await setSettings(stack.services, installationId, { headsOfSales: [String(HEAD)], 'dealRenamer.enabled': false, 'takeoverTimer.rating.minLeads': 1 });
+  });
+  afterEach(() => stack.stop());
+
+  it('November: Анна holds a meeting, Борис none → on December 1st the head of sales gets the rating, and Борис gets half as many leads', async () => {
+    const field = (name: string) => stack.amo.leadFieldId(name);
+    const leads: number[] = [];
+    for (const name of ['1', '2', '3', '4']) {
+      leads.push(stack.amo.userAddLead({ name, pipeline_id: pipelineId, status_id: stage('Передан в работу'), responsible_user_id: ADMIN }, ADMIN));
+      await stack.idle();
+    }
+    expect(leads.map((id) => stack.amo.getLead(id)?.responsible_user_id)).toEqual([ANNA, BORIS, ANNA, BORIS]);
+    // Анна sets a meeting and holds it: the stage guard records «Встреча состоялась».
+    stack.amo.userUpdateLead(leads[0]!, { custom_fields_values: [
+      { field_id: field('Дата встречи'), values: [{ value: 1795600000 }] },
+      { field_id: field('Время встречи'), values: [{ value: '15:00' }] },
+      { field_id: field('Место встречи'), values: [{ value: 'офис продаж' }] },
+    ] }, ANNA);
+    await stack.idle();
+    stack.amo.userMoveLead(leads[0]!, stage('Встреча назначена'), ANNA);
+    await stack.idle();
+    stack.amo.userMoveLead(leads[0]!, stage('Встреча состоялась'), ANNA);
+    await stack.idle();
+    for (const id of leads.slice(1)) stack.amo.userMoveLead(id, stage('Не дозвонились'), stack.amo.getLead(id)!.responsible_user_id);
+    await stack.idle();
+
+    stack.timeTravel(22 * 60 * MINUTE); // December 1st, 09:00 Moscow: the scheduler's run
+    expect(await sendMonthlyRatings(stack.services)).toBe(1);
+    expect(await sendMonthlyRatings(stack.services)).toBe(0); // once a month
+    await stack.idle();
+    const rating = stack.amo.tasks.filter((t) => t.responsible_user_id === HEAD).map((t) => t.text).find((t) => t.startsWith('Рейтинг менеджеров за 2026-11'))!;
+    expect(rating).toContain('1. Анна Менеджерова: 2 / 1 / 50% / 0 / 0');
+    expect(rating).toContain('2. Борис Продажин: 2 / 0 / 0% / 0 / 0 — меньше лидов в следующем месяце');
+
+    // The signed link opens the chart; anything else does not.
+    const link = /График: (\S+)/.exec(rating)![1]!;
+    const page = await fetch(link.replace(/^https?:\/\/[^/]+/, stack.appUrl));
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('<svg');
+    expect(html).toContain('Анна Менеджерова');
+    expect((await fetch(link.replace(/^https?:\/\/[^/]+/, stack.appUrl).replace('2026-11', '2026-10'))).status).toBe(403);
+    expect((await fetch(`${stack.appUrl}/rating/${installationId}/2026-13?exp=1&sig=x`)).status).toBe(400);
+
+    const december: number[] = [];
+    for (const name of ['5', '6', '7', '8', '9', '10']) {
+      const id = stack.amo.userAddLead({ name, pipeline_id: pipelineId, status_id: stage('Передан в работу'), responsible_user_id: ADMIN }, ADMIN);
+      await stack.idle();
+      december.push(stack.amo.getLead(id)!.responsible_user_id!);
+    }
+    expect(december.filter((id) => id === ANNA)).toHaveLength(4);
+    expect(december.filter((id) => id === BORIS)).toHaveLength(2);
   });
 });
