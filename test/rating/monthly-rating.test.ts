@@ -61,12 +61,12 @@ describe('the rating page link', () => {
   const sig = signRatingLink(secret, 'amo:31000001', '2026-11', exp);
 
   it.each([
-    ['the link as sent', 'amo:31000001', '2026-11', exp, sig, true] as const,
-    ['another installation', 'amo:31000002', '2026-11', exp, sig, false],
-    ['another month', 'amo:31000001', '2026-10', exp, sig, false],
-    ['a later expiry', 'amo:31000001', '2026-11', exp + 1, sig, false],
-    ['a forged signature', 'amo:31000001', '2026-11', exp, sig.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')), false],
-  ])('%s: accepted = %s', (_name, id, month, expiresAt, signature, ok) => {
+    ['the link as sent opens the page', 'amo:31000001', '2026-11', exp, sig, true],
+    ['another installation is refused', 'amo:31000002', '2026-11', exp, sig, false],
+    ['another month is refused', 'amo:31000001', '2026-10', exp, sig, false],
+    ['a later expiry is refused', 'amo:31000001', '2026-11', exp + 1, sig, false],
+    ['a forged signature is refused', 'amo:31000001', '2026-11', exp, sig.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')), false],
+  ])('%s', (_name, id, month, expiresAt, signature, ok) => {
     expect(verifyRatingLink(secret, id, month, expiresAt, signature, Date.parse('2026-12-01T00:00:00Z'))).toBe(ok);
   });
 
