@@ -42,10 +42,7 @@ export async function loadRoster(crm: CrmPort, options: RosterOptions): Promise<
 
 export async function chooseManager(input: ChooseInput): Promise<Choice> {
   const { roster, users } = await loadRoster(input.crm, input.rosterOptions);
-  const absences = (await input.crm.listAbsences(roster.map((m) => m.id), input.now, new Date(input.now.getTime() + 86_400_000)).catch((err) => {
-    input.log.warn({ err }, 'absences unavailable; app-level vacations only');
-    return null;
-  })) ?? [];
+  const absences = await absencesOf(input, roster);
   const rating = await cachedRating(input.state, previousMonth(monthOf(input.now)));
   const factors = monthlyFactors(rating, input.weights);
   const slots: ManagerSlot[] = [];
@@ -74,6 +71,20 @@ export async function chooseManager(input: ChooseInput): Promise<Choice> {
     }
     if (attempt > 20) throw new Error('lead distribution: the round-robin state keeps changing under us');
   }
+}
+
+/**
+ * CRM absences for the next day (a night lead goes to the morning shift). A CRM that does not
+ * expose them (amoCRM; Bitrix24 without the `calendar` scope) is not asked again for a day.
+ */
+async function absencesOf(input: ChooseInput, roster: RosterManager[]) {
+  if (await input.state.get('absences:unsupported')) return [];
+  const absences = await input.crm.listAbsences(roster.map((m) => m.id), input.now, new Date(input.now.getTime() + 86_400_000)).catch((err) => {
+    input.log.warn({ err }, 'absences unavailable now; app-level vacations only');
+    return [];
+  });
+  if (absences === null) await input.state.set('absences:unsupported', '1', 86_400);
+  return absences ?? [];
 }
 
 /** Counts a lead a manager received without the distribution (already assigned by hand). */
