@@ -71,3 +71,31 @@ describe('durations as managers read them', () => {
     [900_000, 'en', '15 minutes'],
   ] as const)('%d ms → %s: %s', (ms, locale, text) => expect(humanDuration(ms, locale)).toBe(text));
 });
+
+describe('takeover settings through the one settings path', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { changeSetting } = require('../../src/settings/installation-settings') as typeof import('../../src/settings/installation-settings');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { robots } = require('../../src/robots') as typeof import('../../src/robots');
+
+  it.each([
+    ['takeoverTimer.timeout', '20m', true],
+    ['takeoverTimer.timeout', 'fifteen', false],
+    ['takeoverTimer.timeout', '0s', false],
+    ['takeoverTimer.vacations', [{ userId: '7', from: '2026-12-01', to: '2026-12-14' }], true],
+    ['takeoverTimer.vacations', [{ userId: '7', from: '2026-12-14', to: '2026-12-01' }], false],
+    ['takeoverTimer.vacations', [{ userId: '../x', from: '2026-12-01', to: '2026-12-14' }], false],
+    ['takeoverTimer.managers.7.schedule', '10:00-19:00 Europe/Moscow, Mon-Fri', true],
+    ['takeoverTimer.managers.7.weight', -1, false],
+    ['takeoverTimer.rating.worst.factor', 0.5, true],
+    ['takeoverTimer.rating.overrides', { '5': 1 }, true],
+    ['takeoverTimer.rating.overrides.5', 0.25, true],
+    ['takeoverTimer.managers.7.weight', 2, true],
+    ['takeoverTimer.takenBy', ['call', 'stage'], true],
+    ['takeoverTimer.takenBy', ['telepathy'], false],
+    ['takeoverTimer.roster.departments', ['7'], true],
+    ['takeoverTimer.maxHop', 3, false],
+  ])('%s = %j → accepted: %s', (path, value, ok) => {
+    expect(changeSetting({}, path, value, robots).ok).toBe(ok);
+  });
+});
