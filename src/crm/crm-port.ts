@@ -30,6 +30,8 @@ export interface Deal extends DealRef {
   /** Who made the last change, when the CRM says so. */
   modifiedBy: string | null;
   updatedAt: string | null;
+  /** When the deal was created (Bitrix24 `createdTime`, amoCRM `created_at`), when the CRM says so. */
+  createdAt?: string | null;
 }
 
 export interface Contact {

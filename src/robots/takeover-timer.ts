@@ -113,7 +113,17 @@ async function onSeen(ctx: EventCtx): Promise<void> {
     if (reassignedByHand(deal, current.state)) await handOverByHand(ctx, deal, current);
     return;
   }
+  // First sight on an edit: a lead that sat in the stage since before the app was installed is not a new arrival.
+  if (!current && ctx.event.endsWith('.updated') && (await enteredBeforeInstall(ctx, deal))) return;
   await maybeStart(ctx, deal);
+}
+
+async function enteredBeforeInstall(ctx: EventCtx, deal: Deal): Promise<boolean> {
+  if (!(await startRegulation(ctx, deal))) return false;
+  const history = await ctx.crm.getStageHistory(deal);
+  // No move into this stage on record: the deal was created in it.
+  const entered = [...history].reverse().find((h) => h.stageId === deal.stageId && h.at)?.at ?? deal.createdAt;
+  return Boolean(entered && Date.parse(entered) < Date.parse(ctx.installation.installedAt));
 }
 
 async function maybeStart(ctx: EventCtx | StageCtx, deal: Deal, options: { reentry?: boolean } = {}): Promise<void> {

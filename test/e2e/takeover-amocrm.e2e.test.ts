@@ -206,3 +206,26 @@ describe('the monthly rating on amoCRM: it reaches the head of sales, and next m
     expect(december.filter((id) => id === BORIS)).toHaveLength(2);
   });
 });
+
+describe('takeover after installing on a live account', () => {
+  let stack: LocalStack;
+  afterEach(() => stack.stop());
+
+  it('a lead already in «Передан в работу» before the app came is not a new arrival: editing it starts no timer', async () => {
+    stack = await startLocalStack({ redisUrl: redisUrl(), startAt: '2026-11-30T08:00:00Z' });
+    const { stage, pipelineId } = setupAmoPrimaryMarket(stack.amo);
+    const old = stack.amo.userAddLead({ name: 'Давняя сделка', pipeline_id: pipelineId, status_id: stage('Передан в работу'), responsible_user_id: ADMIN }, ADMIN);
+    stack.timeTravel(60_000);
+    await stack.amo.install(`${stack.appUrl}/amocrm/oauth/callback`);
+    const installationId = (await stack.services.store.list())[0]!.id;
+    expect(await configureRegulations(stack.services, installationId, [{ preset: 'amocrm-primary-market' }])).toMatchObject({ ok: true });
+    await setSettings(stack.services, installationId, { headsOfSales: [String(HEAD)] });
+    stack.amo.userUpdateLead(old, { price: 5_000_000 }, ADMIN);
+    await stack.idle();
+    expect(await takeoverTimerOf(stack.services, installationId, `deal:${old}`)).toBeNull();
+    // A lead arriving now is taken care of as usual.
+    const fresh = stack.amo.userAddLead({ name: 'Новая заявка', pipeline_id: pipelineId, status_id: stage('Передан в работу'), responsible_user_id: ADMIN }, ADMIN);
+    await stack.idle();
+    expect(await takeoverTimerOf(stack.services, installationId, `deal:${fresh}`)).toMatchObject({ seq: 1 });
+  });
+});

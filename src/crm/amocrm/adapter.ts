@@ -22,6 +22,7 @@ interface AmoLead {
   responsible_user_id: number | null;
   updated_by?: number;
   updated_at?: number;
+  created_at?: number;
   price?: number;
   custom_fields_values: AmoCustomFieldValue[] | null;
   _embedded?: { contacts?: Array<{ id: number; is_main: boolean }> };
@@ -247,6 +248,7 @@ function toDeal(lead: AmoLead): Deal {
     fields,
     modifiedBy: lead.updated_by !== undefined ? String(lead.updated_by) : null,
     updatedAt: lead.updated_at ? new Date(lead.updated_at * 1000).toISOString() : null,
+    createdAt: lead.created_at ? new Date(lead.created_at * 1000).toISOString() : null,
   };
 }
 

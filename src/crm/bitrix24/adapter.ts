@@ -254,6 +254,7 @@ function toDeal(entity: DealEntity, item: Item): Deal {
     fields: item,
     modifiedBy: item.updatedBy ? String(item.updatedBy) : null,
     updatedAt: item.updatedTime ? String(item.updatedTime) : null,
+    createdAt: item.createdTime ? String(item.createdTime) : null,
   };
 }
 
