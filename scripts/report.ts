@@ -3,6 +3,8 @@
  *   rating <installationId> [--month YYYY-MM] [--json] [--link]
  *       the monthly manager rating: leads, meetings held, conversion, takeover misses, violations
  *       (default month: the previous one); --link prints a signed link to the page with the chart.
+ *   takeover <installationId> <deal|lead>:<id> [--json]
+ *       one lead's takeover: who held it, hops, status, and why the distribution chose each manager
  * Subcommands are a table: another report is one more entry.
  */
 import { encryptionKeyBytes } from '../src/config';
@@ -10,14 +12,17 @@ import { installationRating, INSTALLATION_ID } from '../src/rating/installation-
 import { MONTH, previousMonth } from '../src/rating/monthly-rating';
 import { monthOf } from '../src/rating/rating-facts';
 import { ratingLink } from '../src/rating/rating-link';
+import { RedisInstallationState } from '../src/installations/installation-state';
+import { loadTakeover } from '../src/robots/takeover/takeover-state';
 import { fail, INSTALLATION_ID_FORMS, runCli, withServices } from './cli-services';
 
 type Subcommand = (args: string[]) => Promise<void>;
 
-const USAGE = 'usage: npm run report -- rating <installationId> [--month YYYY-MM] [--json] [--link]';
+const USAGE = 'usage: npm run report -- rating <installationId> [--month YYYY-MM] [--json] [--link]\n       npm run report -- takeover <installationId> <deal|lead>:<id> [--json]';
 
 const subcommands: Record<string, Subcommand> = {
   rating: ratingReport,
+  takeover: takeoverReport,
 };
 
 runCli(async () => {
@@ -56,6 +61,29 @@ async function ratingReport(args: string[]): Promise<void> {
     if (table.length) console.table(table);
     else console.log('no data for the month');
     if (link) console.log(`chart: ${link}`);
+  });
+}
+
+/** "Why did Б get this lead": the takeover state the robot keeps, with the distribution's explanations. */
+async function takeoverReport(args: string[]): Promise<void> {
+  const { positional, flags } = parseArgs(args, [], ['json']);
+  const [installationId, target] = positional;
+  if (!installationId || !target || positional.length !== 2) fail(USAGE, 2);
+  if (!INSTALLATION_ID.test(installationId)) fail(`"${installationId}" is not an installation id: ${INSTALLATION_ID_FORMS}`, 2);
+  const ref = /^(deal|lead):(\d{1,15})$/.exec(target);
+  if (!ref) fail(`"${target}" is not a lead: deal:<id> (amoCRM leads, Bitrix24 deals) or lead:<id> (Bitrix24 leads)`, 2);
+  await withServices(async (services) => {
+    if (!(await services.store.find(installationId))) fail(`No installation "${installationId}". Ids are ${INSTALLATION_ID_FORMS}.`);
+    const loaded = await loadTakeover(new RedisInstallationState(services.redis, services.prefix, installationId), { entity: ref[1] as 'deal' | 'lead', id: ref[2]! });
+    if (!loaded) fail(`No takeover recorded for ${target} (it never entered a start stage, or more than 60 days ago).`);
+    const t = loaded.state;
+    if (flags.json) {
+      console.log(JSON.stringify(t));
+      return;
+    }
+    console.log(`${target}: ${t.status}${t.takenBy ? ` (${t.takenBy})` : ''}; responsible ${t.names[t.responsibleId] ?? t.responsibleId}, assigned ${t.assignedAt}, due ${t.dueAt}; hops ${t.hops}`);
+    console.log(`held by: ${t.holders.map((id) => t.names[id] ?? id).join(' → ')}`);
+    for (const why of t.decisions) console.log(`\n${why}`);
   });
 }
 
