@@ -1,5 +1,7 @@
 import { RedisInstallationState } from '../../src/installations/installation-state';
-import { sendMonthlyRatings } from '../../src/rating/monthly-rating-job';
+import { Queue } from 'bullmq';
+import { bullPrefix } from '../../src/pipeline/queues';
+import { sendMonthlyRatings, SCHEDULES_QUEUE } from '../../src/rating/monthly-rating-job';
 import { configureRegulations } from '../../src/installations/configure-regulations';
 import { setupAmoPrimaryMarket } from '../helpers/funnels';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
@@ -177,6 +179,11 @@ describe('the monthly rating on amoCRM: it reaches the head of sales, and next m
     await stack.idle();
     for (const id of leads.slice(1)) stack.amo.userMoveLead(id, stage('Не дозвонились'), stack.amo.getLead(id)!.responsible_user_id);
     await stack.idle();
+
+    // The worker keeps one job scheduler for it: the 1st of every month, 09:00 Moscow time.
+    const schedules = new Queue(SCHEDULES_QUEUE, { connection: stack.services.queueSettings.connection, prefix: bullPrefix(stack.services.prefix) });
+    expect(await schedules.getJobSchedulers()).toEqual([expect.objectContaining({ key: 'monthly-rating', pattern: '0 9 1 * *', tz: 'Europe/Moscow' })]);
+    await schedules.close();
 
     stack.timeTravel(22 * 60 * MINUTE); // December 1st, 09:00 Moscow: the scheduler's run
     expect(await sendMonthlyRatings(stack.services)).toBe(1);
