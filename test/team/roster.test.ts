@@ -1,4 +1,6 @@
 import type { CrmUser } from '../../src/crm/crm-port';
+import { robots } from '../../src/robots';
+import { changeSetting } from '../../src/settings/installation-settings';
 import { humanDuration } from '../../src/robots/takeover/messages';
 import { parseSchedule, type Schedule } from '../../src/settings/schedule';
 import { availabilityOf, buildRoster, rosterSettingsSchema, type RosterOptions } from '../../src/team/roster';
@@ -73,11 +75,6 @@ describe('durations as managers read them', () => {
 });
 
 describe('takeover settings through the one settings path', () => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { changeSetting } = require('../../src/settings/installation-settings') as typeof import('../../src/settings/installation-settings');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { robots } = require('../../src/robots') as typeof import('../../src/robots');
-
   it.each([
     ['takeoverTimer.timeout', '20m', true],
     ['takeoverTimer.timeout', 'fifteen', false],
