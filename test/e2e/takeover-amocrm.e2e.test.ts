@@ -1,5 +1,6 @@
 import { RedisInstallationState } from '../../src/installations/installation-state';
 import { Queue } from 'bullmq';
+import { servicesFor } from '../../src/pipeline/process-event';
 import { bullPrefix } from '../../src/pipeline/queues';
 import { sendMonthlyRatings, SCHEDULES_QUEUE } from '../../src/rating/monthly-rating-job';
 import { configureRegulations } from '../../src/installations/configure-regulations';
@@ -71,6 +72,13 @@ describe('takeover timer on amoCRM (seed 002: 15 minutes to take a client into w
     expect(tasksFor(HEAD, id)).toEqual([expect.stringContaining('передан Анна Менеджерова → Борис Продажин (передача 1 из 3)')]);
     // The timer starts again for Борис.
     expect(await takeoverTimerOf(stack.services, installationId, `deal:${id}`)).toMatchObject({ seq: 2, delayMs: 15 * MINUTE });
+    // The first timer delivered once more (a duplicate or late delivery) changes nothing: it is never acted on twice.
+    const installation = (await stack.services.store.find(installationId))!;
+    const crm = await stack.services.clients.forInstallation(installation);
+    await stack.services.app.fireTimer('takeoverTimer', `deal:${id}:1`, { seq: 1 }, installation, servicesFor(installation, crm, stack.services));
+    await stack.idle();
+    expect(responsibleOf(id)).toBe(BORIS);
+    expect(notes(id)).toHaveLength(1);
   });
 
   it('a call by the responsible stops the timer', async () => {
