@@ -2,10 +2,16 @@
  * `npm run report -- <report> …`: reports for the sales office, read from what the robots recorded.
  *   leads <installationId> --month 2026-11 [--budget source=rubles …] [--json]
  *       per source: leads, repeats by class, genuine new leads, cost per lead and per genuine lead
- * Each report is one module in scripts/report/ (later: rating, inventory); add it to REPORTS.
+ *   rating <installationId> [--month YYYY-MM] [--json] [--link]
+ *       the monthly manager rating (default: the previous month); --link: a signed link to the chart
+ *   takeover <installationId> <deal|lead>:<id> [--json]
+ *       one lead's takeover: who held it, hops, and why the distribution chose each manager
+ * Each report is one module in scripts/report/; add it to REPORTS.
  */
 import { fail, runCli } from './cli-services';
 import { leadsReport } from './report/leads';
+import { ratingReport } from './report/rating';
+import { takeoverReport } from './report/takeover';
 
 export interface ReportCommand {
   usage: string;
@@ -14,6 +20,8 @@ export interface ReportCommand {
 
 const REPORTS: Record<string, ReportCommand> = {
   leads: leadsReport,
+  rating: ratingReport,
+  takeover: takeoverReport,
 };
 
 const USAGE = `usage: npm run report -- <report> …\n${Object.values(REPORTS).map((r) => `  ${r.usage}`).join('\n')}`;

@@ -39,6 +39,11 @@ export interface InstallationState {
   claim(key: string, value: string, ttlSeconds: number): Promise<boolean>;
   /** Deletes the key if it still holds `value` (releases the caller's own lock only). */
   release(key: string, value: string): Promise<void>;
+  /**
+   * Sets `key` to `next` only if it still holds `expected` (null: absent); true when it did.
+   * Read-decide-write without a lock: two workers deciding on the same state, one wins.
+   */
+  compareAndSet(key: string, expected: string | null, next: string, ttlSeconds?: number): Promise<boolean>;
 }
 
 /** Delayed, cancellable jobs for robots that act later (takeover timer, booking releaser). */

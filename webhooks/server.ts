@@ -8,6 +8,7 @@ import { bitrix24Router } from './bitrix24/router';
 import { DASHBOARD_PATH, queueDashboard } from './dashboard';
 import { edgeOutcomes, type EdgeCrm } from './edge-outcomes';
 import { readiness } from './readiness';
+import { ratingRouter } from './rating-page';
 import { statusRouter } from './status-page';
 
 /**
@@ -33,6 +34,7 @@ export function createWebApp(services: Services): Express {
   const edge = edgeOutcomes(services.log);
   app.use(bitrix24Router(services, edge));
   app.use(amocrmRouter(services, edge));
+  app.use(ratingRouter(services));
   const apps = path.join(__dirname, '..', 'apps');
   // Bitrix24 opens the app page with a form POST (AUTH_ID, member_id…); the page itself needs none of it.
   app.post('/apps/bitrix24/index.html', (_req, res) => res.sendFile(path.join(apps, 'bitrix24', 'index.html')));

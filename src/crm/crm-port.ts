@@ -30,6 +30,8 @@ export interface Deal extends DealRef {
   /** Who made the last change, when the CRM says so. */
   modifiedBy: string | null;
   updatedAt: string | null;
+  /** When the deal was created (Bitrix24 `createdTime`, amoCRM `created_at`), when the CRM says so. */
+  createdAt?: string | null;
 }
 
 export interface Contact {
@@ -79,6 +81,29 @@ export interface CrmUser {
   id: string;
   name: string;
   isAdmin: boolean;
+  /** False for a dismissed / deactivated user (Bitrix24 `ACTIVE`, amoCRM `rights.is_active`); absent = active. */
+  isActive?: boolean;
+  /** Bitrix24 departments (`UF_DEPARTMENT`), amoCRM group (`rights.group_id`), as strings. */
+  teamIds?: string[];
+}
+
+/**
+ * Something a manager did on a deal that shows it was taken into work (takeover timer):
+ * an outgoing call, a note, an e-mail or a message.
+ */
+export type TouchKind = 'call' | 'note' | 'email' | 'message';
+export interface Touch {
+  kind: TouchKind;
+  /** Who made it (Bitrix24 activity `RESPONSIBLE_ID` / comment `AUTHOR_ID`; amoCRM event `created_by`). */
+  userId: string;
+  at: string;
+}
+
+/** A period a user is away (Bitrix24 calendar entries marked «absent»). */
+export interface Absence {
+  userId: string;
+  from: string;
+  to: string;
 }
 
 export interface DealWithContacts {
@@ -103,6 +128,7 @@ export interface CrmPort extends CrmTaskPort {
   getStageHistory(ref: DealRef): Promise<StageHistoryEntry[]>;
   listFunnels(): Promise<CrmFunnel[]>;
   listFields(entity: DealEntity): Promise<CrmField[]>;
+  /** Every user the CRM lists, active or not (see `isActive`). */
   listUsers(): Promise<CrmUser[]>;
 
   // region Duplicate catcher (issue 7)
@@ -126,6 +152,19 @@ export interface CrmPort extends CrmTaskPort {
   /** Whether the CRM works without a separate lead entity (Bitrix24 simple CRM mode); amoCRM: false (its leads are the requests). */
   worksWithoutLeads(): Promise<boolean>;
   // endregion
+
+  /** Makes `userId` the responsible manager of the deal (Bitrix24 `assignedById`, amoCRM `responsible_user_id`). */
+  assignResponsible(ref: DealRef, userId: string): Promise<void>;
+  /**
+   * Outgoing calls, notes, e-mails and messages on the deal since `since` (Bitrix24
+   * `crm.activity.list` + timeline comments; amoCRM `/api/v4/events`), oldest first.
+   */
+  listTouches(ref: DealRef, since: Date): Promise<Touch[]>;
+  /**
+   * Absences of these users overlapping [from, to), or null when the CRM does not expose them to
+   * the app (then app-level vacations from settings are used).
+   */
+  listAbsences(userIds: readonly string[], from: Date, to: Date): Promise<Absence[] | null>;
 }
 
 // ---------------------------------------------------------------------------------------------

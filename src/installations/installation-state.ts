@@ -40,4 +40,17 @@ export class RedisInstallationState implements InstallationState {
     // Compare and delete in one step: a lock that expired and was taken by another worker stays theirs.
     await this.redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, this.key(key), value);
   }
+
+  async compareAndSet(key: string, expected: string | null, next: string, ttlSeconds?: number): Promise<boolean> {
+    const done = await this.redis.eval(COMPARE_AND_SET, 1, this.key(key), expected === null ? '1' : '0', expected ?? '', next, String(ttlSeconds ?? 0));
+    return done === 1;
+  }
 }
+
+/** KEYS[1]; ARGV: expect-absent flag, expected value, new value, TTL seconds (0: none). */
+const COMPARE_AND_SET = `
+local current = redis.call('GET', KEYS[1])
+local matches = (ARGV[1] == '1' and current == false) or (ARGV[1] == '0' and current == ARGV[2])
+if not matches then return 0 end
+if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4]) else redis.call('SET', KEYS[1], ARGV[3]) end
+return 1`;

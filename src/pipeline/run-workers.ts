@@ -5,6 +5,7 @@ import { inboundEventSchema } from '../events';
 import { jobsFinished } from '../observability/metrics';
 import type { Services } from '../services';
 import { startCatchUp } from './catch-up/catch-up-queue';
+import { runMonthlyRating } from '../rating/monthly-rating-job';
 import { processInboundEvent, servicesFor } from './process-event';
 import { recordOwnWrites } from './own-write-recorder';
 import { ALERT_DIGEST_TIMER } from '../alerts/process-alerts';
@@ -74,11 +75,12 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     services.log.error({ err }, 'catch-up could not start: events missed while the app was down will not be replayed');
     return null;
   });
+  const monthlyRating = runMonthlyRating(services);
   const stopHeartbeat = startHeartbeat(services.redis, services.prefix);
   return {
     async close() {
       stopHeartbeat();
-      await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close())]);
+      await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };

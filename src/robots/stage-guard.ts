@@ -128,9 +128,9 @@ async function rememberReverted(ctx: Ctx, deal: Deal, stageId: string): Promise<
 }
 
 async function countViolation(ctx: Ctx, regulation: BoundRegulation, managerId: string | null, managerName: string, decision: MoveDecision): Promise<void> {
-  const day = new Date().toISOString().slice(0, 10);
+  const day = ctx.now().toISOString().slice(0, 10);
   const who = managerId ?? 'unknown';
-  await ctx.state.push(`violations:${day}`, JSON.stringify({ managerId: who, dealId: ctx.payload.deal.id, rules: decision.reasons.map((r) => r.rule), at: new Date().toISOString() }), 1000);
+  await ctx.state.push(`violations:${day}`, JSON.stringify({ managerId: who, dealId: ctx.payload.deal.id, rules: decision.reasons.map((r) => r.rule), at: ctx.now().toISOString() }), 1000);
   const today = await ctx.state.increment(`violations:${day}:${who}`, 2 * DAY);
   if (!isViolationAlertDue(regulation, today)) return;
   const alert = renderMessage(regulation, 'violationAlert', { manager: managerName, count: today, threshold: regulation.settings.violationAlertThreshold }, ctx.locale);
@@ -141,7 +141,7 @@ async function countViolation(ctx: Ctx, regulation: BoundRegulation, managerId: 
 /** «Встреча состоялась» is a fact: when and who, kept for next month's lead distribution. */
 async function recordMeetingHeld(ctx: Ctx, regulation: BoundRegulation, mover: Mover): Promise<void> {
   const { deal } = ctx.payload;
-  const at = new Date();
+  const at = ctx.now();
   const managerId = deal.responsibleId ?? mover.userId ?? 'unknown';
   const fact = { dealId: deal.id, entity: deal.entity, managerId, movedBy: mover.userId, at: at.toISOString() };
   await ctx.state.push(`meetings:${at.toISOString().slice(0, 7)}`, JSON.stringify(fact), 100_000);

@@ -93,7 +93,7 @@ export function changeSetting(overrides: Json, path: string, value: unknown, rob
   const schema = settingsSchemaFor(robots);
   const unknown = unknownSegment(schema, segments.parts);
   if (unknown) return { ok: false, issues: [{ path, message: unknown }] };
-  const next = setAt(structuredClone(overrides), segments.parts, value);
+  const next = setAt(structuredClone(overrides), segments.parts, value, (depth) => isListAt(schema, segments.parts.slice(0, depth)));
   const issues = validateSettings(next, robots);
   // Only the problems this change causes refuse it; an older invalid value elsewhere is reported by `get`.
   const before = new Set(validateSettings(overrides, robots).map((i) => `${i.path}|${i.message}`));
@@ -123,14 +123,30 @@ function splitPath(path: string): { ok: true; parts: string[] } | { ok: false; e
   return { ok: true, parts };
 }
 
-function setAt(root: Json, parts: string[], value: unknown): Json {
+/** Whether the schema has a list at this path (a numeric segment then indexes it; under a record it is a key, e.g. a user id). */
+function isListAt(schema: z.ZodType, parts: string[]): boolean {
+  let node: z.ZodType | null = schema;
+  for (const part of parts) {
+    node = node ? unwrap(node) : null;
+    const def: { type: string; valueType?: z.ZodType } | undefined = (node as unknown as { def?: { type: string; valueType?: z.ZodType } } | null)?.def;
+    if (!node || !def) return false;
+    if (def.type === 'object') node = ((node as z.ZodObject).shape as Record<string, z.ZodType>)[part] ?? null;
+    else if (def.type === 'array') node = (node as z.ZodArray<z.ZodType>).element;
+    else if (def.type === 'record') node = def.valueType ?? null;
+    else return false;
+  }
+  const last = node ? unwrap(node) : null;
+  return (last as unknown as { def?: { type: string } } | null)?.def?.type === 'array';
+}
+
+function setAt(root: Json, parts: string[], value: unknown, isList: (depth: number) => boolean = () => false): Json {
   let node: Json | unknown[] = root;
   for (let i = 0; i < parts.length - 1; i++) {
     const part = parts[i]!;
     const key = Array.isArray(node) ? Number(part) : part;
     let child = (node as Record<string | number, unknown>)[key];
     if (!isPlainObject(child) && !Array.isArray(child)) {
-      child = /^\d+$/.test(parts[i + 1]!) ? [] : {};
+      child = /^\d+$/.test(parts[i + 1]!) && isList(i + 1) ? [] : {};
       (node as Record<string | number, unknown>)[key] = child;
     }
     node = child as Json | unknown[];

@@ -11,5 +11,5 @@ export async function headsOfSales(installation: Installation, crm: CrmPort, reg
   const configured = globalSettingsOf(installation.settings).headsOfSales;
   if (configured.length) return configured;
   if (regulationHeads.length) return [...regulationHeads];
-  return (await crm.listUsers()).filter((u) => u.isAdmin).map((u) => u.id);
+  return (await crm.listUsers()).filter((u) => u.isAdmin && u.isActive !== false).map((u) => u.id);
 }

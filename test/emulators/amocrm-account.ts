@@ -600,4 +600,21 @@ export class AmoCrmAccountEmulator {
   chatMessage(leadId: number, direction: 'incoming' | 'outgoing', byUserId = 0): void {
     this.store.recordEvent({ type: direction === 'incoming' ? 'incoming_chat_message' : 'outgoing_chat_message', entity_id: leadId, entity_type: 'lead', created_by: byUserId, value_after: [{ message: { id: `msg-${this.store.nowSec()}`, origin: 'whatsapp' } }], value_before: [] });
   }
+
+  /**
+   * A user's note on a lead in the UI: `common` (a note), `call_out` (telephony logs an outgoing
+   * call), `sms_out`. Each shows in `/api/v4/events` (`common_note_added`, `outgoing_call`, `outgoing_sms`).
+   * No webhook: the app does not subscribe to `note_lead`.
+   */
+  userAddNote(leadId: number, noteType: 'common' | 'call_out' | 'call_in' | 'sms_out', text: string, byUserId = 2): number {
+    this.store.leadOrThrow(leadId);
+    const params = noteType.startsWith('call') ? { uniq: `call-${Date.now()}`, duration: 60, source: 'telephony', phone: '+79990000000', link: '' } : { text };
+    return this.store.addNote('leads', leadId, noteType, params, byUserId).id;
+  }
+
+  /** A user answers in a chat linked to the lead (`outgoing_chat_message` in the lead's events). */
+  userSendsChatMessage(leadId: number, byUserId = 2): void {
+    this.store.leadOrThrow(leadId);
+    this.store.recordEvent({ type: 'outgoing_chat_message', entity_id: leadId, entity_type: 'lead', created_by: byUserId, value_after: [{ message: { talk_id: 1 } }], value_before: [] });
+  }
 }

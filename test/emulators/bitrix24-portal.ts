@@ -46,6 +46,7 @@ import type {
   StageHistoryRecord,
   TodoRecord,
   ActivityRecord,
+  CalendarEntryRecord,
   UserFieldDefinition,
 } from './bitrix24/types';
 import { ufToCamel } from './bitrix24/uf-names';
@@ -91,7 +92,13 @@ export class Bitrix24PortalEmulator {
   private readonly bucket: LeakyBucket;
   private readonly bus: EventBus;
   private readonly store: CrmStore;
-  private readonly records = { notifications: [] as NotificationRecord[], comments: [] as CommentRecord[], todos: [] as TodoRecord[], activities: [] as ActivityRecord[] };
+  private readonly records = {
+    notifications: [] as NotificationRecord[],
+    comments: [] as CommentRecord[],
+    todos: [] as TodoRecord[],
+    activities: [] as ActivityRecord[],
+    calendar: [] as CalendarEntryRecord[],
+  };
   private readonly seq = { notification: 1, comment: 1, activity: 1 };
   private readonly methods: Record<string, MethodHandler>;
   private readonly slowAnswers = new Map<string, number>();
@@ -395,6 +402,27 @@ export class Bitrix24PortalEmulator {
 
   // endregion
 
+  /**
+   * A manager's call, e-mail or message on a lead/deal, as telephony, the mail client or an open
+   * channel records it (an activity in the timeline). No event is sent: Bitrix24 raises
+   * ONCRMACTIVITYADD, which the app does not bind.
+   */
+  userActivity(entityType: 'deal' | 'lead', id: number, byUserId: number, kind: 'call' | 'email' | 'sms', direction: 'outgoing' | 'incoming' = 'outgoing'): number {
+    return addActivity(this.internals(), entityType === 'lead' ? 1 : 2, id, { kind, direction, userId: byUserId });
+  }
+
+  /** A manager comments in the card's timeline (as `crm.timeline.comment.add` by that user). */
+  userComment(entityType: 'deal' | 'lead', id: number, byUserId: number, text: string): number {
+    const commentId = this.seq.comment++;
+    this.records.comments.push({ id: commentId, entityType, entityId: id, comment: text, authorId: byUserId, created: formatDateTime(this.now(), this.utcOffset) });
+    return commentId;
+  }
+
+  /** An entry in a user's calendar, e.g. a vacation marked «absent». */
+  addCalendarEntry(userId: number, from: Date, to: Date, accessibility: CalendarEntryRecord['accessibility'] = 'absent', name = 'Отпуск'): void {
+    this.records.calendar.push({ id: this.records.calendar.length + 1, userId, name, fromMs: from.getTime(), toMs: to.getTime(), accessibility });
+  }
+
   comments(entityType: 'deal' | 'lead' | 'contact', id: number): CommentRecord[] {
     return this.records.comments.filter((comment) => comment.entityType === entityType && comment.entityId === id);
   }
@@ -417,6 +445,8 @@ export class Bitrix24PortalEmulator {
       comments: this.records.comments,
       todos: this.records.todos,
       activities: this.records.activities,
+      calendar: this.records.calendar,
+      scope: this.scope,
       now: () => this.now(),
       stamp: (ms?: number) => formatDateTime(ms ?? this.now(), this.utcOffset),
       nextId: (kind) => this.seq[kind]++,

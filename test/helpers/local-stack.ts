@@ -9,6 +9,7 @@ import { createWebApp } from '../../webhooks/server';
 import { removeAppData } from './test-services';
 import { AmoCrmAccountEmulator, type AmoCrmAccountOptions } from '../emulators/amocrm-account';
 import { Bitrix24PortalEmulator } from '../emulators/bitrix24-portal';
+import type { Bitrix24PortalOptions } from '../emulators/bitrix24/types';
 
 export const BITRIX24_APP = { clientId: 'app.reglament.local', clientSecret: 'bitrix24-local-secret' };
 export const AMOCRM_APP = { clientId: '5a0c2d8e-1f3b-4c7a-9e21-reglament-local', clientSecret: 'amocrm-local-secret' };
@@ -22,6 +23,13 @@ export interface LocalStack {
   readonly workers: RunningWorkers;
   /** True while the app (web + worker) is up. */
   readonly appRunning: boolean;
+  /**
+   * Moves the clock of the app's robots and of both emulators forward (never back: the portal's
+   * rate limiter and tokens run on it); due timers are then fired with `fireTimersDue`.
+   */
+  timeTravel(ms: number): void;
+  /** Promotes every delayed timer due at the (travelled) clock, so the worker fires it now. */
+  fireTimersDue(): Promise<number>;
   /** Waits until the emulators delivered everything and the app's queues are empty (echoes included). */
   idle(timeoutMs?: number): Promise<void>;
   /** Stops only the web process (the CRMs' deliveries fail); the worker keeps running. */
@@ -41,6 +49,10 @@ export interface LocalStackOptions {
   portalRateLimit?: { burst: number; drainPerSecond: number };
   /** Overrides of the amoCRM emulator (e.g. `disableAfterInvalid`). */
   amoOptions?: Partial<AmoCrmAccountOptions>;
+  /** The instant the app's and the emulators' clocks show at start (they then run on from there). */
+  startAt?: string;
+  /** Portal users and scope, when a test needs other than the defaults. */
+  portal?: Pick<Bitrix24PortalOptions, 'users' | 'scope'>;
   logLevel?: string;
   port?: number;
   /** false: no worker in this process (a test runs workers as child processes). Default true. */
@@ -58,8 +70,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const port = (server.address() as AddressInfo).port;
   const appUrl = `http://127.0.0.1:${port}`;
   const prefix = options.prefix ?? `reglament-e2e-${randomBytes(4).toString('hex')}`;
-  const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit });
+  const clock = { offset: options.startAt ? Date.parse(options.startAt) - Date.now() : 0 };
+  const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit, ...options.portal, clock: () => Date.now() + clock.offset });
   const amo = await AmoCrmAccountEmulator.start({ ...AMOCRM_APP, redirectUri: `${appUrl}/amocrm/oauth/callback`, retryDelaysMs: [200, 400], ...options.amoOptions });
+  amo.advanceClock(clock.offset);
   const baseEnv = {
     NODE_ENV: 'development',
     PORT: String(port),
@@ -78,7 +92,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   const build = (env: Partial<Record<keyof AppConfig, string>> = {}) => {
     const config = readConfig({ ...baseEnv, ...env } as NodeJS.ProcessEnv);
-    return createServices(config, options.redisUrl, createLogger(config.LOG_LEVEL));
+    const built = createServices(config, options.redisUrl, createLogger(config.LOG_LEVEL));
+    built.now = () => new Date(Date.now() + clock.offset);
+    return built;
   };
   let services = build();
   server.on('request', createWebApp(services));
@@ -128,6 +144,23 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     get appRunning() {
       return running;
+    },
+    timeTravel(ms: number) {
+      clock.offset += ms;
+      amo.advanceClock(ms);
+    },
+    async fireTimersDue() {
+      // Timers carry their due instant (`data.dueAt`) as robots computed it on the app's clock.
+      const now = Date.now() + clock.offset;
+      let fired = 0;
+      for (const job of await services.timers.queue.getJobs(['delayed'])) {
+        const dueAt = Date.parse(String(job?.data.data.dueAt ?? ''));
+        if (job && dueAt <= now) {
+          await job.promote();
+          fired++;
+        }
+      }
+      return fired;
     },
     async idle(timeoutMs = 20000) {
       const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,6 @@
 import type { TtlCache } from '../../infra/ttl-cache';
 import type {
-  ClientMatches, ClientSearch, Contact, ContactCommunications, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, MoveOptions, NewTask, RepeatClosing, StageHistoryEntry,
+  Absence, ClientMatches, ClientSearch, Contact, ContactCommunications, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, MoveOptions, NewTask, RepeatClosing, StageHistoryEntry, Touch, TouchKind,
 } from '../crm-port';
 import { AMO_LOST, AMO_WON, communicationsPatch, findAmoClients, toAmoContact, type AmoContact, type AmoCustomFieldValue } from './client-search';
 import type { AmoRestClient } from './rest-client';
@@ -16,6 +16,7 @@ interface AmoLead {
   responsible_user_id: number | null;
   updated_by?: number;
   updated_at?: number;
+  created_at?: number;
   price?: number;
   custom_fields_values: AmoCustomFieldValue[] | null;
   _embedded?: { contacts?: Array<{ id: number; is_main: boolean }> };
@@ -181,8 +182,21 @@ export class AmoCrmAdapter implements CrmPort {
 
   listUsers(): Promise<CrmUser[]> {
     return this.caches.users.get(this.installationId, async () => {
-      const page = await this.rest.get<{ _embedded: { users: Array<{ id: number; name: string; rights?: { is_admin?: boolean } }> } }>('/api/v4/users', { limit: 250 });
-      return (page?._embedded.users ?? []).map((u) => ({ id: String(u.id), name: u.name, isAdmin: Boolean(u.rights?.is_admin) }));
+      type AmoUser = { id: number; name: string; rights?: { is_admin?: boolean; is_active?: boolean; group_id?: number | null } };
+      const users: AmoUser[] = [];
+      for (let page = 1; page <= 20; page++) {
+        const answer = await this.rest.get<{ _embedded: { users: AmoUser[] }; _page_count?: number }>('/api/v4/users', { limit: 250, page });
+        users.push(...(answer?._embedded.users ?? []));
+        if (!answer || page >= (answer._page_count ?? 1)) break;
+      }
+      return users.map((u) => ({
+        id: String(u.id),
+        name: u.name,
+        isAdmin: Boolean(u.rights?.is_admin),
+        isActive: u.rights?.is_active !== false,
+        // Group 0 is the account's default «Отдел продаж».
+        teamIds: [String(u.rights?.group_id ?? 0)],
+      }));
     });
   }
 
@@ -203,7 +217,40 @@ export class AmoCrmAdapter implements CrmPort {
   countDealsInStage(entity: DealEntity, funnelId: string, stageId: string, responsibleId: string, cap: number): Promise<number> {
     return tasks.countDealsInStage(this.rest, entity, funnelId, stageId, responsibleId, cap);
   }
+
+  async assignResponsible(ref: DealRef, userId: string): Promise<void> {
+    await this.rest.patch(`/api/v4/leads/${ref.id}`, { responsible_user_id: Number(userId) });
+  }
+
+  /** The lead's outgoing calls, notes, e-mails and messages from `/api/v4/events` (one page of 100 is plenty for minutes). */
+  async listTouches(ref: DealRef, since: Date): Promise<Touch[]> {
+    const page = await this.rest.get<{ _embedded: { events: Array<{ type: string; created_by: number; created_at: number }> } }>('/api/v4/events', {
+      'filter[entity]': 'lead',
+      'filter[entity_id][]': ref.id,
+      'filter[type]': Object.keys(TOUCH_EVENT_TYPES).join(','),
+      'filter[created_at][from]': Math.floor(since.getTime() / 1000),
+      limit: 100,
+    });
+    return (page?._embedded.events ?? [])
+      .filter((e) => TOUCH_EVENT_TYPES[e.type] && e.created_at * 1000 >= Math.floor(since.getTime() / 1000) * 1000)
+      .map((e) => ({ kind: TOUCH_EVENT_TYPES[e.type]!, userId: String(e.created_by), at: new Date(e.created_at * 1000).toISOString() }))
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  }
+
+  /** amoCRM has no absence calendar in its API: vacations come from the app's settings. */
+  async listAbsences(): Promise<Absence[] | null> {
+    return null;
+  }
 }
+
+/** amoCRM event types that show a manager took the lead into work. */
+const TOUCH_EVENT_TYPES: Record<string, TouchKind> = {
+  outgoing_call: 'call',
+  common_note_added: 'note',
+  outgoing_mail: 'email',
+  outgoing_chat_message: 'message',
+  outgoing_sms: 'message',
+};
 
 interface AmoEvent {
   id: string;
@@ -258,6 +305,7 @@ function toDeal(lead: AmoLead): Deal {
     fields,
     modifiedBy: lead.updated_by !== undefined ? String(lead.updated_by) : null,
     updatedAt: lead.updated_at ? new Date(lead.updated_at * 1000).toISOString() : null,
+    createdAt: lead.created_at ? new Date(lead.created_at * 1000).toISOString() : null,
   };
 }
 

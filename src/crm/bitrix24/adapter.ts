@@ -1,6 +1,7 @@
+import { PermanentCrmError } from '../../errors';
 import type { TtlCache } from '../../infra/ttl-cache';
 import type {
-  ClientMatches, ClientSearch, Contact, ContactCommunications, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, FunnelStage, NewTask, RepeatClosing, StageHistoryEntry,
+  Absence, ClientMatches, ClientSearch, Contact, ContactCommunications, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, FunnelStage, NewTask, RepeatClosing, StageHistoryEntry, Touch,
 } from '../crm-port';
 import { findClients } from './client-search';
 import type { Bitrix24RestClient } from './rest-client';
@@ -157,11 +158,19 @@ export class Bitrix24Adapter implements CrmPort {
 
   listUsers(): Promise<CrmUser[]> {
     return this.caches.users.get(this.installationId, async () => {
-      const users = await this.rest.call<Array<Record<string, unknown>>>('user.get', { FILTER: { ACTIVE: true } });
+      // user.get pages by 50 (`start`); employees only: bots, e-mail and open-channel users never take leads.
+      const users: Array<Record<string, unknown>> = [];
+      for (let start = 0; start < 5000; start += 50) {
+        const page = await this.rest.call<Array<Record<string, unknown>>>('user.get', { FILTER: { ACTIVE: true, USER_TYPE: 'employee' }, start });
+        users.push(...page);
+        if (page.length < 50) break;
+      }
       return users.map((u) => ({
         id: String(u.ID),
         name: [u.NAME, u.LAST_NAME].filter(Boolean).join(' '),
         isAdmin: this.adminUserIds.includes(String(u.ID)),
+        isActive: u.ACTIVE !== false && u.ACTIVE !== 'N',
+        teamIds: Array.isArray(u.UF_DEPARTMENT) ? u.UF_DEPARTMENT.map(String) : [],
       }));
     });
   }
@@ -181,6 +190,68 @@ export class Bitrix24Adapter implements CrmPort {
 
   countDealsInStage(entity: DealEntity, funnelId: string, stageId: string, responsibleId: string, cap: number): Promise<number> {
     return activities.countDealsInStage(this.rest, entity, funnelId, stageId, responsibleId, cap);
+  }
+
+  async assignResponsible(ref: DealRef, userId: string): Promise<void> {
+    await this.updateItem(ref, { assignedById: Number(userId) });
+  }
+
+  /**
+   * Outgoing calls and e-mails (`crm.activity.list`, TYPE_ID 2 / 4 with DIRECTION 2), messages
+   * (SMS and open-channel activities) and timeline comments created since `since`.
+   */
+  async listTouches(ref: DealRef, since: Date): Promise<Touch[]> {
+    const after = since.toISOString();
+    const { result } = await this.rest.batch({
+      activities: {
+        method: 'crm.activity.list',
+        params: {
+          filter: { OWNER_TYPE_ID: ENTITY_TYPE_ID[ref.entity], OWNER_ID: Number(ref.id), '>=CREATED': after },
+          select: ['ID', 'TYPE_ID', 'PROVIDER_ID', 'DIRECTION', 'RESPONSIBLE_ID', 'AUTHOR_ID', 'CREATED'],
+          order: { ID: 'ASC' },
+        },
+      },
+      comments: {
+        method: 'crm.timeline.comment.list',
+        params: { filter: { ENTITY_ID: Number(ref.id), ENTITY_TYPE: ref.entity, '>=CREATED': after }, select: ['ID', 'AUTHOR_ID', 'CREATED'], order: { ID: 'ASC' } },
+      },
+    });
+    const touches: Touch[] = [];
+    for (const a of (Array.isArray(result.activities) ? result.activities : []) as Item[]) {
+      const kind = activityKind(a);
+      if (kind) touches.push({ kind, userId: String(a.RESPONSIBLE_ID ?? a.AUTHOR_ID ?? ''), at: String(a.CREATED ?? '') });
+    }
+    for (const c of (Array.isArray(result.comments) ? result.comments : []) as Item[]) {
+      touches.push({ kind: 'note', userId: String(c.AUTHOR_ID ?? ''), at: String(c.CREATED ?? '') });
+    }
+    return touches.filter((t) => Date.parse(t.at) >= since.getTime()).sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  }
+
+  /**
+   * The absence chart is not in Bitrix24's REST API; calendar entries marked «absent»
+   * (`calendar.accessibility.get`, scope `calendar`) are. Without that scope: null.
+   */
+  async listAbsences(userIds: readonly string[], from: Date, to: Date): Promise<Absence[] | null> {
+    if (!userIds.length) return [];
+    let result: Record<string, Item[]>;
+    try {
+      result = await this.rest.call<Record<string, Item[]>>('calendar.accessibility.get', {
+        users: userIds.map(Number),
+        from: from.toISOString().slice(0, 10),
+        to: to.toISOString().slice(0, 10),
+      });
+    } catch (err) {
+      if (err instanceof PermanentCrmError && /^(insufficient_scope|ACCESS_DENIED|ERROR_METHOD_NOT_FOUND)$/i.test(err.code)) return null;
+      throw err;
+    }
+    const absences: Absence[] = [];
+    for (const [userId, entries] of Object.entries(result ?? {})) {
+      for (const e of Array.isArray(entries) ? entries : []) {
+        if (e.ACCESSIBILITY !== 'absent') continue;
+        absences.push({ userId, from: new Date(Number(e.DATE_FROM_TS_UTC) * 1000).toISOString(), to: new Date(Number(e.DATE_TO_TS_UTC) * 1000).toISOString() });
+      }
+    }
+    return absences;
   }
 
   private async updateItem(ref: DealRef, fields: Record<string, unknown>): Promise<void> {
@@ -251,6 +322,7 @@ function toDeal(entity: DealEntity, item: Item): Deal {
     fields: item,
     modifiedBy: item.updatedBy ? String(item.updatedBy) : null,
     updatedAt: item.updatedTime ? String(item.updatedTime) : null,
+    createdAt: item.createdTime ? String(item.createdTime) : null,
   };
 }
 
@@ -271,6 +343,16 @@ function toContact(item: Item): Contact {
 function notFoundOrThrow(ref: { entity: string; id: string }, error: { error: string; error_description?: string }): null {
   if (/NOT_FOUND/i.test(error.error) || /not found/i.test(error.error_description ?? '')) return null;
   throw new Error(`Bitrix24 crm.item.get ${ref.entity} ${ref.id}: ${error.error} ${error.error_description ?? ''}`);
+}
+
+/** crm.activity TYPE_ID: 2 call, 4 e-mail; DIRECTION 2 = outgoing. SMS and open-channel sessions are messages. */
+function activityKind(a: Item): Touch['kind'] | null {
+  const type = Number(a.TYPE_ID);
+  const outgoing = Number(a.DIRECTION) === 2;
+  if (type === 2 && outgoing) return 'call';
+  if (type === 4 && outgoing) return 'email';
+  if (/^(CRM_SMS|IMOPENLINES_SESSION|CRM_WHATSAPP|CRM_NOTIFICATION)/.test(String(a.PROVIDER_ID ?? ''))) return 'message';
+  return null;
 }
 
 const refKey = (ref: DealRef) => `${ref.entity}:${ref.id}`;

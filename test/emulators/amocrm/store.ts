@@ -107,7 +107,7 @@ export interface StoreOptions {
   now: () => number;
 }
 
-function defaultRights(isAdmin: boolean, isActive: boolean): AmoUser['rights'] {
+function defaultRights(isAdmin: boolean, isActive: boolean, groupId: number | null = null): AmoUser['rights'] {
   const full = { view: 'A', edit: 'A', add: 'A', delete: isAdmin ? 'A' : 'D', export: isAdmin ? 'A' : 'D' };
   return {
     leads: { ...full },
@@ -121,10 +121,23 @@ function defaultRights(isAdmin: boolean, isActive: boolean): AmoUser['rights'] {
     is_admin: isAdmin,
     is_free: false,
     is_active: isActive,
-    group_id: null,
+    group_id: groupId,
     role_id: null,
   };
 }
+
+/** The event a note of this type adds to the lead's feed. */
+const NOTE_EVENT_TYPES: Record<string, string> = {
+  common: 'common_note_added',
+  call_out: 'outgoing_call',
+  call_in: 'incoming_call',
+  sms_out: 'outgoing_sms',
+  sms_in: 'incoming_sms',
+  service_message: 'service_note_added',
+  extended_service_message: 'service_note_added',
+  attachment: 'attachment_note_added',
+  geolocation: 'geo_note_added',
+};
 
 export const DEFAULT_USERS: AmoUserSeed[] = [
   { id: 1, name: 'Администратор', email: 'admin@reglament-demo.example', is_admin: true, role: 'admin' },
@@ -195,7 +208,7 @@ export class AmoStore {
         name: u.name,
         email: u.email ?? `user${u.id}@${opts.subdomain}.example`,
         lang: 'ru',
-        rights: defaultRights(u.is_admin === true, u.is_active !== false),
+        rights: defaultRights(u.is_admin === true, u.is_active !== false, u.group_id ?? null),
       });
       if (u.role) this.userRoles.set(u.id, u.role);
     }
@@ -970,6 +983,11 @@ export class AmoStore {
       params,
     };
     this.notes.push(note);
+    // Notes show in the lead's event feed (amoCRM event types, Kommo "Events list").
+    const eventType = NOTE_EVENT_TYPES[noteType];
+    if (eventType && (entity as string) === 'leads') {
+      this.recordEvent({ type: eventType, entity_id: entityId, entity_type: 'lead', created_by: actor, value_after: [{ note: { id: note.id } }], value_before: [] });
+    }
     return note;
   }
 

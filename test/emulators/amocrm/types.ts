@@ -34,6 +34,8 @@ export interface AmoUserSeed {
   email?: string;
   is_admin?: boolean;
   is_active?: boolean;
+  /** The user's group (`rights.group_id`; null = the default «Отдел продаж», id 0). */
+  group_id?: number | null;
   /** Free text used by tests/demo to tell roles apart (e.g. 'manager', 'head'). Not sent by the API. */
   role?: string;
 }

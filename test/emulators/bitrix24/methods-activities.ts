@@ -11,7 +11,7 @@ import type { ActivityRecord } from './types';
 import { RestError } from './util';
 
 export interface NewActivity {
-  kind: 'call' | 'email' | 'openline';
+  kind: 'call' | 'email' | 'sms' | 'openline';
   direction: 'incoming' | 'outgoing';
   userId: number;
   subject?: string;
@@ -33,6 +33,7 @@ export function addActivity(internals: PortalInternals, ownerTypeId: number, own
   const kind = {
     call: { typeId: 2, providerId: 'VOXIMPLANT_CALL', providerTypeId: 'CALL' },
     email: { typeId: 4, providerId: 'CRM_EMAIL', providerTypeId: 'EMAIL' },
+    sms: { typeId: 6, providerId: 'CRM_SMS', providerTypeId: 'SMS' },
     openline: { typeId: 6, providerId: 'IMOPENLINES_SESSION', providerTypeId: 'whatsapp' },
   }[a.kind];
   const record: ActivityRecord = {

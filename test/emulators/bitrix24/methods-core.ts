@@ -3,7 +3,7 @@ import { KNOWN_EVENTS } from './events';
 import { matchFilter, paginate, sortRows } from './filter';
 import { type MethodHandler, type Params, type PortalInternals, objectParam, param } from './rest-context';
 import type { PortalUser } from './types';
-import { RestError, toBool, toInt } from './util';
+import { RestError, toBool, toInt, toList } from './util';
 
 /** `user.get` / `user.current` row (restdocs `api-reference/user/user-get.md`). */
 function userRow(user: PortalUser, internals: PortalInternals): Record<string, unknown> {
@@ -20,7 +20,7 @@ function userRow(user: PortalUser, internals: PortalInternals): Record<string, u
     TIME_ZONE: '',
     PERSONAL_GENDER: '',
     WORK_POSITION: user.isAdmin ? 'Администратор' : '',
-    UF_DEPARTMENT: [1],
+    UF_DEPARTMENT: user.departments ?? [1],
     USER_TYPE: 'employee',
   };
 }
@@ -118,6 +118,42 @@ export function coreMethods(internals: PortalInternals): Record<string, MethodHa
     }),
 
     events: () => ({ result: [...KNOWN_EVENTS] }),
+
+    // Scope `department` (restdocs api-reference/departments/department-get.md); the emulator has one flat company.
+    'department.get': () => {
+      const ids = [...new Set(internals.users.flatMap((u) => u.departments ?? [1]))].sort((a, b) => a - b);
+      return { result: ids.map((id) => ({ ID: String(id), NAME: id === 1 ? 'Компания' : `Отдел ${id}`, SORT: 500, PARENT: id === 1 ? undefined : '1' })) };
+    },
+
+    // Scope `calendar` (restdocs calendar-accessibility-get.md): each user's entries overlapping [from, to].
+    'calendar.accessibility.get': (params) => {
+      if (!internals.scope.split(',').includes('calendar')) {
+        throw new RestError(401, 'insufficient_scope', 'The request requires higher privileges than provided by the access token');
+      }
+      for (const name of ['users', 'from', 'to']) {
+        if (param(params, name) === undefined) throw new RestError(400, '', `The required parameter "${name}" for the method "calendar.accessibility.get" is not set`);
+      }
+      const from = Date.parse(`${String(param(params, 'from'))}T00:00:00Z`);
+      const to = Date.parse(`${String(param(params, 'to'))}T23:59:59Z`);
+      const users = toList(param(params, 'users')).map((u) => Number(u));
+      const result: Record<string, unknown[]> = {};
+      for (const userId of users) {
+        result[String(userId)] = internals.calendar
+          .filter((e) => e.userId === userId && e.fromMs <= to && e.toMs >= from)
+          .map((e) => ({
+            ID: String(e.id),
+            NAME: e.name,
+            DATE_FROM: internals.stamp(e.fromMs),
+            DATE_TO: internals.stamp(e.toMs),
+            DATE_FROM_TS_UTC: String(Math.floor(e.fromMs / 1000)),
+            DATE_TO_TS_UTC: String(Math.floor(e.toMs / 1000)),
+            DT_SKIP_TIME: 'N',
+            ACCESSIBILITY: e.accessibility,
+            IMPORTANCE: 'normal',
+          }));
+      }
+      return { result };
+    },
 
     'im.notify.system.add': (params) => ({ result: addNotification(internals, params, null) }),
 

@@ -302,6 +302,7 @@ function timelineAndActivityMethods(internals: PortalInternals): Record<string, 
       return { result: page.map((row) => applySelect(row, param(params, 'select'), resolve, [])), total, next };
     },
 
+
     'crm.activity.todo.add': (params, ctx) => {
       const ownerTypeId = toInt(requireParam(params, 'ownerTypeId'));
       const ownerId = toInt(requireParam(params, 'ownerId'));

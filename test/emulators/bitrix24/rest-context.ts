@@ -1,7 +1,7 @@
 /** Shared shapes of REST method handlers and the portal internals they may touch. */
 import type { CrmStore } from './crm-store';
 import type { EventBus } from './events';
-import type { ActivityRecord, CommentRecord, NotificationRecord, PortalUser, TodoRecord } from './types';
+import type { ActivityRecord, CalendarEntryRecord, CommentRecord, NotificationRecord, PortalUser, TodoRecord } from './types';
 import { RestError, isPlainObject } from './util';
 
 export type Params = Record<string, unknown>;
@@ -29,6 +29,9 @@ export interface PortalInternals {
   readonly todos: TodoRecord[];
   /** Calls, e-mails, chats (stage timers). */
   readonly activities: ActivityRecord[];
+  readonly calendar: CalendarEntryRecord[];
+  /** Scopes granted to the app (comma-separated). */
+  readonly scope: string;
   now(): number;
   /** Formats a timestamp (default: now) in the portal's timezone. */
   stamp(ms?: number): string;

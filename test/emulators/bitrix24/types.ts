@@ -15,6 +15,8 @@ export interface PortalUser {
   isAdmin?: boolean;
   active?: boolean;
   email?: string;
+  /** Department ids (`UF_DEPARTMENT`). Default `[1]` (the company's root department). */
+  departments?: number[];
 }
 
 export interface Bitrix24PortalOptions {
@@ -240,6 +242,16 @@ export interface ActivityRecord {
   created: string;
   startTime: string;
   endTime: string;
+}
+
+/** A calendar entry in a user's calendar (what `calendar.accessibility.get` reports). */
+export interface CalendarEntryRecord {
+  id: number;
+  userId: number;
+  name: string;
+  fromMs: number;
+  toMs: number;
+  accessibility: 'busy' | 'absent' | 'quest' | 'free';
 }
 
 export interface StageHistoryRecord {
