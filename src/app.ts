@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { CrmPort, DealRef } from './crm/crm-port';
 import type { CrmEventMap, CrmEventName } from './events';
+import type { InventoryPort } from './inventory/inventory-port';
 import type { Installation } from './installations/installation';
 import type { Logger } from './log';
 import { globalSettingsOf, robotSettingsOf } from './settings/installation-settings';
@@ -31,6 +32,11 @@ export interface InstallationState {
   /** Appends to a capped list (newest first). */
   push(key: string, value: string, keep: number): Promise<void>;
   list(key: string, limit: number): Promise<string[]>;
+  /** A map kept under one key whose fields change independently (e.g. unit → holding deal). */
+  mapSet(key: string, field: string, value: string): Promise<void>;
+  mapDelete(key: string, field: string): Promise<void>;
+  mapAll(key: string): Promise<Record<string, string>>;
+  delete(key: string): Promise<void>;
 }
 
 /** Delayed, cancellable jobs for robots that act later (takeover timer, booking releaser). */
@@ -49,6 +55,11 @@ export interface RobotContext<K extends CrmEventName, S> {
   log: Logger;
   state: InstallationState;
   timers: TimerPort;
+  /**
+   * The installation's inventory system (Profitbase, a 1C HTTP service), or null when none is
+   * configured; a broken configuration throws when a robot first uses it.
+   */
+  inventory: () => InventoryPort | null;
   /**
    * Leave the app's last-seen stage of this deal where it was: the deal moved again while the
    * robot decided, and the newer event must be judged from the old stage along the whole path.
@@ -90,6 +101,7 @@ export interface RobotServices {
   state: InstallationState;
   timers: TimerPort;
   actions: ActionLog;
+  inventory?: () => InventoryPort | null;
   keepLastSeenStage?: () => void;
 }
 
@@ -160,6 +172,7 @@ export class ReglamentApp {
       log,
       state: services.state,
       timers: services.timers,
+      inventory: services.inventory ?? (() => null),
       keepLastSeenStage: () => services.keepLastSeenStage?.(),
       report: async (a: { target: DealRef; summary: string; before?: string; after?: string }) => {
         log.info({ target: a.target, before: a.before, after: a.after }, a.summary);

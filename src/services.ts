@@ -6,6 +6,7 @@ import { CrmClients } from './crm/crm-clients';
 import { TokenCipher } from './infra/crypto';
 import { RedisRateLimiter } from './infra/rate-limiter';
 import { connectRedis } from './infra/redis';
+import { Inventories } from './inventory/inventories';
 import { amocrmRefreshGrant, bitrix24RefreshGrant, type OAuthCredentials } from './installations/oauth-grants';
 import { RedisInstallationStore } from './installations/redis-installation-store';
 import { TokenRefresher } from './installations/token-refresher';
@@ -26,6 +27,7 @@ export interface Services {
   refresher: TokenRefresher;
   limiter: RedisRateLimiter;
   clients: CrmClients;
+  inventories: Inventories;
   ownWrites: OwnWriteLedger;
   tracker: StageTracker;
   actions: RedisActionLog;
@@ -65,6 +67,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     refresher,
     limiter,
     clients: new CrmClients({ redis, prefix, config, store, refresher, limiter, log }),
+    inventories: new Inventories({ redis, prefix, limiter, config, log }),
     ownWrites: new OwnWriteLedger(redis, prefix),
     tracker: new StageTracker(redis, prefix),
     actions: new RedisActionLog(redis, prefix),

@@ -31,4 +31,20 @@ export class RedisInstallationState implements InstallationState {
   list(key: string, limit: number): Promise<string[]> {
     return this.redis.lrange(this.key(key), 0, limit - 1);
   }
+
+  async mapSet(key: string, field: string, value: string): Promise<void> {
+    await this.redis.hset(this.key(key), field, value);
+  }
+
+  async mapDelete(key: string, field: string): Promise<void> {
+    await this.redis.hdel(this.key(key), field);
+  }
+
+  mapAll(key: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.key(key));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.redis.del(this.key(key));
+  }
 }

@@ -117,6 +117,7 @@ export function servicesFor(installation: Installation, crm: CrmPort, services: 
       },
     },
     actions: services.actions,
+    inventory: () => services.inventories.forInstallation(installation),
   };
 }
 

@@ -462,6 +462,14 @@ export class ProfitbaseEmulator {
       res.json({ status: 'success', data });
     });
 
+    // Deals a unit is attached to (research §1.3 "CRM: deals of a unit").
+    app.get(`${base}/crm/deals/property/:propertyId`, (req, res) => {
+      const id = Number(req.params.propertyId);
+      if (!this.unitMap.has(id)) return pbError(res, 404, 'property_not_found', `Property ${id} not found`);
+      const data = [...this.deals.entries()].filter(([, ids]) => ids.has(id)).map(([dealId]) => ({ dealId, propertyId: id }));
+      res.json({ status: 'success', data });
+    });
+
     app.patch(`${base}/reserve/prolong`, (_req, res) => {
       const b = res.locals.body;
       const propertyId = isObj(b) ? toInt(b.propertyId) : undefined;

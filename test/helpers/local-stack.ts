@@ -9,6 +9,12 @@ import { createWebApp } from '../../webhooks/server';
 import { removeAppData } from './test-services';
 import { AmoCrmAccountEmulator } from '../emulators/amocrm-account';
 import { Bitrix24PortalEmulator } from '../emulators/bitrix24-portal';
+import { InventoryHttpEmulator } from '../emulators/inventory-http-service';
+import { ProfitbaseEmulator } from '../emulators/profitbase-account';
+
+export const PROFITBASE_API_KEY = 'app-66445500837ba';
+export const ONEC_API_KEY = 'onec-local-key-3f9a';
+export const ONEC_CALLBACK_SECRET = 'onec-callback-secret-0123456789';
 
 export const BITRIX24_APP = { clientId: 'app.reglament.local', clientSecret: 'bitrix24-local-secret' };
 export const AMOCRM_APP = { clientId: '5a0c2d8e-1f3b-4c7a-9e21-reglament-local', clientSecret: 'amocrm-local-secret' };
@@ -18,6 +24,9 @@ export interface LocalStack {
   services: Services;
   portal: Bitrix24PortalEmulator;
   amo: AmoCrmAccountEmulator;
+  /** A Profitbase account and a 1C-style inventory service (apps/inventory-http/openapi.yaml). */
+  pb: ProfitbaseEmulator;
+  onec: InventoryHttpEmulator;
   workers: RunningWorkers;
   /** Waits until the emulators delivered everything and the app's queues are empty (echoes included). */
   idle(timeoutMs?: number): Promise<void>;
@@ -31,6 +40,11 @@ export interface LocalStackOptions {
   portalRateLimit?: { burst: number; drainPerSecond: number };
   logLevel?: string;
   port?: number;
+  /**
+   * Profitbase's real limit is 1 request/s (the default here too). Tests that are not about the
+   * limit pass 0 and raise PROFITBASE_REQUESTS_PER_SECOND through `env` to run faster.
+   */
+  profitbaseMinIntervalMs?: number;
 }
 
 
@@ -50,6 +64,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const prefix = options.prefix ?? `reglament-e2e-${randomBytes(4).toString('hex')}`;
   const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit });
   const amo = await AmoCrmAccountEmulator.start({ ...AMOCRM_APP, redirectUri: `${appUrl}/amocrm/oauth/callback`, retryDelaysMs: [200, 400] });
+  const pb = await ProfitbaseEmulator.start({ apiKey: PROFITBASE_API_KEY, minIntervalMs: options.profitbaseMinIntervalMs ?? 1000 });
+  const onec = await InventoryHttpEmulator.start({ apiKey: ONEC_API_KEY, callbackSecret: ONEC_CALLBACK_SECRET });
   const config = readConfig({
     NODE_ENV: 'development',
     PORT: String(port),
@@ -83,6 +99,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     services,
     portal,
     amo,
+    pb,
+    onec,
     workers,
     async idle(timeoutMs = 20000) {
       const deadline = Date.now() + timeoutMs;
@@ -90,6 +108,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       while (Date.now() < deadline) {
         await portal.settle();
         await amo.settle({ includeRetries: false });
+        await onec.settle();
         quietRounds = (await queuesEmpty()) ? quietRounds + 1 : 0;
         // Two quiet looks in a row: an echo webhook of the last write had its chance to arrive.
         if (quietRounds >= 3) return;
@@ -102,6 +121,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await portal.stop();
       await amo.stop();
+      await pb.stop();
+      await onec.stop();
       await removeAppData(services);
       await services.close();
     },
