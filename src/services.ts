@@ -7,6 +7,8 @@ import { TokenCipher } from './infra/crypto';
 import { RedisRateLimiter } from './infra/rate-limiter';
 import { connectRedis } from './infra/redis';
 import { Inventories } from './inventory/inventories';
+import { inventoryQueue, type InventoryJob } from './inventory/inventory-jobs';
+import type { Queue } from 'bullmq';
 import { amocrmRefreshGrant, bitrix24RefreshGrant, type OAuthCredentials } from './installations/oauth-grants';
 import { RedisInstallationStore } from './installations/redis-installation-store';
 import { TokenRefresher } from './installations/token-refresher';
@@ -33,6 +35,8 @@ export interface Services {
   actions: RedisActionLog;
   events: EventQueue;
   timers: TimerQueue;
+  /** Inventory polling, the nightly drift report, pushed 1C changes. */
+  inventoryJobs: Queue<InventoryJob>;
   queueSettings: QueueSettings;
   oauth: OAuthCredentials;
   app: ReglamentApp;
@@ -57,6 +61,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   const queueSettings: QueueSettings = { connection: connectRedis(redisUrl, { enableOfflineQueue: false }), prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS };
   const events = new EventQueue(queueSettings);
   const timers = new TimerQueue(queueSettings);
+  const inventoryJobs = inventoryQueue(queueSettings.connection, prefix);
   return {
     config,
     redisUrl,
@@ -73,12 +78,14 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     actions: new RedisActionLog(redis, prefix),
     events,
     timers,
+    inventoryJobs,
     queueSettings,
     oauth,
     app: new ReglamentApp(robots),
     async close() {
       await events.close();
       await timers.close();
+      await inventoryJobs.close();
       await (queueSettings.connection as Redis).quit().catch(() => undefined);
       await redis.quit().catch(() => undefined);
     },

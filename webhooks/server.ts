@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Services } from '../src/services';
 import { amocrmRouter } from './amocrm/router';
 import { bitrix24Router } from './bitrix24/router';
+import { inventoryRouter } from './inventory/router';
 import { statusRouter } from './status-page';
 
 /**
@@ -16,6 +17,7 @@ export function createWebApp(services: Services): Express {
   app.get('/healthz', (_req, res) => void res.json({ ok: true }));
   app.use(bitrix24Router(services));
   app.use(amocrmRouter(services));
+  app.use(inventoryRouter(services));
   const apps = path.join(__dirname, '..', 'apps');
   // Bitrix24 opens the app page with a form POST (AUTH_ID, member_id…); the page itself needs none of it.
   app.post('/apps/bitrix24/index.html', (_req, res) => res.sendFile(path.join(apps, 'bitrix24', 'index.html')));

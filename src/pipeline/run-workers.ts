@@ -2,6 +2,7 @@ import { Worker } from 'bullmq';
 import { connectRedis } from '../infra/redis';
 import { InstallationRevokedError } from '../errors';
 import { inboundEventSchema } from '../events';
+import { runInventoryWorker } from '../inventory/inventory-jobs';
 import type { Services } from '../services';
 import { processInboundEvent, servicesFor } from './process-event';
 import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
@@ -35,6 +36,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     },
     { connection: connections[1], prefix, concurrency },
   );
+  const inventory = runInventoryWorker(services);
   for (const worker of [events, timers]) {
     worker.on('failed', (job, err) => {
       if (err instanceof InstallationRevokedError || err.name === 'InstallationRevokedError') {
@@ -46,7 +48,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   }
   return {
     async close() {
-      await Promise.all([events.close(), timers.close()]);
+      await Promise.all([events.close(), timers.close(), inventory.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };

@@ -116,12 +116,13 @@ export interface HolderEntry {
   entity: Deal['entity'];
   dealId: string;
   title: string;
+  unitText: string;
   status: UnitHold['status'];
 }
 
 export async function writeHold(ctx: Pick<BookingCtx, 'state'>, deal: Deal, hold: UnitHold): Promise<void> {
   await ctx.state.set(holdKey(deal), JSON.stringify(hold));
-  const entry: HolderEntry = { entity: deal.entity, dealId: deal.id, title: deal.title, status: hold.status };
+  const entry: HolderEntry = { entity: deal.entity, dealId: deal.id, title: deal.title, unitText: hold.unitText, status: hold.status };
   await ctx.state.mapSet(HOLDERS, hold.unitId, JSON.stringify(entry));
 }
 

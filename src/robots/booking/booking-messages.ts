@@ -17,7 +17,7 @@ const ru: Texts = {
   extended: (v) => `Бронь продлена до ${v.until}${v.who ? ` (продлил ${v.who})` : ''}.`,
   extendRefused: (v) => `Продлить бронь может только руководитель отдела продаж; срок брони остаётся ${v.until}.`,
   saleConflict: (v) => `Объект ${v.unit} числится за ${v.holder} (статус «${v.status}»): статус «${v.target}» в ${v.system} не выставлен. Проверьте объект.`,
-  takenElsewhere: (v) => `Объект ${v.unit}, забронированный по сделке «${v.deal}», ${v.what} в ${v.system} по ${v.other}. Проверьте бронь.`,
+  takenElsewhere: (v) => `Объект ${v.unit}, забронированный по сделке «${v.deal}», ${v.what} в ${v.system} (${v.other}). Проверьте бронь.`,
   released: (v) => `Объект ${v.unit} освобождён в ${v.system}.`,
 };
 
@@ -31,7 +31,7 @@ const en: Texts = {
   extended: (v) => `Booking extended until ${v.until}${v.who ? ` (by ${v.who})` : ''}.`,
   extendRefused: (v) => `Only the head of sales can extend a booking; it still ends ${v.until}.`,
   saleConflict: (v) => `Unit ${v.unit} is held by ${v.holder} (status "${v.status}"): "${v.target}" was not set in ${v.system}. Check the unit.`,
-  takenElsewhere: (v) => `Unit ${v.unit}, booked for "${v.deal}", was ${v.what} in ${v.system} for ${v.other}. Check the booking.`,
+  takenElsewhere: (v) => `Unit ${v.unit}, booked for "${v.deal}", was ${v.what} in ${v.system} (${v.other}). Check the booking.`,
   released: (v) => `Unit ${v.unit} released in ${v.system}.`,
 };
 
