@@ -6,7 +6,7 @@ export function normalizeUnitNumber(text: string): string {
   return text
     .trim()
     .toLowerCase()
-    .replace(/^(кв\.?|квартира|пом\.?|помещение|лот|№|#)\s*/u, '')
+    .replace(/^(квартира|помещение|кв\.?|пом\.?|лот|№|#)\s*/u, '')
     .replace(/^№\s*/u, '')
     .replace(/\s+/g, '');
 }
