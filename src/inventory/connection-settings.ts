@@ -48,6 +48,3 @@ export const inventoryConnectionSchema = z.discriminatedUnion('system', [profitb
 export type ProfitbaseConnection = z.infer<typeof profitbaseConnectionSchema>;
 export type HttpConnection = z.infer<typeof httpConnectionSchema>;
 export type InventoryConnection = z.infer<typeof inventoryConnectionSchema>;
-
-/** Setting names that hold secrets: printed masked by `settings get`. */
-export const SECRET_SETTING_KEYS = ['apiKey', 'callbackSecret'];
