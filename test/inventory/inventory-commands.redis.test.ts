@@ -10,6 +10,7 @@ import { freePort } from '../../src/infra/free-port';
 import { InventoryHttpEmulator } from '../emulators/inventory-http-service';
 import { ProfitbaseEmulator } from '../emulators/profitbase-account';
 import { documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
+import { testInventoryConnection } from '../../src/inventory/test-connection';
 import { setSetting } from '../helpers/inventory';
 import { createTestServices, redisUrl, TEST_ENCRYPTION_KEY } from '../helpers/test-services';
 
@@ -61,26 +62,30 @@ describe('npm run inventory -- test, npm run report -- inventory', () => {
     expect(badKey.code).toBe(1);
     expect(badKey.stdout).toContain('Profitbase refused the API key');
 
+    // The rest in-process: the same function the command prints.
+    const check = async (unit?: string) => {
+      const found = (await services.store.find(installation.id))!;
+      return testInventoryConnection(services.inventories, found, unit);
+    };
     await connectQuickly({ system: 'profitbase', baseUrl: `${pb.origin}/api/v3`, apiKey: KEY });
-    const wrongPath = await command('inventory.ts', 'test', installation.id);
-    expect(wrongPath.stdout).toContain('does not look like an API v4 base URL');
+    expect((await check()).lines.join('\n')).toContain('does not look like an API v4 base URL');
     const closed = `http://127.0.0.1:${await freePort()}/api/v4/json`;
     await connectQuickly({ system: 'profitbase', baseUrl: closed, apiKey: KEY });
-    expect((await command('inventory.ts', 'test', installation.id)).stdout).toContain(`Profitbase is not reachable at ${closed} (ECONNREFUSED)`);
+    expect((await check()).lines.join('\n')).toContain(`Profitbase is not reachable at ${closed} (ECONNREFUSED)`);
 
     await connectQuickly({ system: 'profitbase', baseUrl: pb.url, apiKey: KEY, houseId: 99001 });
-    const ok = await command('inventory.ts', 'test', installation.id, 'кв. 3');
-    expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain('✓ reachable, the API key is accepted');
-    expect(ok.stdout).toContain('✓ unit «кв. 3» is 10301003 (ЖК Демо, ЖК Демо, корпус 1), status available');
-    const missing = await command('inventory.ts', 'test', installation.id, '999');
-    expect(missing.code).toBe(1);
-    expect(missing.stdout).toContain('✗ unit «999» not found in house 99001');
+    const ok = await check('кв. 3');
+    expect(ok.ok).toBe(true);
+    expect(ok.lines.join('\n')).toContain('✓ reachable, the API key is accepted');
+    expect(ok.lines.join('\n')).toContain('✓ unit «кв. 3» is 10301003 (ЖК Демо, ЖК Демо, корпус 1), status available');
+    const missing = await check('999');
+    expect(missing.ok).toBe(false);
+    expect(missing.lines.join('\n')).toContain('✗ unit «999» not found in house 99001');
   }, 120_000);
 
   test('a 1C service: health, then the unit; a wrong key is named', async () => {
     await connectQuickly({ system: 'http', baseUrl: onec.url, apiKey: 'nope', project: 'ЖК Северный' });
-    expect((await command('inventory.ts', 'test', installation.id)).stdout).toContain('refused the API key');
+    expect((await testInventoryConnection(services.inventories, (await services.store.find(installation.id))!)).lines.join('\n')).toContain('refused the API key');
     await connectQuickly({ system: 'http', baseUrl: onec.url, apiKey: 'onec-key', project: 'ЖК Северный' });
     const ok = await command('inventory.ts', 'test', installation.id, '5-101');
     expect(ok.stdout).toContain('✓ reachable, the key is accepted (status ok, version 1.0.0)');

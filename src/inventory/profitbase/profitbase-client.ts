@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { TransientError } from '../../errors';
 import type { BucketLimits, RedisRateLimiter } from '../../infra/rate-limiter';
+import { sleep } from '../../infra/sleep';
 import type { Logger } from '../../log';
 import { InventoryConfigError } from '../inventory-port';
 
@@ -62,10 +63,29 @@ export class ProfitbaseClient {
     }
   }
 
-  /** A cached token (shared by every process through Redis), or a new one. */
+  /**
+   * A cached token (shared by every process through Redis), or a new one. One process at a time
+   * authenticates (a Redis lock); the others wait for its token: each authentication spends a
+   * second of the account's 1 request/s.
+   */
   private async token(): Promise<string> {
-    const cached = await this.deps.redis.get(this.tokenKey);
-    if (cached) return cached;
+    const lockKey = `${this.tokenKey}:lock`;
+    for (let waited = 0; waited < 30_000; waited += 100) {
+      const cached = await this.deps.redis.get(this.tokenKey);
+      if (cached) return cached;
+      if (await this.deps.redis.set(lockKey, '1', 'PX', 20_000, 'NX')) {
+        try {
+          return await this.authenticate();
+        } finally {
+          await this.deps.redis.del(lockKey);
+        }
+      }
+      await sleep(100);
+    }
+    throw new TransientError('Profitbase authentication by another process did not finish in 30 s', 'PROFITBASE_AUTH');
+  }
+
+  private async authenticate(): Promise<string> {
     const response = await this.send('POST', '/authentication', { body: { type: 'api-app', credentials: { pb_api_key: this.deps.apiKey } } }, null);
     const body = response.body as { access_token?: unknown; remaining_time?: unknown } | null;
     if (response.status === 401 || response.status === 400 || (response.status === 403 && isJsonError(response.body))) {
