@@ -14,7 +14,7 @@ import type { Installation } from '../installations/installation';
 import { RedisInstallationState } from '../installations/installation-state';
 import { bullPrefix } from '../pipeline/queues';
 import type { BookingCtx } from '../robots/booking/booking-context';
-import { headsOfSales, syncSettingsOf } from '../robots/booking/booking-context';
+import { installationHeads, syncSettingsOf } from '../robots/booking/booking-context';
 import { formatDrift, inventoryDrift, type DriftReport } from '../robots/booking/drift-report';
 import { handleUnitChanges } from '../robots/booking/inbound-changes';
 import type { Services } from '../services';
@@ -93,7 +93,7 @@ export async function runDriftReport(services: Services, installation: Installat
   const report = await inventoryDrift(bound.ctx, options);
   if (options.notify && (report.fixed.length || report.listed.length)) {
     const text = formatDrift(report, bound.ctx.locale);
-    for (const head of await headsOfSales(bound.ctx, null)) await bound.ctx.crm.notifyUser(head, text);
+    for (const head of await installationHeads(bound.ctx)) await bound.ctx.crm.notifyUser(head, text);
   }
   return report;
 }

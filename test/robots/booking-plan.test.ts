@@ -117,14 +117,16 @@ describe('the writes that bring the inventory there', () => {
 describe('inbound changes', () => {
   const change = (to: string, dealId: string | null) => ({ unitId: 'u1', from: 'booked' as const, to: to as 'sold', dealId, at: '', key: 'k' });
   test.each([
-    ['sold for another deal', change('sold', 'amo:2'), true],
-    ['booked for another deal', change('booked', 'amo:2'), true],
-    ['sold by hand, no deal', change('sold', null), true],
-    ['our own booking echoed by the feed', change('booked', 'amo:1'), false],
-    ['our own sale', change('sold', 'amo:1'), false],
-    ['freed', change('available', null), false],
-  ])('%s → alert: %p', (_name, c, alert) => {
-    expect(takesUnitFrom(c, 'amo:1')).toBe(alert);
+    ['sold for another deal', change('sold', 'amo:2'), 'booked', true],
+    ['booked for another deal', change('booked', 'amo:2'), 'booked', true],
+    ['sold by hand, no deal', change('sold', null), 'booked', true],
+    ['sold by hand in Profitbase, our deal still attached', change('sold', 'amo:1'), 'booked', true],
+    ['taken off sale while booked', change('unavailable', 'amo:1'), 'booked', true],
+    ['our own booking echoed by the feed', change('booked', 'amo:1'), 'booked', false],
+    ['our own sale', change('sold', 'amo:1'), 'sold', false],
+    ['freed', change('available', null), 'booked', false],
+  ] as const)('%s → alert: %p', (_name, c, held, alert) => {
+    expect(takesUnitFrom(c, 'amo:1', held)).toBe(alert);
   });
 });
 

@@ -48,6 +48,14 @@ export async function headsOfSales(ctx: BookingCtx, regulation: BoundRegulation 
   return (await ctx.crm.listUsers().catch(() => [])).filter((u) => u.isAdmin).map((u) => u.id);
 }
 
+/** Heads of sales of the installation as a whole (its first deal regulation), for reports not about one deal. */
+export async function installationHeads(ctx: BookingCtx): Promise<string[]> {
+  const parsed = robotSettingsOf<{ regulations: Array<{ preset: string; overrides: Record<string, unknown> }> }>(stageGuard, ctx.installation.settings);
+  const bindings = parsed.success ? await bindRegulations(ctx.crm, parsed.data.regulations, 'deal') : [];
+  const first = bindings.find((b) => b.ok && b.regulation.entity === 'deal');
+  return headsOfSales(ctx, first?.ok ? first.regulation : null);
+}
+
 /** The text of a CRM field named per CRM (code or title), or '' when the deal has none. */
 export async function fieldText(ctx: BookingCtx, deal: Deal, field: { bitrix24: string; amocrm: string } | undefined): Promise<unknown> {
   if (!field) return undefined;

@@ -8,11 +8,17 @@ import type { InventoryPort, UnitChange } from '../../inventory/inventory-port';
 import { describeHolder, headsOfSales, HOLDERS, regulationFor, type BookingCtx, type HolderEntry } from './booking-context';
 import { bookingText, SYSTEM_NAMES } from './booking-messages';
 
-const TAKEN = new Set(['booked', 'in_execution', 'sold', 'unavailable']);
+const RANK: Record<string, number> = { available: 0, booked: 1, in_execution: 2, sold: 3, unavailable: 4 };
 
-/** Whether a change takes a unit away from the deal that holds it in our records. Pure. */
-export function takesUnitFrom(change: UnitChange, holderKey: string): boolean {
-  return TAKEN.has(change.to) && change.dealId !== holderKey;
+/**
+ * Whether a change takes a unit away from the deal that holds it in our records: booked, sold or
+ * taken off sale for another deal (or by hand), or moved past what this deal did (Profitbase
+ * keeps the deal attached when someone sells the unit by hand in its UI). Pure.
+ */
+export function takesUnitFrom(change: UnitChange, holderKey: string, heldStatus: 'booked' | 'in_execution' | 'sold'): boolean {
+  if (RANK[change.to]! < RANK.booked!) return false;
+  if (change.dealId !== holderKey) return true;
+  return RANK[change.to]! > RANK[heldStatus]!;
 }
 
 export async function handleUnitChanges(ctx: BookingCtx, inventory: InventoryPort, changes: UnitChange[]): Promise<number> {
@@ -23,7 +29,7 @@ export async function handleUnitChanges(ctx: BookingCtx, inventory: InventoryPor
     const raw = holders[change.unitId];
     if (!raw) continue;
     const holder = JSON.parse(raw) as HolderEntry;
-    if (!takesUnitFrom(change, inventory.dealKey({ crm: ctx.crm.crm, id: holder.dealId }))) continue;
+    if (!takesUnitFrom(change, inventory.dealKey({ crm: ctx.crm.crm, id: holder.dealId }), holder.status)) continue;
     // At-least-once delivery (callbacks and polling may both see it): one alert per change.
     if ((await ctx.state.increment(`change-alerted:${change.key}`, 14 * 86_400)) !== 1) continue;
     const deal = await ctx.crm.getDeal({ entity: holder.entity, id: holder.dealId });
