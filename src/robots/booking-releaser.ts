@@ -32,7 +32,7 @@ import { newBookingRecord, syncUnit } from './booking/unit-sync';
  * `booking_expired`, the unit is freed, the card says why, and both are notified. A timer is
  * judged on the deal's state when it fires: a deal that left «Бронь» is never touched by it.
  */
-type Ctx = RobotContext<'deal.stageChanged' | 'deal.updated', BookingReleaserSettings>;
+type Ctx = RobotContext<'deal.stageChanged' | 'deal.updated' | 'deal.created', BookingReleaserSettings>;
 type TimerCtx = TimerContext<BookingReleaserSettings>;
 
 const ROBOT = 'bookingReleaser';
@@ -43,6 +43,7 @@ export const bookingReleaser = defineRobot({
   register(app) {
     app.on('deal.stageChanged', onStage);
     app.on('deal.updated', onUpdate);
+    app.on('deal.created', onUpdate);
     app.onTimer(onTimer);
   },
 });
@@ -59,11 +60,13 @@ async function onStage(ctx: Ctx): Promise<void> {
 
 async function onUpdate(ctx: Ctx): Promise<void> {
   const { deal } = ctx.payload;
-  if (!ctx.settings.extendField) return;
   const record = await readBooking(ctx, deal);
-  if (!record || record.expiring) return;
+  if (record?.expiring) return;
   const regulation = await regulationFor(ctx as BookingCtx, deal);
   if (!regulation || roleOf(regulation, deal.stageId) !== 'booking') return;
+  // A deal created in «Бронь», or first seen there (the app installed meanwhile): the clock starts now.
+  if (!record || !record.announced) return startBooking(ctx as BookingCtx, deal, regulation);
+  if (!ctx.settings.extendField) return;
   const wanted = parseCardDate(await fieldText(ctx as BookingCtx, deal, ctx.settings.extendField));
   if (wanted === null || wanted <= record.deadline + 60_000 || wanted === record.refusedExtension) return;
   await extendBooking(ctx as BookingCtx, deal, regulation, record, wanted);

@@ -4,6 +4,7 @@
  */
 import { configureRegulations } from '../../src/installations/configure-regulations';
 import { pollInventory, runDriftReport } from '../../src/inventory/inventory-jobs';
+import { TimerQueue } from '../../src/pipeline/queues';
 import { setupAmoSalesPipeline, setupBitrix24SalesFunnel } from '../helpers/funnels';
 import { onecConnection, profitbaseConnection, setSetting } from '../helpers/inventory';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
@@ -43,14 +44,25 @@ describe('Bitrix24 deals', () => {
     await stack.services.events.queue.resume();
   }
 
-  it('with a 1C service: «Бронь» books the unit and a 2 s booking expires and frees it', async () => {
+  it('with a 1C service: «Бронь» books the unit, the manager and the head of sales are warned, and a 3 s booking expires and frees it', async () => {
     await setSetting(stack.services, installationId, 'unitStatusSync.inventory', onecConnection(stack));
-    await setSetting(stack.services, installationId, 'bookingReleaser.duration', '2s');
+    await setSetting(stack.services, installationId, 'bookingReleaser.duration', '3s');
+    await setSetting(stack.services, installationId, 'bookingReleaser.warnBefore', '2s');
     const id = await booked('5-101');
     expect(stack.onec.unit('5-101')).toMatchObject({ status: 'booked', booking: { dealId: `b24:${id}` } });
+    await eventually(() => expect(notified(HEAD_OF_SALES)).toMatch(/Бронь по сделке «.+» \(объект 5-101\) истекает \d{2}\.\d{2}\.\d{4}/), 15_000, 100);
+    expect(notified(MANAGER)).toContain('истекает');
     await eventually(() => expect(stack.portal.getDeal(id)?.stageId).toBe('UC_EXPIRED'), 15_000, 100);
     await stack.idle();
     expect(stack.onec.unit('5-101')).toMatchObject({ status: 'available', booking: null });
+  });
+
+  it('a deal created straight in «Бронь» is booked and its clock starts', async () => {
+    await setSetting(stack.services, installationId, 'unitStatusSync.inventory', onecConnection(stack));
+    const id = stack.portal.userAddDeal({ title: 'Сделка', stageId: 'UC_BOOKING', categoryId: 0, assignedById: MANAGER, ufCrmUnit: '5-102' } as never, MANAGER);
+    await stack.idle();
+    expect(stack.onec.unit('5-102')).toMatchObject({ status: 'booked', booking: { dealId: `b24:${id}` } });
+    expect(await stack.services.timers.queue.getJob(TimerQueue.jobId(installationId, 'bookingReleaser', `expire:deal:${id}`))).toBeTruthy();
   });
 
   it('without an inventory the releaser still expires the booking and tells people; the sync only logs', async () => {
