@@ -176,16 +176,23 @@ async function warn(ctx: BookingCtx, deal: Deal, regulation: BoundRegulation, re
   await ctx.report({ target: deal, summary: `booking expiry warned to ${[...people].join(', ')}` });
 }
 
-/** The deadline passed and the deal is still in «Бронь»: «Бронь истекла», the unit freed, people told. */
+/**
+ * The deadline passed and the deal is still in «Бронь»: the unit is freed first, then the deal
+ * moves to «Бронь истекла» (so the echo of that move finds nothing left to write), then people are
+ * told. A crash anywhere is finished by the retried timer or by judging the deal again.
+ */
 async function expire(ctx: BookingCtx, deal: Deal, regulation: BoundRegulation, record: BookingRecord): Promise<void> {
   const expired = stageByRole(regulation, 'booking_expired');
   await writeBooking(ctx, deal, { ...record, expiring: true });
+  const after = { ...deal, stageId: expired?.stageId ?? deal.stageId };
+  // A regulation without a «Бронь истекла» stage only warns people: the deal stays, and so does its unit.
+  if (expired) await syncUnit(ctx, after, regulation);
   if (expired) await ctx.crm.moveDeal(deal, expired.stageId);
-  await finishExpiry(ctx, { ...deal, stageId: expired?.stageId ?? deal.stageId }, regulation, record);
+  await finishExpiry(ctx, after, regulation, record);
 }
 
 async function finishExpiry(ctx: BookingCtx, deal: Deal, regulation: BoundRegulation, record: BookingRecord): Promise<void> {
-  // The sync frees the unit (only if this deal holds it); without an inventory it logs once and returns.
+  // Converges: after a crash this frees what is still held; otherwise it writes nothing.
   await syncUnit(ctx, deal, regulation);
   const stage = stageByRole(regulation, 'booking_expired')?.name ?? '—';
   const text = bookingText(ctx.locale, 'expired', { until: formatWhen(record.deadline, ctx.locale), stage, unit: record.unit });
