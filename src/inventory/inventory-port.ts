@@ -9,6 +9,7 @@
  * - a unit held by another deal is a conflict, never overwritten;
  * - `release` never frees a unit that another deal holds.
  */
+import { UnrecoverableError } from 'bullmq';
 import type { CrmKind } from '../crm/crm-port';
 
 export const UNIT_STATUSES = ['available', 'booked', 'in_execution', 'sold', 'unavailable'] as const;
@@ -86,8 +87,11 @@ export interface InventoryPort {
   dealKey(deal: InventoryDeal): string;
 }
 
-/** The inventory answered in a way retrying will not fix: bad key, wrong URL, a unit it does not know. */
-export class InventoryConfigError extends Error {
+/**
+ * The inventory answered in a way retrying will not fix: bad key, wrong URL, a unit it does not
+ * know. The job fails at once (no retries); `npm run inventory -- test` says what to change.
+ */
+export class InventoryConfigError extends UnrecoverableError {
   constructor(message: string, readonly code: 'bad_key' | 'wrong_url' | 'not_found' | 'refused' | 'insecure_url') {
     super(message);
     this.name = 'InventoryConfigError';

@@ -46,7 +46,7 @@ export async function testInventoryConnection(inventories: Inventories, installa
     return { ok: true, lines };
   } catch (err) {
     if (err instanceof InventoryConfigError) lines.push(`✗ ${err.message}`);
-    else lines.push(`✗ ${system} failed: ${(err as Error).message}`);
+    else lines.push(`✗ ${(err as Error).message}`);
     return { ok: false, lines };
   }
 }

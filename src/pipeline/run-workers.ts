@@ -4,6 +4,7 @@ import { InstallationRevokedError } from '../errors';
 import { inboundEventSchema } from '../events';
 import { runInventoryWorker } from '../inventory/inventory-jobs';
 import type { Services } from '../services';
+import { recordOwnWrites } from './own-write-recorder';
 import { processInboundEvent, servicesFor } from './process-event';
 import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
 
@@ -30,7 +31,8 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     async (job) => {
       const installation = await services.store.find(job.data.installationId);
       if (!installation || installation.status !== 'active') return 'unknown-installation';
-      const crm = await services.clients.forInstallation(installation);
+      // A timer's writes are the app's own too (the booking releaser moves deals): their echoes are recognised.
+      const crm = recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, new Map());
       await services.app.fireTimer(job.data.robot, job.data.key, job.data.data, installation, servicesFor(installation, crm, services));
       return 'done';
     },

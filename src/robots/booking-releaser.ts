@@ -164,7 +164,12 @@ async function onTimer(ctx: TimerCtx): Promise<void> {
     if (record && role !== 'booking' && !record.expiring) await dropBooking(ctx, ref);
     return;
   }
-  if (verdict === 'not_yet') return scheduleTimers(bctx, deal, record!);
+  if (verdict === 'not_yet') {
+    // Fired early (clock skew between Redis and this process): a running job cannot re-add its own id, so wait it out.
+    const wait = record!.deadline - Date.now();
+    if (wait > 30_000) throw new Error(`booking timer of ${ref.entity} ${ref.id} fired ${wait} ms early; retried`);
+    await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+  }
   await expire(bctx, deal, regulation, record!);
 }
 

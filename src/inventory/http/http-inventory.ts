@@ -140,7 +140,8 @@ export class HttpInventory implements InventoryPort {
       res = await fetch(url, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body), signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      if (cause === 'ENOTFOUND' || cause === 'ECONNREFUSED') throw new InventoryConfigError(`the inventory service is not reachable at ${this.connection.baseUrl} (${cause}): check unitStatusSync.inventory.baseUrl`, 'wrong_url');
+      // Unreachable may be a restart of the service as well as a wrong URL: retried, and `npm run inventory -- test` shows it.
+      if (cause === 'ENOTFOUND' || cause === 'ECONNREFUSED') throw new TransientError(`the inventory service is not reachable at ${this.connection.baseUrl} (${cause}): check unitStatusSync.inventory.baseUrl`, 'INVENTORY_UNREACHABLE', { cause: err });
       throw new TransientError(`inventory ${method} ${path}: ${(err as Error).message}`, 'INVENTORY_NETWORK', { cause: err });
     }
     const text = await res.text();

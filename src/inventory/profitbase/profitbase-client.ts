@@ -114,7 +114,8 @@ export class ProfitbaseClient {
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code;
-      if (cause === 'ENOTFOUND' || cause === 'ECONNREFUSED') throw new InventoryConfigError(`Profitbase is not reachable at ${this.deps.baseUrl} (${cause}): check unitStatusSync.inventory.baseUrl`, 'wrong_url');
+      // Unreachable may be a restart of the service as well as a wrong URL: retried, and `npm run inventory -- test` shows it.
+      if (cause === 'ENOTFOUND' || cause === 'ECONNREFUSED') throw new TransientError(`Profitbase is not reachable at ${this.deps.baseUrl} (${cause}): check unitStatusSync.inventory.baseUrl`, 'INVENTORY_UNREACHABLE', { cause: err });
       throw new TransientError(`Profitbase ${method} ${path}: ${(err as Error).message}`, 'PROFITBASE_NETWORK', { cause: err });
     }
     const text = await res.text();

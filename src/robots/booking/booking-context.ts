@@ -3,6 +3,7 @@
  * heads of sales are, the deal's unit field, and the two records the robots keep per deal
  * (the booking's deadline; what the app wrote to the inventory).
  */
+import { createHash } from 'node:crypto';
 import type { RobotContext } from '../../app';
 import type { Deal, DealRef } from '../../crm/crm-port';
 import type { InventoryDeal, InventoryUnit } from '../../inventory/inventory-port';
@@ -144,7 +145,7 @@ export async function clearHold(ctx: Pick<BookingCtx, 'state'>, deal: DealRef, u
 export async function resolveUnit(ctx: BookingCtx, unitText: string): Promise<InventoryUnit | null> {
   const inventory = ctx.inventory();
   if (!inventory) return null;
-  const cacheKey = `unit-lookup:${Buffer.from(unitText.trim().toLowerCase()).toString('base64url').slice(0, 120)}`;
+  const cacheKey = `unit-lookup:${createHash('sha1').update(unitText.trim().toLowerCase()).digest('hex')}`;
   const cached = await ctx.state.get(cacheKey);
   if (cached) return JSON.parse(cached) as InventoryUnit;
   const unit = await inventory.findUnit(unitText);

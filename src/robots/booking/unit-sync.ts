@@ -4,6 +4,7 @@
  * converges: judging the same deal again writes nothing, and a crash between the CRM write and
  * the inventory write is repaired by judging the deal again.
  */
+import { createHash } from 'node:crypto';
 import type { Deal } from '../../crm/crm-port';
 import { InventoryConfigError, type InventoryPort, type UnitConflict } from '../../inventory/inventory-port';
 import { stageById, type BoundRegulation } from '../../regulation';
@@ -27,6 +28,9 @@ import {
   type BookingRecord,
 } from './booking-context';
 import { bookingText, formatWhen, statusName, SYSTEM_NAMES } from './booking-messages';
+
+/** What a manager typed, as a short fixed-alphabet key part (never raw text in a Redis key). */
+const textKey = (text: string) => createHash('sha1').update(text.trim().toLowerCase()).digest('hex').slice(0, 16);
 
 export type SyncOutcome = 'no_inventory' | 'in_step' | 'written' | 'conflict' | 'unit_not_found';
 
@@ -74,7 +78,7 @@ async function runStep(ctx: BookingCtx, inventory: InventoryPort, deal: Deal, re
     throw err;
   });
   if (!unit) {
-    if ((await ctx.state.increment(`unit-not-found:${deal.id}:${step.unitText}`, 7 * 86_400)) === 1) {
+    if ((await ctx.state.increment(`unit-not-found:${deal.id}:${textKey(step.unitText)}`, 7 * 86_400)) === 1) {
       const text = bookingText(ctx.locale, 'notFound', { unit: step.unitText, system });
       await ctx.crm.addComment(deal, text);
       if (deal.responsibleId) await ctx.crm.notifyUser(deal.responsibleId, text, deal);
@@ -147,7 +151,7 @@ async function stageBeforeBooking(ctx: BookingCtx, deal: Deal, regulation: Bound
 }
 
 async function alertSaleConflict(ctx: BookingCtx, deal: Deal, regulation: BoundRegulation, step: Extract<SyncStep, { do: 'mark' }>, conflict: UnitConflict, system: string): Promise<void> {
-  if ((await ctx.state.increment(`sale-conflict:${deal.id}:${step.unitText}:${step.status}`, 7 * 86_400)) !== 1) return;
+  if ((await ctx.state.increment(`sale-conflict:${deal.id}:${textKey(step.unitText)}:${step.status}`, 7 * 86_400)) !== 1) return;
   const text = bookingText(ctx.locale, 'saleConflict', {
     unit: step.unitText,
     holder: await describeHolder(ctx, conflict.heldByDeal),
