@@ -141,6 +141,23 @@ describe('booking and unit statuses on Bitrix24 with Profitbase', () => {
     expect(stack.pb.dealOf(10_301_005)).toBe(id);
   });
 
+  it('a crash after Profitbase booked the flat but before the app recorded it: judging the deal again keeps one booking', async () => {
+    const id = await dealAt('UC_BOOKING', { ufCrmUnit: 'кв. 3' });
+    // What the app knew about the hold is lost (the process died right after Profitbase answered).
+    await stack.services.redis.del(`${stack.services.prefix}:i:${installationId}:state:unit-hold:deal:${id}`);
+    await stack.services.events.enqueue({ installationId, crm: 'bitrix24', kind: 'updated', entity: 'deal', entityId: String(id), receivedAt: Date.now() });
+    await stack.idle();
+    expect(stack.pb.dealOf(FLAT_3)).toBe(id);
+    expect(stack.pb.unit(FLAT_3)!.status).toBe('BOOKED');
+    expect(stack.portal.getDeal(id)?.stageId).toBe('UC_BOOKING');
+    expect(comments(id).join('\n')).not.toContain('уже занят');
+    // …and the record is whole again: losing the deal frees the flat.
+    stack.portal.userUpdateDeal(id, { ufCrmLossReason: 'передумал' } as never, MANAGER);
+    await stack.idle();
+    await move(id, 'LOSE');
+    expect(stack.pb.unit(FLAT_3)!.status).toBe('AVAILABLE');
+  });
+
   it('a repeated webhook books nothing twice; a lost release is repaired by judging the deal again', async () => {
     const id = await dealAt('UC_BOOKING', { ufCrmUnit: 'кв. 3' });
     await stack.services.events.enqueue({ installationId, crm: 'bitrix24', kind: 'updated', entity: 'deal', entityId: String(id), receivedAt: Date.now() });

@@ -57,6 +57,20 @@ describe('Bitrix24 deals', () => {
     expect(stack.onec.unit('5-101')).toMatchObject({ status: 'available', booking: null });
   });
 
+  it('a paid booking in a project with its own terms lasts that project\'s paid term, and 1C is told it is paid', async () => {
+    stack.portal.addUserField(2, { fieldName: 'UF_CRM_PAID_BOOKING', title: 'Платная бронь', type: 'boolean' });
+    stack.services.clients.invalidate(installationId); // the field list is cached five minutes
+    await setSetting(stack.services, installationId, 'unitStatusSync.inventory', onecConnection(stack));
+    await setSetting(stack.services, installationId, 'bookingReleaser.paidField', { bitrix24: 'UF_CRM_PAID_BOOKING', amocrm: 'Платная бронь' });
+    await setSetting(stack.services, installationId, 'bookingReleaser.byProject', { 'ЖК Северный': { paidDuration: '30d' } });
+    const before = Date.now();
+    const id = await booked('5-103', { ufCrmPaidBooking: 'Y' });
+    const unit = stack.onec.unit('5-103')!;
+    expect(unit.booking).toMatchObject({ dealId: `b24:${id}`, paid: true });
+    expect(Date.parse(unit.booking!.expiresAt!)).toBeGreaterThanOrEqual(before + 30 * 86_400_000 - 1000);
+    expect(stack.portal.comments('deal', id).map((c) => String((c as { comment?: string }).comment)).join('\n')).toContain('(30 дн.)');
+  });
+
   it('a deal created straight in «Бронь» is booked and its clock starts', async () => {
     await setSetting(stack.services, installationId, 'unitStatusSync.inventory', onecConnection(stack));
     const id = stack.portal.userAddDeal({ title: 'Сделка', stageId: 'UC_BOOKING', categoryId: 0, assignedById: MANAGER, ufCrmUnit: '5-102' } as never, MANAGER);
