@@ -32,7 +32,7 @@ async function main() {
     const deal = (i: number) => ({ crm: 'bitrix24' as const, id: String(1000 + i) });
 
     // Profitbase: WORKERS adapters share the Redis bucket, BOOKINGS bookings then releases.
-    const pbPorts: InventoryPort[] = Array.from({ length: WORKERS }, () => inventories().connect({ system: 'profitbase', baseUrl: pb.url, apiKey: 'app-bench', houseId: 99001, customStatuses: {} }));
+    const pbPorts: InventoryPort[] = Array.from({ length: WORKERS }, () => inventories().connect({ system: 'profitbase', baseUrl: pb.url, apiKey: 'app-bench', houseId: 99001, customStatuses: {}, bookingQueue: false }));
     const started = Date.now();
     await Promise.all(
       Array.from({ length: BOOKINGS }, async (_, i) => {

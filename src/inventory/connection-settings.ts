@@ -28,6 +28,8 @@ export const profitbaseConnectionSchema = z.strictObject({
   houseId: z.number().int().positive().optional(),
   projectId: z.number().int().positive().optional(),
   customStatuses: customStatusesSchema.default({}),
+  /** On a conflict the refused deal joins the unit's booking queue (`POST /queue-reserve`). */
+  bookingQueue: z.boolean().default(false),
 });
 
 export const httpConnectionSchema = z.strictObject({

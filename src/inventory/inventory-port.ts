@@ -44,6 +44,8 @@ export interface UnitConflict {
   /** The deal holding the unit, when the inventory names it. */
   heldByDeal: string | null;
   bookedUntil: string | null;
+  /** The refused deal's place in the inventory's booking queue, when it was queued. */
+  queuePosition?: number;
 }
 
 export type ReleaseResult = { released: true } | { released: false; why: 'not_held'; heldByDeal: string | null };

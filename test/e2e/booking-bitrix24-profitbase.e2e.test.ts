@@ -107,6 +107,16 @@ describe('booking and unit statuses on Bitrix24 with Profitbase', () => {
     expect(stageWrites).toHaveLength(1);
   });
 
+  it('with the booking queue on, the refused deal waits in Profitbase\'s queue and the card says its place', async () => {
+    await setSetting(stack.services, installationId, 'unitStatusSync.inventory', { ...profitbaseConnection(stack), bookingQueue: true });
+    const first = await dealAt('UC_BOOKING', { ufCrmUnit: 'кв. 3' });
+    const second = await dealAt('UC_BOOKING', { ufCrmUnit: 'кв. 3' }, OTHER_MANAGER);
+    expect(stageOf(second)).toBe('UC_MEETING');
+    expect(stack.pb.dealOf(FLAT_3)).toBe(first);
+    expect(stack.pb.queueOf(FLAT_3)).toEqual([second]);
+    expect(comments(second).join('\n')).toContain('Сделка в очереди на бронь этого объекта в Profitbase, позиция 1.');
+  });
+
   it('a lost deal frees only its own flat', async () => {
     const holder = await dealAt('UC_BOOKING', { ufCrmUnit: 'кв. 3' });
     const other = await dealAt('UC_MEETING', { ufCrmUnit: 'кв. 3', ufCrmLossReason: 'дорого' }, OTHER_MANAGER);

@@ -97,7 +97,7 @@ export class ProfitbaseInventory implements InventoryPort {
     const res = await this.call('POST', '/crm/addPropertyDeal', { body: { dealId: Number(deal.id), propertyId: Number(unitId) } }, [400, 404, 409, 422]);
     if (res.status !== 200) {
       const code = errorCode(res.body);
-      if (code === 'property_already_in_deal' || code === 'property_not_available') return this.conflictOf(unitId, res);
+      if (code === 'property_already_in_deal' || code === 'property_not_available') return this.queueFor(unitId, deal, await this.conflictOf(unitId, res));
       if (res.status === 404) throw new InventoryConfigError(`Profitbase has no unit ${unitId}`, 'not_found');
       throw new PermanentCrmError(`Profitbase refused to book ${unitId} for deal ${deal.id}: ${errorText(res.body)}`, code ?? 'PROFITBASE_REFUSED');
     }
@@ -166,6 +166,14 @@ export class ProfitbaseInventory implements InventoryPort {
     }
     await this.call('POST', `/properties/${unitId}/status-change`, { body: customStatusId ? { status, customStatusId } : { status } });
     return { ok: true };
+  }
+
+  /** With `bookingQueue`, a deal refused a booked (not sold) unit waits in Profitbase's queue for it. */
+  private async queueFor(unitId: string, deal: InventoryDeal, refused: { ok: false; conflict: UnitConflict }): Promise<{ ok: false; conflict: UnitConflict }> {
+    if (!this.connection.bookingQueue || refused.conflict.status !== 'booked') return refused;
+    const res = await this.call('POST', '/queue-reserve', { body: { propertyId: Number(unitId), dealId: Number(deal.id) } });
+    const position = (dataOf(res.body) as { position?: unknown } | null)?.position;
+    return { ok: false, conflict: { ...refused.conflict, ...(typeof position === 'number' ? { queuePosition: position } : {}) } };
   }
 
   private async holds(deal: InventoryDeal, unitId: string): Promise<boolean> {

@@ -8,7 +8,7 @@ type Texts = Record<string, (v: Vars) => string>;
 const ru: Texts = {
   booked: (v) => `Бронь до ${v.until} (${v.term}). ${v.unit ? `Объект ${v.unit} забронирован${v.system ? ` в ${v.system}` : ''}.` : ''}`.trim(),
   conflict: (v) =>
-    `Объект ${v.unit} уже занят: ${v.holder}${v.status ? `, статус «${v.status}»` : ''}${v.until ? `, бронь до ${v.until}` : ''}. Сделка возвращена на этап «${v.stage}». Выберите другой объект или дождитесь окончания брони.`,
+    `Объект ${v.unit} уже занят: ${v.holder}${v.status ? `, статус «${v.status}»` : ''}${v.until ? `, бронь до ${v.until}` : ''}. Сделка возвращена на этап «${v.stage}». ${v.queue ? `Сделка в очереди на бронь этого объекта в ${v.system}, позиция ${v.queue}.` : 'Выберите другой объект или дождитесь окончания брони.'}`,
   notFound: (v) => `Объект «${v.unit}» не найден в ${v.system}: бронь в системе учёта не поставлена. Проверьте поле «Объект».`,
   warn: (v) => `Бронь по сделке «${v.deal}»${v.unit ? ` (объект ${v.unit})` : ''} истекает ${v.until}. Продлить бронь может руководитель отдела продаж.`,
   expired: (v) =>
@@ -23,7 +23,7 @@ const ru: Texts = {
 
 const en: Texts = {
   booked: (v) => `Booked until ${v.until} (${v.term}). ${v.unit ? `Unit ${v.unit} is booked${v.system ? ` in ${v.system}` : ''}.` : ''}`.trim(),
-  conflict: (v) => `Unit ${v.unit} is taken: ${v.holder}${v.status ? `, status "${v.status}"` : ''}${v.until ? `, booked until ${v.until}` : ''}. The deal went back to "${v.stage}". Pick another unit or wait for the booking to end.`,
+  conflict: (v) => `Unit ${v.unit} is taken: ${v.holder}${v.status ? `, status "${v.status}"` : ''}${v.until ? `, booked until ${v.until}` : ''}. The deal went back to "${v.stage}". ${v.queue ? `It is in the ${v.system} booking queue for the unit, position ${v.queue}.` : 'Pick another unit or wait for the booking to end.'}`,
   notFound: (v) => `Unit "${v.unit}" is not in ${v.system}: nothing was booked there. Check the unit field.`,
   warn: (v) => `The booking of "${v.deal}"${v.unit ? ` (unit ${v.unit})` : ''} ends ${v.until}. The head of sales can extend it.`,
   expired: (v) => `The booking ended ${v.until}: the deal moved to "${v.stage}"${v.unit ? `, unit ${v.unit} is free again` : ''}. The buyer was ready to buy — find out what changed.`,

@@ -134,6 +134,8 @@ async function refuseBooking(ctx: BookingCtx, deal: Deal, regulation: BoundRegul
     status: statusName(ctx.locale, conflict.status),
     until: conflict.bookedUntil ? formatWhen(Date.parse(conflict.bookedUntil), ctx.locale) : '',
     stage: stageById(regulation, back ?? '')?.name ?? back ?? '—',
+    queue: conflict.queuePosition ? String(conflict.queuePosition) : '',
+    system,
   });
   if (back && roleOf(regulation, deal.stageId) === 'booking') await ctx.crm.moveDeal(deal, back);
   await ctx.crm.addComment(deal, text);
