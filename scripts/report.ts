@@ -6,12 +6,15 @@
  *       the monthly manager rating (default: the previous month); --link: a signed link to the chart
  *   takeover <installationId> <deal|lead>:<id> [--json]
  *       one lead's takeover: who held it, hops, and why the distribution chose each manager
+ *   inventory <installationId> [--dry-run] [--json]
+ *       CRM deals that hold units vs the inventory's statuses; fixes the safe cases (scripts/report-inventory.ts)
  * Each report is one module in scripts/report/; add it to REPORTS.
  */
 import { fail, runCli } from './cli-services';
 import { leadsReport } from './report/leads';
 import { ratingReport } from './report/rating';
 import { takeoverReport } from './report/takeover';
+import { INVENTORY_USAGE, reportInventory } from './report-inventory';
 
 export interface ReportCommand {
   usage: string;
@@ -22,6 +25,7 @@ const REPORTS: Record<string, ReportCommand> = {
   leads: leadsReport,
   rating: ratingReport,
   takeover: takeoverReport,
+  inventory: { usage: INVENTORY_USAGE, run: reportInventory },
 };
 
 const USAGE = `usage: npm run report -- <report> …\n${Object.values(REPORTS).map((r) => `  ${r.usage}`).join('\n')}`;

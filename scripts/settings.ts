@@ -9,7 +9,7 @@
  * A change takes effect on the next event; nothing is cached.
  */
 import { robots } from '../src/robots';
-import { changeSetting, readSetting, validateSettings, type SettingIssue } from '../src/settings/installation-settings';
+import { changeSetting, maskSecrets, readSetting, validateSettings, type SettingIssue } from '../src/settings/installation-settings';
 import { fail, INSTALLATION_ID_FORMS, installationIdArg, runCli, withServices } from './cli-services';
 
 const USAGE = 'usage: npm run settings -- get <installationId> [path] | set <installationId> <path> <json-value> | unset <installationId> <path>';
@@ -30,7 +30,9 @@ async function get(services: Services, installationId: string, path: string | un
   const installation = (await services.store.find(installationId)) ?? fail(`No installation "${installationId}". Ids are ${INSTALLATION_ID_FORMS}.`);
   const read = readSetting(installation.settings, path);
   if (!read.ok) fail(read.error);
-  console.log(JSON.stringify(read.value, null, 2));
+  // Secrets (inventory API keys) are shown masked: a terminal, a screen share or a log keeps no copy.
+  const last = path?.split('.').at(-1);
+  console.log(JSON.stringify(maskSecrets(read.value, last), null, 2));
   const issues = validateSettings(installation.settings, robots).filter((i) => !path || i.path === path || i.path.startsWith(`${path}.`));
   if (issues.length) console.error(`warning: stored settings are invalid:\n${describe(issues)}`);
 }
@@ -50,8 +52,9 @@ async function set(services: Services, installationId: string, path: string, val
   if (!saved) fail(`No installation "${installationId}". Ids are ${INSTALLATION_ID_FORMS}.`);
   if (refused.length) fail(`refused, nothing changed:\n${describe(refused)}`);
   const after = readSetting(saved.settings, path);
-  const was = (before as { ok: boolean; value?: unknown }).ok ? JSON.stringify((before as { value: unknown }).value) : '(unset)';
-  console.log(`${installationId} ${path} = ${after.ok ? JSON.stringify(after.value) : '(default)'}   (was ${was}); takes effect on the next event`);
+  const last = path.split('.').at(-1);
+  const was = (before as { ok: boolean; value?: unknown }).ok ? JSON.stringify(maskSecrets((before as { value: unknown }).value, last)) : '(unset)';
+  console.log(`${installationId} ${path} = ${after.ok ? JSON.stringify(maskSecrets(after.value, last)) : '(default)'}   (was ${was}); takes effect on the next event`);
 }
 
 function parseValue(raw: string): unknown {

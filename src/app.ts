@@ -3,6 +3,7 @@ import { noteRobotFailure } from './alerts/failure-alerts';
 import { immediateProcessAlerts, type ProcessAlerts } from './alerts/process-alerts';
 import type { CrmPort, DealRef } from './crm/crm-port';
 import type { CrmEventMap, CrmEventName } from './events';
+import type { InventoryPort } from './inventory/inventory-port';
 import type { Installation } from './installations/installation';
 import type { Logger } from './log';
 import { globalSettingsOf, robotSettingsOf } from './settings/installation-settings';
@@ -44,6 +45,11 @@ export interface InstallationState {
    * Read-decide-write without a lock: two workers deciding on the same state, one wins.
    */
   compareAndSet(key: string, expected: string | null, next: string, ttlSeconds?: number): Promise<boolean>;
+  /** A map kept under one key whose fields change independently (e.g. unit → holding deal). */
+  mapSet(key: string, field: string, value: string): Promise<void>;
+  mapDelete(key: string, field: string): Promise<void>;
+  mapAll(key: string): Promise<Record<string, string>>;
+  delete(key: string): Promise<void>;
 }
 
 /** Delayed, cancellable jobs for robots that act later (takeover timer, booking releaser). */
@@ -66,6 +72,11 @@ export interface RobotContext<K extends CrmEventName, S> {
   alerts: ProcessAlerts;
   /** The current time (tests control it; working-time arithmetic takes it from here, never from `new Date()`). */
   now(): Date;
+  /**
+   * The installation's inventory system (Profitbase, a 1C HTTP service), or null when none is
+   * configured; a broken configuration throws when a robot first uses it.
+   */
+  inventory: () => InventoryPort | null;
   /**
    * Leave the app's last-seen stage of this deal where it was: the deal moved again while the
    * robot decided, and the newer event must be judged from the old stage along the whole path.
@@ -114,6 +125,7 @@ export interface RobotServices {
   alerts?: ProcessAlerts;
   /** The clock robots read; defaults to the system clock. */
   now?: () => Date;
+  inventory?: () => InventoryPort | null;
   keepLastSeenStage?: () => void;
 }
 
@@ -199,6 +211,7 @@ export class ReglamentApp {
       timers: services.timers,
       now: services.now ?? (() => new Date()),
       alerts: services.alerts ?? immediateProcessAlerts(installation, services.crm),
+      inventory: services.inventory ?? (() => null),
       keepLastSeenStage: () => services.keepLastSeenStage?.(),
       report: async (a: { target: DealRef; summary: string; kind?: string; before?: string; after?: string }) => {
         log.info({ target: a.target, before: a.before, after: a.after }, a.summary);

@@ -45,6 +45,11 @@ export const configSchema = z.object({
    */
   AMOCRM_INSECURE_HOSTS: csv,
 
+  /**
+   * Requests per second to one Profitbase account. Profitbase blocks the sender IP above 1/s;
+   * 0.9 leaves room for network jitter. Above 1 only outside production (tests on the emulator).
+   */
+  PROFITBASE_REQUESTS_PER_SECOND: z.coerce.number().positive().default(0.9),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
   /** How many times a job is tried before it stays in the failed list for inspection. */
   JOB_ATTEMPTS: z.coerce.number().int().positive().default(8),
@@ -91,6 +96,9 @@ export function readConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
   if (config.NODE_ENV === 'production' && config.AMOCRM_INSECURE_HOSTS.length > 0) {
     throw new Error('AMOCRM_INSECURE_HOSTS is for development against the emulator; production talks to amoCRM over https only.');
+  }
+  if (config.NODE_ENV === 'production' && config.PROFITBASE_REQUESTS_PER_SECOND > 1) {
+    throw new Error('PROFITBASE_REQUESTS_PER_SECOND above 1 gets the IP blocked by Profitbase; it is for tests against the emulator.');
   }
   return config;
 }

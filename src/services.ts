@@ -9,6 +9,9 @@ import { connectBoundedRedis, connectRedis } from './infra/redis';
 import { systemLookup, type HostLookup } from './installations/install-targets';
 import { RedisOutage } from './infra/redis-health';
 import { watchQueue } from './observability/metrics';
+import { Inventories } from './inventory/inventories';
+import { inventoryQueue, type InventoryJob } from './inventory/inventory-jobs';
+import type { Queue } from 'bullmq';
 import { amocrmRefreshGrant, bitrix24RefreshGrant, type OAuthCredentials } from './installations/oauth-grants';
 import { RedisInstallationStore } from './installations/redis-installation-store';
 import { TokenRefresher } from './installations/token-refresher';
@@ -29,11 +32,14 @@ export interface Services {
   refresher: TokenRefresher;
   limiter: RedisRateLimiter;
   clients: CrmClients;
+  inventories: Inventories;
   ownWrites: OwnWriteLedger;
   tracker: StageTracker;
   actions: RedisActionLog;
   events: EventQueue;
   timers: TimerQueue;
+  /** Inventory polling, the nightly drift report, pushed 1C changes. */
+  inventoryJobs: Queue<InventoryJob>;
   queueSettings: QueueSettings;
   oauth: OAuthCredentials;
   /** Resolves the hosts install requests name (tests replace it to stub DNS). */
@@ -69,8 +75,9 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   const queueSettings: QueueSettings = { connection: producer, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, deadlineMs: config.REDIS_COMMAND_TIMEOUT_MS };
   const events = new EventQueue(queueSettings);
   const timers = new TimerQueue(queueSettings);
-  for (const queue of [events.queue, timers.queue]) queue.on('error', outage.errorHandler(`queue ${queue.name}`));
-  const unwatch = [watchQueue(events.queue), watchQueue(timers.queue)];
+  const inventoryJobs = inventoryQueue(producer, prefix);
+  for (const queue of [events.queue, timers.queue, inventoryJobs]) queue.on('error', outage.errorHandler(`queue ${queue.name}`));
+  const unwatch = [watchQueue(events.queue), watchQueue(timers.queue), watchQueue(inventoryJobs)];
   return {
     config,
     redisUrl,
@@ -81,11 +88,13 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     refresher,
     limiter,
     clients: new CrmClients({ redis, prefix, config, store, refresher, limiter, log }),
+    inventories: new Inventories({ redis, prefix, limiter, config, log }),
     ownWrites: new OwnWriteLedger(redis, prefix),
     tracker: new StageTracker(redis, prefix),
     actions: new RedisActionLog(redis, prefix),
     events,
     timers,
+    inventoryJobs,
     queueSettings,
     oauth,
     lookup: systemLookup,
@@ -94,9 +103,10 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     outage,
     async close() {
       for (const stop of unwatch) stop();
-      outage.stop();
+      outage.close();
       await events.close();
       await timers.close();
+      await inventoryJobs.close();
       await producer.quit().catch(() => undefined);
       await redis.quit().catch(() => undefined);
     },

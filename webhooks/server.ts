@@ -9,6 +9,7 @@ import { DASHBOARD_PATH, queueDashboard } from './dashboard';
 import { edgeOutcomes, type EdgeCrm } from './edge-outcomes';
 import { readiness } from './readiness';
 import { ratingRouter } from './rating-page';
+import { inventoryRouter } from './inventory/router';
 import { statusRouter } from './status-page';
 
 /**
@@ -35,6 +36,7 @@ export function createWebApp(services: Services): Express {
   app.use(bitrix24Router(services, edge));
   app.use(amocrmRouter(services, edge));
   app.use(ratingRouter(services));
+  app.use(inventoryRouter(services));
   const apps = path.join(__dirname, '..', 'apps');
   // Bitrix24 opens the app page with a form POST (AUTH_ID, member_id…); the page itself needs none of it.
   app.post('/apps/bitrix24/index.html', (_req, res) => res.sendFile(path.join(apps, 'bitrix24', 'index.html')));

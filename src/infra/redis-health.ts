@@ -42,6 +42,8 @@ export class RedisOutage {
   private since: number | null = null;
   private failures = 0;
   private probe: NodeJS.Timeout | undefined;
+  /** Set when the process closes its connections: what they say while closing is no outage. */
+  private closed = false;
 
   constructor(
     private readonly log: Logger,
@@ -72,6 +74,7 @@ export class RedisOutage {
   }
 
   failed(source: string, err: unknown): void {
+    if (this.closed) return;
     this.failures++;
     if (this.since !== null) return;
     this.since = Date.now();
@@ -88,6 +91,12 @@ export class RedisOutage {
     this.failures = 0;
     this.stop();
     redisUp.set(1);
+  }
+
+  /** The process is closing its connections on purpose. */
+  close(): void {
+    this.closed = true;
+    this.stop();
   }
 
   stop(): void {

@@ -45,6 +45,22 @@ export class RedisInstallationState implements InstallationState {
     const done = await this.redis.eval(COMPARE_AND_SET, 1, this.key(key), expected === null ? '1' : '0', expected ?? '', next, String(ttlSeconds ?? 0));
     return done === 1;
   }
+
+  async mapSet(key: string, field: string, value: string): Promise<void> {
+    await this.redis.hset(this.key(key), field, value);
+  }
+
+  async mapDelete(key: string, field: string): Promise<void> {
+    await this.redis.hdel(this.key(key), field);
+  }
+
+  mapAll(key: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.key(key));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.redis.del(this.key(key));
+  }
 }
 
 /** KEYS[1]; ARGV: expect-absent flag, expected value, new value, TTL seconds (0: none). */

@@ -132,6 +132,7 @@ export function servicesFor(installation: Installation, crm: CrmPort, services: 
     alerts: groupedProcessAlerts(alertDepsFor(services, installation, crm)),
     // Read at call time: a test that replaces `services.now` controls every robot's clock.
     now: () => services.now(),
+    inventory: () => services.inventories.forInstallation(installation),
   };
 }
 

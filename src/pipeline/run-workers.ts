@@ -6,6 +6,7 @@ import { jobsFinished } from '../observability/metrics';
 import type { Services } from '../services';
 import { startCatchUp } from './catch-up/catch-up-queue';
 import { runMonthlyRating } from '../rating/monthly-rating-job';
+import { runInventoryWorker } from '../inventory/inventory-jobs';
 import { processInboundEvent, servicesFor } from './process-event';
 import { recordOwnWrites } from './own-write-recorder';
 import { ALERT_DIGEST_TIMER } from '../alerts/process-alerts';
@@ -48,6 +49,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     async (job) => {
       const installation = await services.store.find(job.data.installationId);
       if (!installation || installation.status !== 'active') return 'unknown-installation';
+      // A timer's writes are the app's own too (the booking releaser moves deals): their echoes are recognised.
       const crm = recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, new Map());
       if (job.data.robot === ALERT_DIGEST_TIMER) {
         await runDigestTimer(services, installation, crm, job.data.data);
@@ -58,6 +60,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     },
     { connection: connections[1], ...options },
   );
+  const inventory = runInventoryWorker(services);
   for (const worker of [events, timers]) {
     worker.on('completed', () => jobsFinished.inc({ queue: worker.name, outcome: 'done' }));
     worker.on('failed', (job, err) => {
@@ -80,7 +83,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   return {
     async close() {
       stopHeartbeat();
-      await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close()]);
+      await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close(), inventory.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };

@@ -116,6 +116,17 @@ export function readSetting(overrides: Json, path: string | undefined): { ok: tr
   return { ok: true, value: node };
 }
 
+/** Settings that hold secrets (inventory API keys, callback secrets): printed masked, never in full. */
+export const SECRET_SETTING_KEYS: ReadonlySet<string> = new Set(['apiKey', 'callbackSecret']);
+
+/** A copy with every secret replaced by «••••» and its last 4 characters. */
+export function maskSecrets(value: unknown, key?: string): unknown {
+  if (key && SECRET_SETTING_KEYS.has(key) && typeof value === 'string') return `••••${value.length > 8 ? value.slice(-4) : ''}`;
+  if (Array.isArray(value)) return value.map((v) => maskSecrets(v));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v, k)]));
+  return value;
+}
+
 function splitPath(path: string): { ok: true; parts: string[] } | { ok: false; error: string } {
   const parts = path.split('.');
   if (!path || parts.some((p) => !/^[A-Za-z0-9_-]+$/.test(p))) return { ok: false, error: `"${path}" is not a settings path: names separated by dots, e.g. dealRenamer.template` };

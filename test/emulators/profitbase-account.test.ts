@@ -108,6 +108,7 @@ describe('ProfitbaseEmulator', () => {
     expect(conflict.json).toMatchObject({ status: 'error', code: 'property_already_in_deal' });
 
     expect((await call(pb, 'GET', '/property/deal/111', { token })).json.data.map((u: { id: number }) => u.id)).toEqual([id]);
+    expect((await call(pb, 'GET', `/crm/deals/property/${id}`, { token })).json).toEqual({ status: 'success', data: [{ dealId: 111, propertyId: id }] });
     const prolong = await call(pb, 'PATCH', '/reserve/prolong', { token, body: { propertyId: id, date: '2030-01-15 12:00' } });
     expect(prolong.status).toBe(200);
     expect(pb.unit(id)).toMatchObject({ bookedUntilDate: '2030-01-15', bookedUntilTime: '12:00' });

@@ -133,6 +133,9 @@ export class ProfitbaseEmulator {
   /** dealId → unit ids */
   private readonly deals = new Map<number, Set<number>>();
   private readonly tokens = new Map<string, number>();
+  /** propertyId → the booking queue, first in line first. */
+  private readonly queues = new Map<number, Array<{ id: number; propertyId: number; dealId: number }>>();
+  private queueSeq = 0;
   private lastAcceptedAt = Number.NEGATIVE_INFINITY;
   private violations: number[] = [];
   private blockedFlag = false;
@@ -194,6 +197,11 @@ export class ProfitbaseEmulator {
 
   houses(): PbHouse[] {
     return [{ ...this.house }];
+  }
+
+  /** Deal ids queued for a unit, first in line first. */
+  queueOf(unitId: number): number[] {
+    return (this.queues.get(unitId) ?? []).map((q) => q.dealId);
   }
 
   /** Deal the unit is attached to, if any. */
@@ -460,6 +468,43 @@ export class ProfitbaseEmulator {
         .filter(([d]) => only === undefined || d === only)
         .flatMap(([dealId, ids]) => [...ids].map((propertyId) => ({ dealId, propertyId })));
       res.json({ status: 'success', data });
+    });
+
+    // Deals a unit is attached to (research §1.3 "CRM: deals of a unit").
+    app.get(`${base}/crm/deals/property/:propertyId`, (req, res) => {
+      const id = Number(req.params.propertyId);
+      if (!this.unitMap.has(id)) return pbError(res, 404, 'property_not_found', `Property ${id} not found`);
+      const data = [...this.deals.entries()].filter(([, ids]) => ids.has(id)).map(([dealId]) => ({ dealId, propertyId: id }));
+      res.json({ status: 'success', data });
+    });
+
+    // Booking queue (очередь бронирования, research §1.3): deals waiting for a unit, in order.
+    app.post(`${base}/queue-reserve`, (_req, res) => {
+      const b = res.locals.body;
+      const dealId = isObj(b) ? toInt(b.dealId) : undefined;
+      const propertyId = isObj(b) ? toInt(b.propertyId) : undefined;
+      if (dealId === undefined || propertyId === undefined) return pbError(res, 400, 'invalid_request', 'propertyId and dealId are required');
+      if (!this.unitMap.has(propertyId)) return pbError(res, 404, 'property_not_found', `Property ${propertyId} not found`);
+      const queue = this.queues.get(propertyId) ?? [];
+      let entry = queue.find((q) => q.dealId === dealId);
+      if (!entry) {
+        entry = { id: ++this.queueSeq, propertyId, dealId };
+        queue.push(entry);
+        this.queues.set(propertyId, queue);
+      }
+      res.json({ status: 'success', data: { ...entry, position: queue.indexOf(entry) + 1 } });
+    });
+
+    app.get(`${base}/queue-reserve/list`, (req, res) => {
+      const propertyId = toInt(req.query.propertyId);
+      if (propertyId === undefined) return pbError(res, 400, 'invalid_request', 'propertyId is required');
+      res.json({ status: 'success', data: (this.queues.get(propertyId) ?? []).map((q, i) => ({ ...q, position: i + 1 })) });
+    });
+
+    app.post(`${base}/queue-reserve/delete`, (req, res) => {
+      const id = toInt(req.query.id);
+      for (const [propertyId, queue] of this.queues) this.queues.set(propertyId, queue.filter((q) => q.id !== id));
+      res.json({ status: 'success' });
     });
 
     app.patch(`${base}/reserve/prolong`, (_req, res) => {

@@ -56,3 +56,11 @@ export function setupBitrix24LeadFunnel(portal: Bitrix24PortalEmulator): void {
   ]);
   portal.addUserField(1, { fieldName: 'UF_CRM_JUNK_REASON', title: 'Причина брака', type: 'string' });
 }
+
+/** An amoCRM sales pipeline after the meeting, with «Бронь» and «Бронь истекла» (preset amocrm-sales-004). */
+export function setupAmoSalesPipeline(amo: AmoCrmAccountEmulator) {
+  const names = ['Встреча состоялась', 'Бронь', 'Бронь истекла', 'Договор', 'Регистрация'];
+  const pipeline = amo.addPipeline('Продажи', names.map((name, i) => ({ name, sort: (i + 1) * 10 })));
+  const stage = (name: string) => pipeline.statuses.find((s) => s.name === name)!.id;
+  return { pipelineId: pipeline.id, stage };
+}

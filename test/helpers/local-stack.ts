@@ -10,6 +10,12 @@ import { removeAppData } from './test-services';
 import { AmoCrmAccountEmulator, type AmoCrmAccountOptions } from '../emulators/amocrm-account';
 import { Bitrix24PortalEmulator } from '../emulators/bitrix24-portal';
 import type { Bitrix24PortalOptions } from '../emulators/bitrix24/types';
+import { InventoryHttpEmulator } from '../emulators/inventory-http-service';
+import { ProfitbaseEmulator } from '../emulators/profitbase-account';
+
+export const PROFITBASE_API_KEY = 'app-66445500837ba';
+export const ONEC_API_KEY = 'onec-local-key-3f9a';
+export const ONEC_CALLBACK_SECRET = 'onec-callback-secret-0123456789';
 
 export const BITRIX24_APP = { clientId: 'app.reglament.local', clientSecret: 'bitrix24-local-secret' };
 export const AMOCRM_APP = { clientId: '5a0c2d8e-1f3b-4c7a-9e21-reglament-local', clientSecret: 'amocrm-local-secret' };
@@ -30,6 +36,9 @@ export interface LocalStack {
   timeTravel(ms: number): void;
   /** Promotes every delayed timer due at the (travelled) clock, so the worker fires it now. */
   fireTimersDue(): Promise<number>;
+  /** A Profitbase account and a 1C-style inventory service (apps/inventory-http/openapi.yaml). */
+  pb: ProfitbaseEmulator;
+  onec: InventoryHttpEmulator;
   /** Waits until the emulators delivered everything and the app's queues are empty (echoes included). */
   idle(timeoutMs?: number): Promise<void>;
   /** Stops only the web process (the CRMs' deliveries fail); the worker keeps running. */
@@ -57,6 +66,11 @@ export interface LocalStackOptions {
   port?: number;
   /** false: no worker in this process (a test runs workers as child processes). Default true. */
   workers?: boolean;
+  /**
+   * Profitbase's real limit is 1 request/s (the default here too). Tests that are not about the
+   * limit pass 0 and raise PROFITBASE_REQUESTS_PER_SECOND through `env` to run faster.
+   */
+  profitbaseMinIntervalMs?: number;
 }
 
 
@@ -74,6 +88,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const portal = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: options.portalRateLimit, ...options.portal, clock: () => Date.now() + clock.offset });
   const amo = await AmoCrmAccountEmulator.start({ ...AMOCRM_APP, redirectUri: `${appUrl}/amocrm/oauth/callback`, retryDelaysMs: [200, 400], ...options.amoOptions });
   amo.advanceClock(clock.offset);
+  const pb = await ProfitbaseEmulator.start({ apiKey: PROFITBASE_API_KEY, minIntervalMs: options.profitbaseMinIntervalMs ?? 1000 });
+  const onec = await InventoryHttpEmulator.start({ apiKey: ONEC_API_KEY, callbackSecret: ONEC_CALLBACK_SECRET });
   const baseEnv = {
     NODE_ENV: 'development',
     PORT: String(port),
@@ -139,6 +155,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     },
     portal,
     amo,
+    pb,
+    onec,
     get workers() {
       return workers;
     },
@@ -168,6 +186,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       while (Date.now() < deadline) {
         await portal.settle();
         await amo.settle({ includeRetries: false });
+        await onec.settle();
         quietRounds = (await queuesEmpty()) ? quietRounds + 1 : 0;
         // Two quiet looks in a row: an echo webhook of the last write had its chance to arrive.
         if (quietRounds >= 3) return;
@@ -189,6 +208,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       await stopApp();
       await portal.stop();
       await amo.stop();
+      await pb.stop();
+      await onec.stop();
       const cleanup = build();
       await removeAppData(cleanup);
       await cleanup.close();

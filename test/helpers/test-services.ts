@@ -38,6 +38,7 @@ export async function createTestServices(env: Partial<Record<keyof AppConfig, st
 export async function removeAppData(services: Services): Promise<void> {
   await services.events.queue.obliterate({ force: true }).catch(() => undefined);
   await services.timers.queue.obliterate({ force: true }).catch(() => undefined);
+  await services.inventoryJobs.obliterate({ force: true }).catch(() => undefined);
   const keys = await scanKeys(services.redis, `${escapeGlob(services.prefix)}:*`);
   for (let i = 0; i < keys.length; i += 500) await services.redis.del(...keys.slice(i, i + 500));
 }

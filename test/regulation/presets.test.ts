@@ -45,6 +45,7 @@ describe('shipped presets', () => {
     const presets = listPresets();
     expect(presets.map((p) => [p.name, p.crm, p.entity])).toEqual([
       ['amocrm-primary-market', 'amocrm', 'deal'],
+      ['amocrm-sales-004', 'amocrm', 'deal'],
       ['bitrix24-deals-004', 'bitrix24', 'deal'],
       ['bitrix24-leads-004', 'bitrix24', 'lead'],
     ]);
