@@ -37,6 +37,7 @@ async function main() {
   await amocrmDay(stack);
   await bitrix24Timers(stack);
   await amocrmTimers(stack);
+  await amocrmTakeover(stack);
   await printActions(stack);
 
   if (process.env.DEMO_EXIT) return shutdown();
@@ -209,6 +210,29 @@ async function amocrmTimers(stack: LocalStack) {
   show('«Отложенный спрос» untouched 4 s → manager', deferred, MANAGER);
   show('«Не дозвонились» → manager', noAnswer, MANAGER);
   show('«Отправлено КП» → manager', proposal, MANAGER);
+}
+
+/**
+ * The takeover timer on amoCRM with a 3-second timeout (24/7 schedule from the stage timers part):
+ * a request lands in «Передан в работу» under the administrator, the distribution gives it to a
+ * manager, nobody takes it, and it goes to the next manager with a note in the card.
+ */
+async function amocrmTakeover(stack: LocalStack) {
+  const { amo, services } = stack;
+  const installationId = `amo:${amo.accountId}`;
+  const ADMIN = 1;
+  await setSetting(services, installationId, 'takeoverTimer.timeout', '3s');
+  const pipeline = amo.pipelines.find((p) => p.name === 'Первичный рынок')!;
+  const inWork = pipeline.statuses.find((s) => s.name === 'Передан в работу')!.id;
+  const id = amo.userAddLead({ name: 'Заявка с сайта', pipeline_id: pipeline.id, status_id: inWork, responsible_user_id: ADMIN }, ADMIN);
+  await stack.idle();
+  const name = (userId: number | null | undefined) => amo.users.find((u) => u.id === userId)?.name ?? `#${userId}`;
+  console.log(`
+amoCRM takeover (timeout "3s"): request ${id} in «Передан в работу» → assigned to ${name(amo.getLead(id)?.responsible_user_id)}; nobody takes it…`);
+  await new Promise((r) => setTimeout(r, 4500));
+  await stack.idle();
+  console.log(`amoCRM: now with ${name(amo.getLead(id)?.responsible_user_id)}; note in the card:`);
+  for (const n of amo.notes(id).filter((x) => x.note_type === 'service_message')) console.log(`    ${String((n.params as { text?: string } | undefined)?.text ?? '')}`);
 }
 
 async function regulation(services: LocalStack['services'], installationId: string, ...specs: Array<{ preset: string; overrides?: Record<string, unknown> }>) {

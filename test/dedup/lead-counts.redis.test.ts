@@ -72,7 +72,7 @@ describe('honest lead counts', () => {
       const badBudget = await report('leads', installation.id, '--month', '2026-11', '--budget', 'WEB');
       expect(badBudget.code).toBe(2);
       expect(badBudget.stderr).toContain('source=rubles');
-      const unknown = await report('rating');
+      const unknown = await report('nonsense');
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toContain('leads <installationId>');
     }, 30_000);

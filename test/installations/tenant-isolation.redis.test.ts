@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker } from 'bullmq';
 import request from 'supertest';
 import { escapeGlob, installationKey, installationKeysPattern } from '../../src/infra/keys';
+import { connectRedis } from '../../src/infra/redis';
 import { InvalidInstallationIdError, type Installation } from '../../src/installations/installation';
 import { RedisInstallationState } from '../../src/installations/installation-state';
 import { scanKeys } from '../../src/installations/redis-installation-store';
@@ -8,7 +9,7 @@ import { processInboundEvent } from '../../src/pipeline/process-event';
 import { bullPrefix, EVENTS_QUEUE } from '../../src/pipeline/queues';
 import { createWebApp } from '../../webhooks/server';
 import { documentedAmocrmInstallation, documentedBitrix24Installation, documentedPortal, fixture, someTokens } from '../helpers/fixtures';
-import { createTestServices, eventually } from '../helpers/test-services';
+import { createTestServices, eventually, redisUrl } from '../helpers/test-services';
 
 type TestServices = Awaited<ReturnType<typeof createTestServices>>;
 const FORM = 'application/x-www-form-urlencoded';
@@ -60,12 +61,15 @@ describe('tenant isolation', () => {
   /** Runs every waiting event job through the worker's path with the CRM failing for good, so failed jobs exist too. */
   async function failWaitingEventJobs(): Promise<void> {
     services.clients.forInstallation = async () => Promise.reject(new UnrecoverableError('CRM refuses (test)'));
+    // A worker blocks on a connection of its own (BullMQ requires one without a command timeout).
+    const connection = connectRedis(redisUrl());
     const worker = new Worker(EVENTS_QUEUE, async (job) => processInboundEvent(job.data, services, job.id), {
-      connection: services.queueSettings.connection,
+      connection,
       prefix: bullPrefix(services.prefix),
     });
     await eventually(async () => expect(await services.events.queue.getJobCounts('waiting', 'active', 'failed')).toEqual({ waiting: 0, active: 0, failed: 3 }));
     await worker.close();
+    await connection.quit();
   }
 
   it('refuses member_id=* at the edge with 400 and stores nothing', async () => {
