@@ -1,27 +1,16 @@
 import nock from 'nock';
 import { parse } from 'qs';
 import { documentedAmocrmInstallation, documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
-import { createTestServices } from '../helpers/test-services';
-
-type TestServices = Awaited<ReturnType<typeof createTestServices>>;
+import { BITRIX24_PORTAL, useNockedServices } from '../helpers/nocked-services';
 
 describe('finding a client at the HTTP level', () => {
-  let services: TestServices;
-  beforeAll(() => nock.disableNetConnect());
-  afterAll(() => nock.enableNetConnect());
-  beforeEach(async () => {
-    services = await createTestServices({ BITRIX24_CLIENT_ID: 'app.1', BITRIX24_CLIENT_SECRET: 's3cret' });
-  });
-  afterEach(async () => {
-    nock.cleanAll();
-    await services.cleanup();
-  });
+  const harness = useNockedServices();
 
   it('Bitrix24: one batch — findbycomm (≤ 20 values, every stored form of the phone) and the reads that take its ids by reference', async () => {
     const installation = documentedBitrix24Installation();
-    await services.store.save(installation, someTokens());
+    await harness.services.store.save(installation, someTokens());
     let cmd: Record<string, string> = {};
-    const scope = nock('https://some-domain.bitrix24.com')
+    const scope = nock(BITRIX24_PORTAL)
       .post((p) => p.includes('/batch'), (body) => {
         cmd = body.cmd;
         return true;
@@ -43,7 +32,7 @@ describe('finding a client at the HTTP level', () => {
         },
         time: { start: 0, finish: 0, duration: 0, processing: 0, date_start: '', date_finish: '', operating: 0 },
       });
-    const crm = await services.clients.forInstallation(installation);
+    const crm = await harness.services.clients.forInstallation(installation);
     const found = await crm.findClientsByCommunications({ phones: ['+79991234567'], emails: ['ivan@mail.ru'], messengers: [] });
     expect(scope.isDone()).toBe(true);
     expect(parse(cmd.p0!.split('?')[1]!)).toEqual({ type: 'PHONE', values: ['+79991234567', '89991234567', '79991234567', '9991234567'] });
@@ -60,7 +49,7 @@ describe('finding a client at the HTTP level', () => {
 
   it('amoCRM: query by the last ten digits, exact comparison after it, then one read of the leads', async () => {
     const installation = documentedAmocrmInstallation();
-    await services.store.save(installation, someTokens());
+    await harness.services.store.save(installation, someTokens());
     const host = installation.baseUrl;
     let leadsUri = '';
     const phoneField = (value: string) => ({ field_id: 1, field_code: 'PHONE', values: [{ value, enum_code: 'WORK' }] });
@@ -81,7 +70,7 @@ describe('finding a client at the HTTP level', () => {
         leadsUri = decodeURIComponent(uri);
         return { _embedded: { leads: [{ id: 100, name: 'Квартира', status_id: 142, pipeline_id: 5, responsible_user_id: 3, created_at: 1790000000, _embedded: { contacts: [{ id: 1, is_main: true }] } }] } };
       });
-    const crm = await services.clients.forInstallation(installation);
+    const crm = await harness.services.clients.forInstallation(installation);
     const found = await crm.findClientsByCommunications({ phones: ['+79991234567'], emails: [], messengers: [] });
     expect(scope.isDone()).toBe(true);
     // Only the contact whose phone is equal: "+7 999 123-45-678" matched the fuzzy query, not the number.

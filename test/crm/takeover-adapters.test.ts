@@ -1,27 +1,16 @@
 import nock from 'nock';
 import { documentedAmocrmInstallation, documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
-import { createTestServices } from '../helpers/test-services';
-
-type TestServices = Awaited<ReturnType<typeof createTestServices>>;
+import { bitrix24Ok, BITRIX24_PORTAL, useNockedServices } from '../helpers/nocked-services';
 
 /** The takeover timer's CRM calls, request by request, in the documented wire formats. */
 describe('CRM adapters for the takeover timer (HTTP level)', () => {
-  let services: TestServices;
-  beforeAll(() => nock.disableNetConnect());
-  afterAll(() => nock.enableNetConnect());
-  beforeEach(async () => {
-    services = await createTestServices({ BITRIX24_CLIENT_ID: 'app.1', BITRIX24_CLIENT_SECRET: 's3cret' });
-  });
-  afterEach(async () => {
-    nock.cleanAll();
-    await services.cleanup();
-  });
+  const harness = useNockedServices();
 
   describe('Bitrix24', () => {
-    const portal = 'https://some-domain.bitrix24.com';
+    const portal = BITRIX24_PORTAL;
     const installation = documentedBitrix24Installation();
-    const ok = (result: unknown) => ({ result, time: { start: 0, finish: 0, duration: 0, processing: 0, date_start: '', date_finish: '', operating: 0 } });
-    beforeEach(() => services.store.save(installation, someTokens()));
+    const ok = bitrix24Ok;
+    beforeEach(() => harness.services.store.save(installation, someTokens()));
 
     it('assigns with crm.item.update {fields: {assignedById}}', async () => {
       const scope = nock(portal)
@@ -31,7 +20,7 @@ describe('CRM adapters for the takeover timer (HTTP level)', () => {
         })
         .query(true)
         .reply(200, ok({ item: { id: 42 } }));
-      await (await services.clients.forInstallation(installation)).assignResponsible({ entity: 'lead', id: '42' }, '7');
+      await (await harness.services.clients.forInstallation(installation)).assignResponsible({ entity: 'lead', id: '42' }, '7');
       expect(scope.isDone()).toBe(true);
     });
 
@@ -60,7 +49,7 @@ describe('CRM adapters for the takeover timer (HTTP level)', () => {
           },
           result_error: [],
         }));
-      const touches = await (await services.clients.forInstallation(installation)).listTouches({ entity: 'lead', id: '42' }, new Date('2026-11-30T08:00:00Z'));
+      const touches = await (await harness.services.clients.forInstallation(installation)).listTouches({ entity: 'lead', id: '42' }, new Date('2026-11-30T08:00:00Z'));
       expect(touches).toEqual([
         { kind: 'note', userId: '7', at: '2026-11-30T11:00:30+03:00' },
         { kind: 'call', userId: '7', at: '2026-11-30T11:02:00+03:00' },
@@ -84,7 +73,7 @@ describe('CRM adapters for the takeover timer (HTTP level)', () => {
         .post((p) => p.includes('calendar.accessibility.get'))
         .query(true)
         .reply(401, { error: 'insufficient_scope', error_description: 'The request requires higher privileges than provided by the access token' });
-      const crm = await services.clients.forInstallation(installation);
+      const crm = await harness.services.clients.forInstallation(installation);
       const from = new Date('2026-11-30T08:00:00Z');
       const to = new Date('2026-12-01T08:00:00Z');
       expect(await crm.listAbsences(['2', '3'], from, to)).toEqual([{ userId: '2', from: '2026-11-30T08:00:00.000Z', to: '2026-12-07T08:00:00.000Z' }]);
@@ -94,11 +83,11 @@ describe('CRM adapters for the takeover timer (HTTP level)', () => {
 
   describe('amoCRM', () => {
     const installation = documentedAmocrmInstallation();
-    beforeEach(() => services.store.save(installation, someTokens()));
+    beforeEach(() => harness.services.store.save(installation, someTokens()));
 
     it('assigns with PATCH /api/v4/leads/{id} {responsible_user_id}', async () => {
       const scope = nock(installation.baseUrl).patch('/api/v4/leads/10701093', { responsible_user_id: 7 }).reply(200, { id: 10701093, updated_at: 1 });
-      await (await services.clients.forInstallation(installation)).assignResponsible({ entity: 'deal', id: '10701093' }, '7');
+      await (await harness.services.clients.forInstallation(installation)).assignResponsible({ entity: 'deal', id: '10701093' }, '7');
       expect(scope.isDone()).toBe(true);
     });
 
@@ -123,7 +112,7 @@ describe('CRM adapters for the takeover timer (HTTP level)', () => {
             ],
           },
         });
-      const touches = await (await services.clients.forInstallation(installation)).listTouches({ entity: 'deal', id: '10701093' }, new Date(1764489600_000));
+      const touches = await (await harness.services.clients.forInstallation(installation)).listTouches({ entity: 'deal', id: '10701093' }, new Date(1764489600_000));
       expect(touches).toEqual([
         { kind: 'call', userId: '8', at: new Date(1764489650_000).toISOString() },
         { kind: 'message', userId: '7', at: new Date(1764489700_000).toISOString() },
@@ -145,7 +134,7 @@ describe('CRM adapters for the takeover timer (HTTP level)', () => {
             ],
           },
         });
-      expect(await (await services.clients.forInstallation(installation)).listUsers()).toEqual([
+      expect(await (await harness.services.clients.forInstallation(installation)).listUsers()).toEqual([
         { id: '1', name: 'Админ', isAdmin: true, isActive: true, teamIds: ['0'] },
         { id: '7', name: 'Анна', isAdmin: false, isActive: true, teamIds: ['12'] },
         { id: '8', name: 'Ушёл', isAdmin: false, isActive: false, teamIds: ['12'] },

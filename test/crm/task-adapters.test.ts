@@ -1,27 +1,16 @@
 /** Tasks, to-dos, calls and messages at the HTTP level: the exact documented requests of both adapters. */
 import nock from 'nock';
 import { documentedAmocrmInstallation, documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
-import { createTestServices } from '../helpers/test-services';
-
-type TestServices = Awaited<ReturnType<typeof createTestServices>>;
+import { bitrix24Ok, BITRIX24_PORTAL, useNockedServices } from '../helpers/nocked-services';
 
 describe('CRM adapters: tasks and activities', () => {
-  let services: TestServices;
-  beforeAll(() => nock.disableNetConnect());
-  afterAll(() => nock.enableNetConnect());
-  beforeEach(async () => {
-    services = await createTestServices({ BITRIX24_CLIENT_ID: 'app.1', BITRIX24_CLIENT_SECRET: 's3cret' });
-  });
-  afterEach(async () => {
-    nock.cleanAll();
-    await services.cleanup();
-  });
+  const harness = useNockedServices();
 
   describe('Bitrix24', () => {
-    const portal = 'https://some-domain.bitrix24.com';
+    const portal = BITRIX24_PORTAL;
     const installation = documentedBitrix24Installation();
-    const ok = (result: unknown) => ({ result, time: { start: 0, finish: 0, duration: 0, processing: 0, date_start: '', date_finish: '', operating: 0 } });
-    beforeEach(() => services.store.save(installation, someTokens()));
+    const ok = bitrix24Ok;
+    beforeEach(() => harness.services.store.save(installation, someTokens()));
 
     it('creates the to-do with crm.activity.todo.add {ownerTypeId, ownerId, deadline, title, description, responsibleId}', async () => {
       const scope = nock(portal)
@@ -33,7 +22,7 @@ describe('CRM adapters: tasks and activities', () => {
         })
         .query(true)
         .reply(200, ok({ id: 999 }));
-      const crm = await services.clients.forInstallation(installation);
+      const crm = await harness.services.clients.forInstallation(installation);
       const id = await crm.createTask({ entity: 'lead', id: '42' }, { kind: 'call', text: 'Попытка 2 из 14: позвонить в обед 13–15', dueAt: new Date('2026-12-02T12:00:00Z'), responsibleId: '2' });
       expect(id).toBe('999');
       expect(scope.isDone()).toBe(true);
@@ -47,7 +36,7 @@ describe('CRM adapters: tasks and activities', () => {
         })
         .query(true)
         .reply(200, ok([{ ID: '20', SUBJECT: 'Встреча с клиентом', DEADLINE: '2026-12-03T15:00:00+03:00', RESPONSIBLE_ID: '2', TYPE_ID: '6', PROVIDER_ID: 'CRM_TODO' }]));
-      const crm = await services.clients.forInstallation(installation);
+      const crm = await harness.services.clients.forInstallation(installation);
       expect(await crm.listOpenTasks({ entity: 'deal', id: '759' })).toEqual([{ id: '20', text: 'Встреча с клиентом', dueAt: '2026-12-03T12:00:00.000Z', responsibleId: '2' }]);
       expect(scope.isDone()).toBe(true);
     });
@@ -71,7 +60,7 @@ describe('CRM adapters: tasks and activities', () => {
           },
           result_error: [],
         }));
-      const crm = await services.clients.forInstallation(installation);
+      const crm = await harness.services.clients.forInstallation(installation);
       const activities = await crm.listActivities({ entity: 'deal', id: '759' }, new Date('2026-12-01T00:00:00Z'));
       expect(activities.map((a) => [a.kind, a.direction, a.at])).toEqual([
         ['note', null, '2026-12-02T09:00:00.000Z'],
@@ -84,13 +73,13 @@ describe('CRM adapters: tasks and activities', () => {
 
   describe('amoCRM', () => {
     const installation = documentedAmocrmInstallation();
-    beforeEach(() => services.store.save(installation, someTokens()));
+    beforeEach(() => harness.services.store.save(installation, someTokens()));
 
     it('creates the task with POST /api/v4/tasks [{text, complete_till, task_type_id, responsible_user_id, entity_id, entity_type}]', async () => {
       const scope = nock(installation.baseUrl)
         .post('/api/v4/tasks', [{ text: 'Встреча с клиентом', complete_till: 1795600000, task_type_id: 2, responsible_user_id: 2, entity_id: 10701093, entity_type: 'leads' }])
         .reply(200, { _links: {}, _embedded: { tasks: [{ id: 4745251, request_id: '0' }] } });
-      const crm = await services.clients.forInstallation(installation);
+      const crm = await harness.services.clients.forInstallation(installation);
       expect(await crm.createTask({ entity: 'deal', id: '10701093' }, { kind: 'meeting', text: 'Встреча с клиентом', dueAt: new Date(1795600000 * 1000), responsibleId: '2' })).toBe('4745251');
       expect(scope.isDone()).toBe(true);
     });
@@ -100,7 +89,7 @@ describe('CRM adapters: tasks and activities', () => {
         .get('/api/v4/tasks')
         .query({ 'filter[entity_type]': 'leads', 'filter[entity_id][]': '10701093', 'filter[is_completed]': '0', limit: '250' })
         .reply(204);
-      const crm = await services.clients.forInstallation(installation);
+      const crm = await harness.services.clients.forInstallation(installation);
       expect(await crm.listOpenTasks({ entity: 'deal', id: '10701093' })).toEqual([]);
       expect(scope.isDone()).toBe(true);
     });
@@ -120,7 +109,7 @@ describe('CRM adapters: tasks and activities', () => {
         .get('/api/v4/events')
         .query({ 'filter[entity]': 'lead', 'filter[entity_id][]': '10701093', 'filter[type]': 'incoming_chat_message,outgoing_chat_message', 'filter[created_at][from]': String(since), limit: '100' })
         .reply(200, { _embedded: { events: [{ id: '01ab', type: 'incoming_chat_message', created_at: since + 30, created_by: 0 }] } });
-      const crm = await services.clients.forInstallation(installation);
+      const crm = await harness.services.clients.forInstallation(installation);
       const activities = await crm.listActivities({ entity: 'deal', id: '10701093' }, new Date(since * 1000));
       expect(activities.map((a) => [a.kind, a.direction, a.answered, a.summary])).toEqual([
         ['call', 'outgoing', false, 'исходящий звонок, без ответа'],
