@@ -29,6 +29,11 @@ const settings = z.object({
   ignore: z.array(z.string().min(1)).default([]),
   /** Contact labels marking an agent: a Bitrix24 contact type (id or name), an amoCRM tag. */
   agentLabels: z.array(z.string().min(1)).default(['AGENT', 'Агент']),
+  /**
+   * A contact field marking an agent besides the labels: a checkbox saying "yes", or a value equal
+   * to one of `agentLabels`. Bitrix24: the user field code (`UF_CRM_…`); amoCRM: the field's name or id.
+   */
+  agentField: z.object({ bitrix24: z.string().default(''), amocrm: z.string().default('') }).prefault({}),
   /** A second open request from one person within this window is a double submission. */
   doubleSubmissionWindow: durationSchema.prefault('24h'),
   /** amoCRM loss reasons by class (found or created in /api/v4/leads/loss_reasons). */
@@ -80,7 +85,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
   if (trigger === 'accepted' && !(await cameFromIncoming(ctx, deal))) return;
 
   const ignored = ignoredKeys(ctx.settings);
-  const { identities, rejected } = identitiesOf(communicationsOf(deal, contacts), ctx.settings.region as never);
+  const { identities, rejected } = identitiesOf(communicationsOf(deal, contacts, ctx.crm.crm === 'amocrm' ? ctx.settings.amocrmMessengerFields : []), ctx.settings.region as never);
   for (const r of rejected) ctx.log.info({ deal: deal.id, kind: r.kind, value: r.raw, why: r.why }, 'communication not matched: unreadable');
   const usable = identities.filter((i) => !ignored.has(i.key));
   const signature = usable.map((i) => i.key).sort().join(' ');
@@ -101,6 +106,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
       emails: usable.filter((i) => i.kind === 'email').map((i) => i.key),
       messengers: usable.filter((i) => i.kind === 'messenger').map((i) => i.raw),
       messengerFields: ctx.settings.amocrmMessengerFields,
+      contactFields: agentFieldOf(ctx) ? [agentFieldOf(ctx)!] : [],
       request: { entity: deal.entity, id: deal.id },
     });
     const regulations = await bindingsFor(ctx);
@@ -111,6 +117,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
       deals: matches.deals,
       standingOf: (d) => standingOf(d, regulations),
       agentLabels: ctx.settings.agentLabels,
+      agentField: agentFieldOf(ctx),
       doubleSubmissionWindowMs: ctx.settings.doubleSubmissionWindow,
       ignoredKeys: ignored,
       now: Date.now(),
@@ -190,6 +197,7 @@ async function judgeNewContact(ctx: RobotContext<'contact.created', Settings>): 
       phones: usable.filter((i) => i.kind === 'phone').map((i) => i.key),
       emails: usable.filter((i) => i.kind === 'email').map((i) => i.key),
       messengers: usable.filter((i) => i.kind === 'messenger').map((i) => i.raw),
+      contactFields: agentFieldOf(ctx) ? [agentFieldOf(ctx)!] : [],
     });
     const regulations = await bindingsFor(ctx as unknown as AnyCtx);
     const verdict = classifyRepeat({
@@ -199,6 +207,7 @@ async function judgeNewContact(ctx: RobotContext<'contact.created', Settings>): 
       deals: matches.deals.filter((d) => !d.contactIds.includes(contact.id) || d.contactIds.length > 1),
       standingOf: (d) => standingOf(d, regulations),
       agentLabels: ctx.settings.agentLabels,
+      agentField: agentFieldOf(ctx),
       doubleSubmissionWindowMs: 0,
       ignoredKeys: ignored,
       now: Date.now(),
@@ -255,14 +264,30 @@ async function mergeOwnDuplicates(ctx: Ctx, deal: Deal, own: Contact[], client: 
   }
 }
 
-/** The lead's own multi-fields (Bitrix24 `fm`) and its contacts' communications. */
-function communicationsOf(deal: Deal, contacts: Contact[]) {
+/** The settings' agent field for this CRM, or undefined when none is named. */
+function agentFieldOf(ctx: { crm: { crm: 'bitrix24' | 'amocrm' }; settings: Settings }): string | undefined {
+  return ctx.settings.agentField[ctx.crm.crm].trim() || undefined;
+}
+
+/** Values of the contact's fields with these names (amoCRM messenger fields named in settings). */
+function namedFieldValues(contact: Contact, names: readonly string[]): string[] {
+  const wanted = new Set(names.map((n) => n.trim().toLowerCase()));
+  return Object.entries(contact.fields ?? {})
+    .filter(([name]) => wanted.has(name.trim().toLowerCase()))
+    .flatMap(([, values]) => values.filter((v) => typeof v === 'string' || typeof v === 'number').map(String));
+}
+
+/**
+ * The lead's own multi-fields (Bitrix24 `fm`) and its contacts' communications, with the
+ * messenger ids of the fields named in settings (amoCRM keeps them in custom fields).
+ */
+function communicationsOf(deal: Deal, contacts: Contact[], messengerFields: readonly string[] = []) {
   const fm = Array.isArray(deal.fields.fm) ? (deal.fields.fm as Array<Record<string, unknown>>) : [];
   const of = (type: string) => fm.filter((v) => String(v.typeId).toUpperCase() === type).map((v) => String(v.value));
   return {
     phones: [...of('PHONE'), ...contacts.flatMap((c) => c.phones)],
     emails: [...of('EMAIL'), ...contacts.flatMap((c) => c.emails)],
-    messengers: [...fm.filter((v) => String(v.typeId).toUpperCase() === 'IM').map((v) => `${String(v.valueType ?? '')}|${String(v.value)}`), ...contacts.flatMap((c) => c.messengers ?? [])],
+    messengers: [...fm.filter((v) => String(v.typeId).toUpperCase() === 'IM').map((v) => `${String(v.valueType ?? '')}|${String(v.value)}`), ...contacts.flatMap((c) => [...(c.messengers ?? []), ...namedFieldValues(c, messengerFields)])],
   };
 }
 

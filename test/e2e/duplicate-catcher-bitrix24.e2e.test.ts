@@ -81,6 +81,24 @@ describe('duplicate catcher on Bitrix24 (seed 004 lead funnel with its special l
     expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_AGENT');
   });
 
+  it('an agent marked by the contact field named in settings (UF_CRM_AGENT ticked) is «Агент»', async () => {
+    stack.portal.addUserField(3, { fieldName: 'UF_CRM_AGENT', title: 'Агент', type: 'boolean' });
+    await stack.services.store.updateSettings(installationId, (current) => ({ ...current.settings, duplicateCatcher: { agentField: { bitrix24: 'UF_CRM_AGENT' } } }));
+    knownClient('PREPARATION', { ufCrmAgent: 'Y' });
+    await stack.idle();
+    const leadId = await newLead(['9991234567']);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_AGENT');
+  });
+
+  it('the agent field left unticked marks no agent: the client with an active deal is «Новые контакты у активного клиента»', async () => {
+    stack.portal.addUserField(3, { fieldName: 'UF_CRM_AGENT', title: 'Агент', type: 'boolean' });
+    await stack.services.store.updateSettings(installationId, (current) => ({ ...current.settings, duplicateCatcher: { agentField: { bitrix24: 'UF_CRM_AGENT' } } }));
+    knownClient('PREPARATION', { ufCrmAgent: 'N' });
+    await stack.idle();
+    const leadId = await newLead(['9991234567']);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_ACTIVE');
+  });
+
   it('the switchboard number never makes a repeat', async () => {
     await stack.services.store.updateSettings(installationId, (current) => ({ ...current.settings, duplicateCatcher: { ignore: ['8 800 555-35-35'] } }));
     knownClient('PREPARATION', { phones: ['8 800 555-35-35'] , emails: [] });
