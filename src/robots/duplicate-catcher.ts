@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRobot, type RobotContext } from '../app';
-import type { ClientDeal, Contact, CrmFunnel, Deal } from '../crm/crm-port';
+import type { ClientDeal, Contact, CrmFunnel, Deal, DealRef } from '../crm/crm-port';
 import { classifyRepeat, type DealStanding, type RepeatClass } from '../dedup/classify';
 import { identitiesOf, missingIdentities, type Identity } from '../dedup/communications';
 import { withIdentityLocks } from '../dedup/identity-locks';
@@ -77,6 +77,7 @@ export const duplicateCatcher = defineRobot({
 
 async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted'): Promise<void> {
   const { deal, contacts, causedByApp } = ctx.payload;
+  if (await resumeActing(ctx)) return; // acted on before (finished, or finished now after a crash mid-way)
   // Bitrix24 deals come from converted leads (already judged); amoCRM has only "leads" (deals here).
   if (causedByApp || (ctx.crm.crm === 'bitrix24' && deal.entity === 'deal')) return;
   const stage = await stageOf(ctx, deal);
@@ -133,8 +134,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
       await rememberJudged(ctx, deal, signature, source, verdict.class);
       return;
     }
-    await closeAsRepeat(ctx, verdict, status, usable, source);
-    await rememberJudged(ctx, deal, signature, source, verdict.class);
+    await closeAsRepeat(ctx, verdict, status, usable, source, signature);
   });
 }
 
@@ -149,36 +149,118 @@ async function rememberJudged(ctx: Ctx, deal: Deal, signature: string, source: s
 type Repeat = Extract<ReturnType<typeof classifyRepeat>, { repeat: true }>;
 
 /**
+ * What acting on a repeat needs, saved before the first write: a retry after a crash mid-way
+ * (the request already closed, so no longer judged) resumes it from here, step by step.
+ */
+interface ActingPlan {
+  request: DealRef & { stageId: string; contactIds: string[] };
+  class: RepeatClass;
+  status: { stageId: string; name: string };
+  clientContact: Contact | null;
+  target: ClientDeal | null;
+  matchedBy: Identity[];
+  usable: Identity[];
+  /** The request's own contacts (the opt-in native merge). */
+  ownContacts: Contact[];
+  source: string;
+  signature: string;
+  /** What the client's contact got; null until the enrichment is done. */
+  added: Identity[] | null;
+  done?: boolean;
+}
+
+const actingKey = (ref: DealRef) => `dedup:acting:${ref.entity}:${ref.id}`;
+
+/** A request whose acting was started and not finished (a crash mid-way): finished now, whatever its stage. */
+async function resumeActing(ctx: Ctx): Promise<boolean> {
+  const raw = await ctx.state.get(actingKey(ctx.payload.deal));
+  if (!raw) return false;
+  const plan = JSON.parse(raw) as ActingPlan;
+  if (!plan.done) await actOnRepeat(ctx, plan, true);
+  return true;
+}
+
+/**
  * Acting on a repeat: the fact first (a takeover timer reading it never starts on this request),
  * then the client's contact gets what it lacks, the request is linked to it and closed with the
  * special status, both cards explain, and the client's manager is told to call back.
  */
-async function closeAsRepeat(ctx: Ctx, verdict: Repeat, status: { stageId: string; name: string }, usable: Identity[], source: string): Promise<void> {
+async function closeAsRepeat(ctx: Ctx, verdict: Repeat, status: { stageId: string; name: string }, usable: Identity[], source: string, signature: string): Promise<void> {
   const { deal, contacts } = ctx.payload;
   await ctx.state.set(repeatFactKey(deal.entity, deal.id), JSON.stringify({ class: verdict.class, target: verdict.target && { entity: verdict.target.entity, id: verdict.target.id }, at: new Date().toISOString() }), FACT_TTL);
-  const added = await enrichClient(ctx, verdict.clientContact, usable);
-  await ctx.crm.closeAsRepeat(deal, { stageId: status.stageId, lossReason: ctx.settings.lossReasons[verdict.class], clientContactId: verdict.clientContact?.id ?? null, contactIds: deal.contactIds });
+  const plan: ActingPlan = {
+    request: { entity: deal.entity, id: deal.id, stageId: deal.stageId, contactIds: deal.contactIds },
+    class: verdict.class, status, clientContact: verdict.clientContact, target: verdict.target, matchedBy: verdict.matchedBy,
+    usable, ownContacts: contacts, source, signature, added: null,
+  };
+  await ctx.state.set(actingKey(deal), JSON.stringify(plan), FACT_TTL);
+  await actOnRepeat(ctx, plan, false);
+}
+
+/**
+ * Each step happens at most once across retries: idempotent writes (enrichment, the close) are
+ * marked done after they succeed and are safe to repeat; a comment or a notice is claimed before
+ * it is sent and released only when the CRM refused it (a worker killed in that instant loses
+ * that one message rather than sending it twice).
+ */
+async function actOnRepeat(ctx: Ctx, plan: ActingPlan, resumed: boolean): Promise<void> {
+  const key = actingKey(plan.request);
+  const save = () => ctx.state.set(key, JSON.stringify(plan), FACT_TTL);
+  if (plan.added === null) {
+    // On a retry, the client as it is now: never add again what the first attempt already added.
+    const client = resumed && plan.clientContact ? ((await ctx.crm.getContact(plan.clientContact.id)) ?? plan.clientContact) : plan.clientContact;
+    plan.added = await enrichClient(ctx, client, plan.usable);
+    await save();
+  }
+  await untilDone(ctx, `${key}:close`, () =>
+    ctx.crm.closeAsRepeat(plan.request, { stageId: plan.status.stageId, lossReason: ctx.settings.lossReasons[plan.class], clientContactId: plan.clientContact?.id ?? null, contactIds: plan.request.contactIds }),
+  );
   const users = await ctx.crm.listUsers().catch(() => []);
   const facts: RepeatFacts = {
-    cls: verdict.class,
-    client: verdict.clientContact?.name || contacts[0]?.name || '—',
-    targetId: verdict.target?.id ?? null,
-    targetIsRequest: verdict.target?.isRequest ?? false,
-    manager: nameOf(users, verdict.target?.responsibleId ?? null),
-    status: status.name,
-    requestId: deal.id,
-    source: source === '—' ? null : source,
-    matchedBy: verdict.matchedBy,
-    added,
-    requestIsLead: deal.entity === 'lead',
+    cls: plan.class,
+    client: plan.clientContact?.name || plan.ownContacts[0]?.name || '—',
+    targetId: plan.target?.id ?? null,
+    targetIsRequest: plan.target?.isRequest ?? false,
+    manager: nameOf(users, plan.target?.responsibleId ?? null),
+    status: plan.status.name,
+    requestId: plan.request.id,
+    source: plan.source === '—' ? null : plan.source,
+    matchedBy: plan.matchedBy,
+    added: plan.added,
+    requestIsLead: plan.request.entity === 'lead',
   };
-  await ctx.crm.addComment(deal, requestComment(facts, ctx.locale));
-  if (verdict.target) {
-    await ctx.crm.addComment(verdict.target, targetComment(facts, ctx.locale));
-    if (verdict.target.responsibleId) await ctx.crm.notifyUser(verdict.target.responsibleId, managerNotice(facts, ctx.locale), verdict.target);
+  await atMostOnce(ctx, `${key}:comment`, () => ctx.crm.addComment(plan.request, requestComment(facts, ctx.locale)));
+  const target = plan.target;
+  if (target) {
+    await atMostOnce(ctx, `${key}:target-comment`, () => ctx.crm.addComment(target, targetComment(facts, ctx.locale)));
+    if (target.responsibleId) await atMostOnce(ctx, `${key}:notice`, () => ctx.crm.notifyUser(target.responsibleId!, managerNotice(facts, ctx.locale), target));
   }
-  if (ctx.settings.nativeMerge && verdict.clientContact) await mergeOwnDuplicates(ctx, deal, contacts, verdict.clientContact, usable);
-  await ctx.report({ target: deal, summary: `closed as repeat (${verdict.class})${verdict.target ? `, belongs to ${verdict.target.entity} ${verdict.target.id}` : ''}`, before: deal.stageId, after: status.name });
+  const client = plan.clientContact;
+  if (ctx.settings.nativeMerge && client) await untilDone(ctx, `${key}:merge`, () => mergeOwnDuplicates(ctx, plan.request, plan.ownContacts, client, plan.usable));
+  await atMostOnce(ctx, `${key}:report`, () =>
+    ctx.report({ target: plan.request, summary: `closed as repeat (${plan.class})${target ? `, belongs to ${target.entity} ${target.id}` : ''}`, before: plan.request.stageId, after: plan.status.name }),
+  );
+  await rememberJudged(ctx, ctx.payload.deal, plan.signature, plan.source, plan.class);
+  plan.done = true;
+  await save();
+}
+
+/** Runs an idempotent write unless an earlier attempt finished it. */
+async function untilDone(ctx: Ctx, key: string, write: () => Promise<unknown>): Promise<void> {
+  if ((await ctx.state.get(key)) !== null) return;
+  await write();
+  await ctx.state.set(key, 'done', FACT_TTL);
+}
+
+/** Sends a message that must never go twice: claimed first; released only when the CRM refused it. */
+async function atMostOnce(ctx: Ctx, key: string, send: () => Promise<unknown>): Promise<void> {
+  if (!(await ctx.state.claim(key, 'sent', FACT_TTL))) return;
+  try {
+    await send();
+  } catch (err) {
+    await ctx.state.release(key, 'sent');
+    throw err;
+  }
 }
 
 /**
@@ -255,7 +337,7 @@ async function enrichClient(ctx: AnyCtx, client: Contact | null, identities: Ide
   return missing.map((i) => (i.kind === 'phone' ? { ...i, raw: i.key } : i));
 }
 
-async function mergeOwnDuplicates(ctx: Ctx, deal: Deal, own: Contact[], client: Contact, identities: Identity[]): Promise<void> {
+async function mergeOwnDuplicates(ctx: Ctx, deal: DealRef, own: Contact[], client: Contact, identities: Identity[]): Promise<void> {
   const keys = new Set(identities.map((i) => i.key));
   for (const contact of own) {
     if (contact.id === client.id) continue;
