@@ -128,6 +128,20 @@ describe('duplicate catcher on amoCRM (seed 002 «Первичный рынок�
     expect(notes(first.leadId).join('\n')).toContain('Клиент обратился повторно');
   });
 
+  it('two workers closing the first repeats at once create the missing loss reason once', async () => {
+    const first = await newLead(['+7 903 100-00-01']);
+    const second = await newLead(['+7 903 100-00-02']);
+    const installation = (await stack.services.store.list())[0]!;
+    // Two workers: each its own port; they share the installation's lock in Redis.
+    const [a, b] = await Promise.all([stack.services.clients.forInstallation(installation), stack.services.clients.forInstallation(installation)]);
+    const close = (port: typeof a, leadId: number) => port.closeAsRepeat({ entity: 'deal', id: String(leadId) }, { stageId: '143', lossReason: 'Агентская заявка', clientContactId: null, contactIds: [] });
+    await Promise.all([close(a, first.leadId), close(b, second.leadId)]);
+    const reasons = (stack.amo as unknown as { store: { lossReasons: Array<{ id: number; name: string }> } }).store.lossReasons.filter((r) => r.name === 'Агентская заявка');
+    expect(reasons).toHaveLength(1);
+    expect(lossReason(first.leadId)).toBe('Агентская заявка');
+    expect(lossReason(second.leadId)).toBe('Агентская заявка');
+  });
+
   it('a genuine new lead stays where it is and nothing is written', async () => {
     await knownClient(stage('Встреча назначена'));
     const { leadId } = await newLead(['+7 903 765-43-21'], ['new@mail.ru']);
