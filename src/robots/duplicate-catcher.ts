@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { defineRobot, type RobotContext } from '../app';
-import type { ClientDeal, Contact, CrmFunnel, Deal, DealRef } from '../crm/crm-port';
+import type { ClientDeal, Contact, CrmFunnel, Deal } from '../crm/crm-port';
 import { classifyRepeat, type DealStanding, type RepeatClass } from '../dedup/classify';
-import { identitiesOf, missingIdentities, type Identity } from '../dedup/communications';
+import { closeAsRepeat, enrichClient, FACT_TTL, nameOf, resumeActing } from '../dedup/act-on-repeat';
+import { identitiesOf } from '../dedup/communications';
 import { withIdentityLocks } from '../dedup/identity-locks';
 import { recordLeadFact, repeatFactKey } from '../dedup/lead-facts';
-import { managerNotice, requestComment, targetComment, type RepeatFacts } from '../dedup/repeat-messages';
+import { managerNotice, targetComment, type RepeatFacts } from '../dedup/repeat-messages';
 import { stageByRole, type BoundRegulation, type StageRole } from '../regulation';
 import { bindRegulations, regulationSpecSchema, type SpecBinding } from '../regulation/installation-bindings';
 import { durationSchema } from '../settings/duration';
@@ -55,13 +56,13 @@ const settings = z.object({
   bitrix24ContactsWithoutLeads: z.union([z.boolean(), z.literal('auto')]).default('auto'),
 });
 type Settings = z.infer<typeof settings>;
-type RequestEvent = 'lead.created' | 'lead.updated' | 'deal.created' | 'deal.stageChanged';
+export type DuplicateCatcherSettings = Settings;
+export type RequestEvent = 'lead.created' | 'lead.updated' | 'deal.created' | 'deal.stageChanged';
 type Ctx = RobotContext<RequestEvent, Settings>;
 type AnyCtx = RobotContext<RequestEvent | 'contact.created', Settings>;
 
 /** A deal past these stages has been bought, even while the registration is still going. */
 const BOUGHT_ROLES: readonly StageRole[] = ['contract', 'registration', 'payment_received', 'won'];
-const FACT_TTL = 400 * 24 * 3600;
 
 export const duplicateCatcher = defineRobot({
   name: 'duplicateCatcher',
@@ -77,7 +78,7 @@ export const duplicateCatcher = defineRobot({
 
 async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted'): Promise<void> {
   const { deal, contacts, causedByApp } = ctx.payload;
-  if (await resumeActing(ctx)) return; // acted on before (finished, or finished now after a crash mid-way)
+  if (await resumeActing(ctx, judgedAs(ctx))) return; // acted on before (finished, or finished now after a crash mid-way)
   // Bitrix24 deals come from converted leads (already judged); amoCRM has only "leads" (deals here).
   if (causedByApp || (ctx.crm.crm === 'bitrix24' && deal.entity === 'deal')) return;
   const stage = await stageOf(ctx, deal);
@@ -134,9 +135,12 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
       await rememberJudged(ctx, deal, signature, source, verdict.class);
       return;
     }
-    await closeAsRepeat(ctx, verdict, status, usable, source, signature);
+    await closeAsRepeat(ctx, verdict, status, usable, source, signature, judgedAs(ctx));
   });
 }
+
+/** Records, once acting on a repeat is finished, what the request was judged on. */
+const judgedAs = (ctx: Ctx) => (signature: string, source: string, cls: RepeatClass) => rememberJudged(ctx, ctx.payload.deal, signature, source, cls);
 
 const judgedKey = (deal: Deal) => `dedup:judged:${deal.entity}:${deal.id}`;
 
@@ -144,123 +148,6 @@ const judgedKey = (deal: Deal) => `dedup:judged:${deal.entity}:${deal.id}`;
 async function rememberJudged(ctx: Ctx, deal: Deal, signature: string, source: string, cls: RepeatClass | null): Promise<void> {
   await ctx.state.set(judgedKey(deal), signature, FACT_TTL);
   await recordLeadFact(ctx.state, { entity: deal.entity, id: deal.id, source, class: cls, createdAt: createdAtOf(deal) });
-}
-
-type Repeat = Extract<ReturnType<typeof classifyRepeat>, { repeat: true }>;
-
-/**
- * What acting on a repeat needs, saved before the first write: a retry after a crash mid-way
- * (the request already closed, so no longer judged) resumes it from here, step by step.
- */
-interface ActingPlan {
-  request: DealRef & { stageId: string; contactIds: string[] };
-  class: RepeatClass;
-  status: { stageId: string; name: string };
-  clientContact: Contact | null;
-  target: ClientDeal | null;
-  matchedBy: Identity[];
-  usable: Identity[];
-  /** The request's own contacts (the opt-in native merge). */
-  ownContacts: Contact[];
-  source: string;
-  signature: string;
-  /** What the client's contact got; null until the enrichment is done. */
-  added: Identity[] | null;
-  done?: boolean;
-}
-
-const actingKey = (ref: DealRef) => `dedup:acting:${ref.entity}:${ref.id}`;
-
-/** A request whose acting was started and not finished (a crash mid-way): finished now, whatever its stage. */
-async function resumeActing(ctx: Ctx): Promise<boolean> {
-  const raw = await ctx.state.get(actingKey(ctx.payload.deal));
-  if (!raw) return false;
-  const plan = JSON.parse(raw) as ActingPlan;
-  if (!plan.done) await actOnRepeat(ctx, plan, true);
-  return true;
-}
-
-/**
- * Acting on a repeat: the fact first (a takeover timer reading it never starts on this request),
- * then the client's contact gets what it lacks, the request is linked to it and closed with the
- * special status, both cards explain, and the client's manager is told to call back.
- */
-async function closeAsRepeat(ctx: Ctx, verdict: Repeat, status: { stageId: string; name: string }, usable: Identity[], source: string, signature: string): Promise<void> {
-  const { deal, contacts } = ctx.payload;
-  await ctx.state.set(repeatFactKey(deal.entity, deal.id), JSON.stringify({ class: verdict.class, target: verdict.target && { entity: verdict.target.entity, id: verdict.target.id }, at: new Date().toISOString() }), FACT_TTL);
-  const plan: ActingPlan = {
-    request: { entity: deal.entity, id: deal.id, stageId: deal.stageId, contactIds: deal.contactIds },
-    class: verdict.class, status, clientContact: verdict.clientContact, target: verdict.target, matchedBy: verdict.matchedBy,
-    usable, ownContacts: contacts, source, signature, added: null,
-  };
-  await ctx.state.set(actingKey(deal), JSON.stringify(plan), FACT_TTL);
-  await actOnRepeat(ctx, plan, false);
-}
-
-/**
- * Each step happens at most once across retries: idempotent writes (enrichment, the close) are
- * marked done after they succeed and are safe to repeat; a comment or a notice is claimed before
- * it is sent and released only when the CRM refused it (a worker killed in that instant loses
- * that one message rather than sending it twice).
- */
-async function actOnRepeat(ctx: Ctx, plan: ActingPlan, resumed: boolean): Promise<void> {
-  const key = actingKey(plan.request);
-  const save = () => ctx.state.set(key, JSON.stringify(plan), FACT_TTL);
-  if (plan.added === null) {
-    // On a retry, the client as it is now: never add again what the first attempt already added.
-    const client = resumed && plan.clientContact ? ((await ctx.crm.getContact(plan.clientContact.id)) ?? plan.clientContact) : plan.clientContact;
-    plan.added = await enrichClient(ctx, client, plan.usable);
-    await save();
-  }
-  await untilDone(ctx, `${key}:close`, () =>
-    ctx.crm.closeAsRepeat(plan.request, { stageId: plan.status.stageId, lossReason: ctx.settings.lossReasons[plan.class], clientContactId: plan.clientContact?.id ?? null, contactIds: plan.request.contactIds }),
-  );
-  const users = await ctx.crm.listUsers().catch(() => []);
-  const facts: RepeatFacts = {
-    cls: plan.class,
-    client: plan.clientContact?.name || plan.ownContacts[0]?.name || '—',
-    targetId: plan.target?.id ?? null,
-    targetIsRequest: plan.target?.isRequest ?? false,
-    manager: nameOf(users, plan.target?.responsibleId ?? null),
-    status: plan.status.name,
-    requestId: plan.request.id,
-    source: plan.source === '—' ? null : plan.source,
-    matchedBy: plan.matchedBy,
-    added: plan.added,
-    requestIsLead: plan.request.entity === 'lead',
-  };
-  await atMostOnce(ctx, `${key}:comment`, () => ctx.crm.addComment(plan.request, requestComment(facts, ctx.locale)));
-  const target = plan.target;
-  if (target) {
-    await atMostOnce(ctx, `${key}:target-comment`, () => ctx.crm.addComment(target, targetComment(facts, ctx.locale)));
-    if (target.responsibleId) await atMostOnce(ctx, `${key}:notice`, () => ctx.crm.notifyUser(target.responsibleId!, managerNotice(facts, ctx.locale), target));
-  }
-  const client = plan.clientContact;
-  if (ctx.settings.nativeMerge && client) await untilDone(ctx, `${key}:merge`, () => mergeOwnDuplicates(ctx, plan.request, plan.ownContacts, client, plan.usable));
-  await atMostOnce(ctx, `${key}:report`, () =>
-    ctx.report({ target: plan.request, summary: `closed as repeat (${plan.class})${target ? `, belongs to ${target.entity} ${target.id}` : ''}`, before: plan.request.stageId, after: plan.status.name }),
-  );
-  await rememberJudged(ctx, ctx.payload.deal, plan.signature, plan.source, plan.class);
-  plan.done = true;
-  await save();
-}
-
-/** Runs an idempotent write unless an earlier attempt finished it. */
-async function untilDone(ctx: Ctx, key: string, write: () => Promise<unknown>): Promise<void> {
-  if ((await ctx.state.get(key)) !== null) return;
-  await write();
-  await ctx.state.set(key, 'done', FACT_TTL);
-}
-
-/** Sends a message that must never go twice: claimed first; released only when the CRM refused it. */
-async function atMostOnce(ctx: Ctx, key: string, send: () => Promise<unknown>): Promise<void> {
-  if (!(await ctx.state.claim(key, 'sent', FACT_TTL))) return;
-  try {
-    await send();
-  } catch (err) {
-    await ctx.state.release(key, 'sent');
-    throw err;
-  }
 }
 
 /**
@@ -321,29 +208,6 @@ async function judgesContacts(ctx: RobotContext<'contact.created', Settings>): P
   const withoutLeads = await ctx.crm.worksWithoutLeads();
   await ctx.state.set('dedup:crm-without-leads', withoutLeads ? '1' : '0', 3600);
   return withoutLeads;
-}
-
-/** Adds to the client's contact what it lacks (in no format at all); returns what was added. */
-async function enrichClient(ctx: AnyCtx, client: Contact | null, identities: Identity[]): Promise<Identity[]> {
-  if (!client) return [];
-  const has = identitiesOf({ phones: client.phones, emails: client.emails, messengers: client.messengers ?? [] }, ctx.settings.region as never).identities;
-  const missing = missingIdentities(identities, has);
-  if (!missing.length) return [];
-  await ctx.crm.addContactCommunications(client.id, {
-    phones: missing.filter((i) => i.kind === 'phone').map((i) => i.key),
-    emails: missing.filter((i) => i.kind === 'email').map((i) => i.key),
-    messengers: missing.filter((i) => i.kind === 'messenger').map((i) => i.raw),
-  });
-  return missing.map((i) => (i.kind === 'phone' ? { ...i, raw: i.key } : i));
-}
-
-async function mergeOwnDuplicates(ctx: Ctx, deal: DealRef, own: Contact[], client: Contact, identities: Identity[]): Promise<void> {
-  const keys = new Set(identities.map((i) => i.key));
-  for (const contact of own) {
-    if (contact.id === client.id) continue;
-    const shares = identitiesOf({ phones: contact.phones, emails: contact.emails }).identities.some((i) => keys.has(i.key));
-    if (shares && !(await ctx.crm.mergeContacts(client.id, contact.id))) ctx.log.info({ deal: deal.id, contact: contact.id }, 'native merge unavailable or in conflict; contacts left side by side');
-  }
 }
 
 /** The settings' agent field for this CRM, or undefined when none is named. */
@@ -446,7 +310,3 @@ async function closingStatus(ctx: Ctx, deal: Deal, bindings: SpecBinding[], cls:
   return { stageId: lost?.id ?? '143', name: `${lost?.name ?? 'Закрыто и не реализовано'}: ${ctx.settings.lossReasons[cls]}` };
 }
 
-function nameOf(users: Array<{ id: string; name: string }>, id: string | null): string | null {
-  if (!id) return null;
-  return users.find((u) => u.id === id)?.name || `#${id}`;
-}
