@@ -19,6 +19,9 @@ type Judged = (signature: string, source: string, cls: RepeatClass) => Promise<v
 /** Facts and plans are kept as long as lead reports look back (a year and a month). */
 export const FACT_TTL = 400 * 24 * 3600;
 
+/** A step's marker only matters while the job may still be retried (minutes; a catch-up within days). */
+const STEP_TTL = 30 * 24 * 3600;
+
 export type Repeat = Extract<ReturnType<typeof classifyRepeat>, { repeat: true }>;
 
 /**
@@ -114,20 +117,20 @@ async function actOnRepeat(ctx: Ctx, plan: ActingPlan, resumed: boolean, judged:
     ctx.report({ target: plan.request, summary: `closed as repeat (${plan.class})${target ? `, belongs to ${target.entity} ${target.id}` : ''}`, before: plan.request.stageId, after: plan.status.name }),
   );
   await judged(plan.signature, plan.source, plan.class);
-  plan.done = true;
-  await save();
+  // Only the fact that it is finished is kept (echoes and redeliveries stop here).
+  await ctx.state.set(key, JSON.stringify({ done: true }), FACT_TTL);
 }
 
 /** Runs an idempotent write unless an earlier attempt finished it. */
 async function untilDone(ctx: Ctx, key: string, write: () => Promise<unknown>): Promise<void> {
   if ((await ctx.state.get(key)) !== null) return;
   await write();
-  await ctx.state.set(key, 'done', FACT_TTL);
+  await ctx.state.set(key, 'done', STEP_TTL);
 }
 
 /** Sends a message that must never go twice: claimed first; released only when the CRM refused it. */
 async function atMostOnce(ctx: Ctx, key: string, send: () => Promise<unknown>): Promise<void> {
-  if (!(await ctx.state.claim(key, 'sent', FACT_TTL))) return;
+  if (!(await ctx.state.claim(key, 'sent', STEP_TTL))) return;
   try {
     await send();
   } catch (err) {
