@@ -4,6 +4,8 @@ import { installationKey } from '../infra/keys';
 import type { RedisRateLimiter } from '../infra/rate-limiter';
 import { TtlCache } from '../infra/ttl-cache';
 import { InstallationRevokedError } from '../errors';
+import { installationLock } from '../installations/installation-lock';
+import { RedisInstallationState } from '../installations/installation-state';
 import type { AmocrmInstallation, Bitrix24Installation, Installation, TokenSet } from '../installations/installation';
 import type { InstallationStore } from '../installations/installation-store';
 import type { TokenRefresher } from '../installations/token-refresher';
@@ -44,7 +46,8 @@ export class CrmClients {
     const log = this.deps.log.child({ installation: installation.id });
     if (installation.crm === 'bitrix24') return new Bitrix24Adapter(await this.bitrix24Rest(installation, tokens), installation.id, this.caches, installation.adminUserIds);
     const rest = this.amocrmRest(installation, tokens, log);
-    return new AmoCrmAdapter(rest, installation.id, this.caches);
+    const lock = installationLock(new RedisInstallationState(this.deps.redis, this.deps.prefix, installation.id));
+    return new AmoCrmAdapter(rest, installation.id, this.caches, lock);
   }
 
   /** The raw Bitrix24 REST client, for install-time calls that are not part of the CrmPort (event.bind). */

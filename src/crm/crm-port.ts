@@ -44,6 +44,11 @@ export interface Contact {
   /** What the CRM says the contact is: Bitrix24 contact type (id and name), amoCRM tags. */
   labels?: string[];
   responsibleId?: string | null;
+  /**
+   * Custom field values as read: Bitrix24 `UF_CRM_…` by code (when asked for), amoCRM
+   * `custom_fields_values` by field name and by field id. Lists, even for single values.
+   */
+  fields?: Record<string, unknown[]>;
 }
 
 export type StageSemantics = 'process' | 'success' | 'failure';
@@ -240,6 +245,8 @@ export interface ContactCommunications {
 export interface ClientSearch extends ContactCommunications {
   /** amoCRM contact fields (names) holding messenger ids besides the standard IM field. */
   messengerFields?: string[];
+  /** Bitrix24 contact user fields (`UF_CRM_…`) to read with the found contacts (amoCRM reads them all). */
+  contactFields?: string[];
   /** The request being judged: no need to read it back when it is all the CRM finds. */
   request?: DealRef;
 }

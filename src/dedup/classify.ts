@@ -3,7 +3,7 @@ import { type Identity, identitiesOf } from './communications';
 
 /**
  * Who is calling again, decided from what the CRM holds. Pure. First match wins:
- * 1. agent — a matched contact is marked as an agent (contact type, tag);
+ * 1. agent — a matched contact is marked as an agent (contact type, tag, or the field named in settings);
  * 2. new contact of an active client — the client has a deal in a working stage;
  * 3. existing buyer («Дольщик») — no active deal, but a bought one (won, contract, registration);
  * 4. double submission — an earlier request from the same person, still open, within the window;
@@ -27,6 +27,8 @@ export interface RepeatInput {
   standingOf: (deal: ClientDeal) => DealStanding;
   /** Contact labels that mark an agent ("AGENT", "Агент"), compared case-insensitively. */
   agentLabels: readonly string[];
+  /** A contact field (Bitrix24 `UF_CRM_…`, amoCRM field name or id) whose "yes", or a value equal to an agent label, marks an agent. */
+  agentField?: string;
   doubleSubmissionWindowMs: number;
   /** Identity keys that never make a repeat (switchboard, call-center, agencies). */
   ignoredKeys: ReadonlySet<string>;
@@ -70,8 +72,7 @@ export function classifyRepeat(input: RepeatInput): RepeatVerdict {
     clients.find((c) => deal?.contactIds.includes(c.contact.id))?.contact ?? clients.find((c) => !own.has(c.contact.id))?.contact ?? null;
   const verdict = (cls: RepeatClass, target: ClientDeal | null) => ({ repeat: true as const, class: cls, clientContact: contactOf(target), target, matchedBy: byFor(target) });
 
-  const labels = new Set(input.agentLabels.map(normalLabel));
-  const agent = matched.find((m) => (m.contact.labels ?? []).some((l) => labels.has(normalLabel(l))));
+  const agent = matched.find((m) => isAgent(m.contact, input.agentLabels, input.agentField));
   if (agent) {
     const target = related.find((d) => d.contactIds.includes(agent.contact.id) && input.standingOf(d) === 'active') ?? null;
     return { repeat: true, class: 'agent', clientContact: own.has(agent.contact.id) ? contactOf(target) : agent.contact, target, matchedBy: agent.by };
@@ -91,6 +92,19 @@ export function classifyRepeat(input: RepeatInput): RepeatVerdict {
   const first = considered.filter(isRecentRequest).sort((a, b) => (isEarlier(a, b) ? -1 : 1))[0];
   if (first) return verdict('double_submission', first);
   return { repeat: false, why: 'no_client' };
+}
+
+/** Values a checkbox (amoCRM `true`, Bitrix24 boolean user field `1`/`Y`) or a typed "yes" take. */
+const YES = new Set(['true', '1', 'y', 'yes', 'да']);
+
+/** An agent: a contact type or tag among the labels, or the settings' field saying "yes" or holding a label. */
+export function isAgent(contact: Contact, agentLabels: readonly string[], agentField?: string): boolean {
+  const labels = new Set(agentLabels.map(normalLabel));
+  if ((contact.labels ?? []).some((l) => labels.has(normalLabel(l)))) return true;
+  if (!agentField?.trim()) return false;
+  const wanted = normalLabel(agentField);
+  const values = Object.entries(contact.fields ?? {}).filter(([name]) => normalLabel(name) === wanted).flatMap(([, v]) => v);
+  return values.some((v) => v === true || v === 1 || (typeof v === 'string' && (YES.has(normalLabel(v)) || labels.has(normalLabel(v)))));
 }
 
 /** Earlier by creation time; ids break ties (both CRMs number records in creation order). */

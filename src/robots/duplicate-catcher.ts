@@ -2,10 +2,11 @@ import { z } from 'zod';
 import { defineRobot, type RobotContext } from '../app';
 import type { ClientDeal, Contact, CrmFunnel, Deal } from '../crm/crm-port';
 import { classifyRepeat, type DealStanding, type RepeatClass } from '../dedup/classify';
-import { identitiesOf, missingIdentities, type Identity } from '../dedup/communications';
+import { closeAsRepeat, enrichClient, FACT_TTL, nameOf, resumeActing } from '../dedup/act-on-repeat';
+import { identitiesOf } from '../dedup/communications';
 import { withIdentityLocks } from '../dedup/identity-locks';
 import { recordLeadFact, repeatFactKey } from '../dedup/lead-facts';
-import { managerNotice, requestComment, targetComment, type RepeatFacts } from '../dedup/repeat-messages';
+import { managerNotice, targetComment, type RepeatFacts } from '../dedup/repeat-messages';
 import { stageByRole, type BoundRegulation, type StageRole } from '../regulation';
 import { bindRegulations, regulationSpecSchema, type SpecBinding } from '../regulation/installation-bindings';
 import { durationSchema } from '../settings/duration';
@@ -29,6 +30,11 @@ const settings = z.object({
   ignore: z.array(z.string().min(1)).default([]),
   /** Contact labels marking an agent: a Bitrix24 contact type (id or name), an amoCRM tag. */
   agentLabels: z.array(z.string().min(1)).default(['AGENT', 'Агент']),
+  /**
+   * A contact field marking an agent besides the labels: a checkbox saying "yes", or a value equal
+   * to one of `agentLabels`. Bitrix24: the user field code (`UF_CRM_…`); amoCRM: the field's name or id.
+   */
+  agentField: z.object({ bitrix24: z.string().default(''), amocrm: z.string().default('') }).prefault({}),
   /** A second open request from one person within this window is a double submission. */
   doubleSubmissionWindow: durationSchema.prefault('24h'),
   /** amoCRM loss reasons by class (found or created in /api/v4/leads/loss_reasons). */
@@ -50,13 +56,13 @@ const settings = z.object({
   bitrix24ContactsWithoutLeads: z.union([z.boolean(), z.literal('auto')]).default('auto'),
 });
 type Settings = z.infer<typeof settings>;
-type RequestEvent = 'lead.created' | 'lead.updated' | 'deal.created' | 'deal.stageChanged';
+export type DuplicateCatcherSettings = Settings;
+export type RequestEvent = 'lead.created' | 'lead.updated' | 'deal.created' | 'deal.stageChanged';
 type Ctx = RobotContext<RequestEvent, Settings>;
 type AnyCtx = RobotContext<RequestEvent | 'contact.created', Settings>;
 
 /** A deal past these stages has been bought, even while the registration is still going. */
 const BOUGHT_ROLES: readonly StageRole[] = ['contract', 'registration', 'payment_received', 'won'];
-const FACT_TTL = 400 * 24 * 3600;
 
 export const duplicateCatcher = defineRobot({
   name: 'duplicateCatcher',
@@ -72,6 +78,7 @@ export const duplicateCatcher = defineRobot({
 
 async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted'): Promise<void> {
   const { deal, contacts, causedByApp } = ctx.payload;
+  if (await resumeActing(ctx, judgedAs(ctx))) return; // acted on before (finished, or finished now after a crash mid-way)
   // Bitrix24 deals come from converted leads (already judged); amoCRM has only "leads" (deals here).
   if (causedByApp || (ctx.crm.crm === 'bitrix24' && deal.entity === 'deal')) return;
   const stage = await stageOf(ctx, deal);
@@ -80,7 +87,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
   if (trigger === 'accepted' && !(await cameFromIncoming(ctx, deal))) return;
 
   const ignored = ignoredKeys(ctx.settings);
-  const { identities, rejected } = identitiesOf(communicationsOf(deal, contacts), ctx.settings.region as never);
+  const { identities, rejected } = identitiesOf(communicationsOf(deal, contacts, ctx.crm.crm === 'amocrm' ? ctx.settings.amocrmMessengerFields : []), ctx.settings.region as never);
   for (const r of rejected) ctx.log.info({ deal: deal.id, kind: r.kind, value: r.raw, why: r.why }, 'communication not matched: unreadable');
   const usable = identities.filter((i) => !ignored.has(i.key));
   const signature = usable.map((i) => i.key).sort().join(' ');
@@ -101,6 +108,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
       emails: usable.filter((i) => i.kind === 'email').map((i) => i.key),
       messengers: usable.filter((i) => i.kind === 'messenger').map((i) => i.raw),
       messengerFields: ctx.settings.amocrmMessengerFields,
+      contactFields: agentFieldOf(ctx) ? [agentFieldOf(ctx)!] : [],
       request: { entity: deal.entity, id: deal.id },
     });
     const regulations = await bindingsFor(ctx);
@@ -111,6 +119,7 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
       deals: matches.deals,
       standingOf: (d) => standingOf(d, regulations),
       agentLabels: ctx.settings.agentLabels,
+      agentField: agentFieldOf(ctx),
       doubleSubmissionWindowMs: ctx.settings.doubleSubmissionWindow,
       ignoredKeys: ignored,
       now: Date.now(),
@@ -126,10 +135,12 @@ async function judgeRequest(ctx: Ctx, trigger: 'created' | 'updated' | 'accepted
       await rememberJudged(ctx, deal, signature, source, verdict.class);
       return;
     }
-    await closeAsRepeat(ctx, verdict, status, usable, source);
-    await rememberJudged(ctx, deal, signature, source, verdict.class);
+    await closeAsRepeat(ctx, verdict, status, usable, source, signature, judgedAs(ctx));
   });
 }
+
+/** Records, once acting on a repeat is finished, what the request was judged on. */
+const judgedAs = (ctx: Ctx) => (signature: string, source: string, cls: RepeatClass) => rememberJudged(ctx, ctx.payload.deal, signature, source, cls);
 
 const judgedKey = (deal: Deal) => `dedup:judged:${deal.entity}:${deal.id}`;
 
@@ -137,41 +148,6 @@ const judgedKey = (deal: Deal) => `dedup:judged:${deal.entity}:${deal.id}`;
 async function rememberJudged(ctx: Ctx, deal: Deal, signature: string, source: string, cls: RepeatClass | null): Promise<void> {
   await ctx.state.set(judgedKey(deal), signature, FACT_TTL);
   await recordLeadFact(ctx.state, { entity: deal.entity, id: deal.id, source, class: cls, createdAt: createdAtOf(deal) });
-}
-
-type Repeat = Extract<ReturnType<typeof classifyRepeat>, { repeat: true }>;
-
-/**
- * Acting on a repeat: the fact first (a takeover timer reading it never starts on this request),
- * then the client's contact gets what it lacks, the request is linked to it and closed with the
- * special status, both cards explain, and the client's manager is told to call back.
- */
-async function closeAsRepeat(ctx: Ctx, verdict: Repeat, status: { stageId: string; name: string }, usable: Identity[], source: string): Promise<void> {
-  const { deal, contacts } = ctx.payload;
-  await ctx.state.set(repeatFactKey(deal.entity, deal.id), JSON.stringify({ class: verdict.class, target: verdict.target && { entity: verdict.target.entity, id: verdict.target.id }, at: new Date().toISOString() }), FACT_TTL);
-  const added = await enrichClient(ctx, verdict.clientContact, usable);
-  await ctx.crm.closeAsRepeat(deal, { stageId: status.stageId, lossReason: ctx.settings.lossReasons[verdict.class], clientContactId: verdict.clientContact?.id ?? null, contactIds: deal.contactIds });
-  const users = await ctx.crm.listUsers().catch(() => []);
-  const facts: RepeatFacts = {
-    cls: verdict.class,
-    client: verdict.clientContact?.name || contacts[0]?.name || '—',
-    targetId: verdict.target?.id ?? null,
-    targetIsRequest: verdict.target?.isRequest ?? false,
-    manager: nameOf(users, verdict.target?.responsibleId ?? null),
-    status: status.name,
-    requestId: deal.id,
-    source: source === '—' ? null : source,
-    matchedBy: verdict.matchedBy,
-    added,
-    requestIsLead: deal.entity === 'lead',
-  };
-  await ctx.crm.addComment(deal, requestComment(facts, ctx.locale));
-  if (verdict.target) {
-    await ctx.crm.addComment(verdict.target, targetComment(facts, ctx.locale));
-    if (verdict.target.responsibleId) await ctx.crm.notifyUser(verdict.target.responsibleId, managerNotice(facts, ctx.locale), verdict.target);
-  }
-  if (ctx.settings.nativeMerge && verdict.clientContact) await mergeOwnDuplicates(ctx, deal, contacts, verdict.clientContact, usable);
-  await ctx.report({ target: deal, summary: `closed as repeat (${verdict.class})${verdict.target ? `, belongs to ${verdict.target.entity} ${verdict.target.id}` : ''}`, before: deal.stageId, after: status.name });
 }
 
 /**
@@ -190,6 +166,7 @@ async function judgeNewContact(ctx: RobotContext<'contact.created', Settings>): 
       phones: usable.filter((i) => i.kind === 'phone').map((i) => i.key),
       emails: usable.filter((i) => i.kind === 'email').map((i) => i.key),
       messengers: usable.filter((i) => i.kind === 'messenger').map((i) => i.raw),
+      contactFields: agentFieldOf(ctx) ? [agentFieldOf(ctx)!] : [],
     });
     const regulations = await bindingsFor(ctx as unknown as AnyCtx);
     const verdict = classifyRepeat({
@@ -199,6 +176,7 @@ async function judgeNewContact(ctx: RobotContext<'contact.created', Settings>): 
       deals: matches.deals.filter((d) => !d.contactIds.includes(contact.id) || d.contactIds.length > 1),
       standingOf: (d) => standingOf(d, regulations),
       agentLabels: ctx.settings.agentLabels,
+      agentField: agentFieldOf(ctx),
       doubleSubmissionWindowMs: 0,
       ignoredKeys: ignored,
       now: Date.now(),
@@ -232,37 +210,30 @@ async function judgesContacts(ctx: RobotContext<'contact.created', Settings>): P
   return withoutLeads;
 }
 
-/** Adds to the client's contact what it lacks (in no format at all); returns what was added. */
-async function enrichClient(ctx: AnyCtx, client: Contact | null, identities: Identity[]): Promise<Identity[]> {
-  if (!client) return [];
-  const has = identitiesOf({ phones: client.phones, emails: client.emails, messengers: client.messengers ?? [] }, ctx.settings.region as never).identities;
-  const missing = missingIdentities(identities, has);
-  if (!missing.length) return [];
-  await ctx.crm.addContactCommunications(client.id, {
-    phones: missing.filter((i) => i.kind === 'phone').map((i) => i.key),
-    emails: missing.filter((i) => i.kind === 'email').map((i) => i.key),
-    messengers: missing.filter((i) => i.kind === 'messenger').map((i) => i.raw),
-  });
-  return missing.map((i) => (i.kind === 'phone' ? { ...i, raw: i.key } : i));
+/** The settings' agent field for this CRM, or undefined when none is named. */
+function agentFieldOf(ctx: { crm: { crm: 'bitrix24' | 'amocrm' }; settings: Settings }): string | undefined {
+  return ctx.settings.agentField[ctx.crm.crm].trim() || undefined;
 }
 
-async function mergeOwnDuplicates(ctx: Ctx, deal: Deal, own: Contact[], client: Contact, identities: Identity[]): Promise<void> {
-  const keys = new Set(identities.map((i) => i.key));
-  for (const contact of own) {
-    if (contact.id === client.id) continue;
-    const shares = identitiesOf({ phones: contact.phones, emails: contact.emails }).identities.some((i) => keys.has(i.key));
-    if (shares && !(await ctx.crm.mergeContacts(client.id, contact.id))) ctx.log.info({ deal: deal.id, contact: contact.id }, 'native merge unavailable or in conflict; contacts left side by side');
-  }
+/** Values of the contact's fields with these names (amoCRM messenger fields named in settings). */
+function namedFieldValues(contact: Contact, names: readonly string[]): string[] {
+  const wanted = new Set(names.map((n) => n.trim().toLowerCase()));
+  return Object.entries(contact.fields ?? {})
+    .filter(([name]) => wanted.has(name.trim().toLowerCase()))
+    .flatMap(([, values]) => values.filter((v) => typeof v === 'string' || typeof v === 'number').map(String));
 }
 
-/** The lead's own multi-fields (Bitrix24 `fm`) and its contacts' communications. */
-function communicationsOf(deal: Deal, contacts: Contact[]) {
+/**
+ * The lead's own multi-fields (Bitrix24 `fm`) and its contacts' communications, with the
+ * messenger ids of the fields named in settings (amoCRM keeps them in custom fields).
+ */
+function communicationsOf(deal: Deal, contacts: Contact[], messengerFields: readonly string[] = []) {
   const fm = Array.isArray(deal.fields.fm) ? (deal.fields.fm as Array<Record<string, unknown>>) : [];
   const of = (type: string) => fm.filter((v) => String(v.typeId).toUpperCase() === type).map((v) => String(v.value));
   return {
     phones: [...of('PHONE'), ...contacts.flatMap((c) => c.phones)],
     emails: [...of('EMAIL'), ...contacts.flatMap((c) => c.emails)],
-    messengers: [...fm.filter((v) => String(v.typeId).toUpperCase() === 'IM').map((v) => `${String(v.valueType ?? '')}|${String(v.value)}`), ...contacts.flatMap((c) => c.messengers ?? [])],
+    messengers: [...fm.filter((v) => String(v.typeId).toUpperCase() === 'IM').map((v) => `${String(v.valueType ?? '')}|${String(v.value)}`), ...contacts.flatMap((c) => [...(c.messengers ?? []), ...namedFieldValues(c, messengerFields)])],
   };
 }
 
@@ -339,7 +310,3 @@ async function closingStatus(ctx: Ctx, deal: Deal, bindings: SpecBinding[], cls:
   return { stageId: lost?.id ?? '143', name: `${lost?.name ?? 'Закрыто и не реализовано'}: ${ctx.settings.lossReasons[cls]}` };
 }
 
-function nameOf(users: Array<{ id: string; name: string }>, id: string | null): string | null {
-  if (!id) return null;
-  return users.find((u) => u.id === id)?.name || `#${id}`;
-}

@@ -1,4 +1,4 @@
-import { classifyRepeat, type RepeatInput } from '../../src/dedup/classify';
+import { classifyRepeat, isAgent, type RepeatInput } from '../../src/dedup/classify';
 import { identitiesOf } from '../../src/dedup/communications';
 import type { ClientDeal, Contact } from '../../src/crm/crm-port';
 
@@ -107,5 +107,27 @@ describe('who is calling again', () => {
 
   it('nobody known: a genuine new lead', () => {
     expect(judge({})).toEqual({ repeat: false, why: 'no_client' });
+  });
+});
+
+describe('an agent is a contact marked so by type, tag or the field named in settings', () => {
+  const labels = ['AGENT', 'Агент'];
+  const contact = (extra: Partial<Contact>): Contact => ({ id: '1', name: 'X', phones: [], emails: [], ...extra });
+  it.each<[string, Partial<Contact>, string | undefined, boolean]>([
+    ['Bitrix24 contact type AGENT', { labels: ['AGENT', 'Агент'] }, undefined, true],
+    ['amoCRM tag «агент» (case-insensitive)', { labels: ['агент'] }, undefined, true],
+    ['a client type', { labels: ['CLIENT', 'Клиенты'] }, undefined, false],
+    ['Bitrix24 boolean user field ticked (Y)', { fields: { UF_CRM_AGENT: ['Y'] } }, 'UF_CRM_AGENT', true],
+    ['Bitrix24 boolean user field ticked (1)', { fields: { UF_CRM_AGENT: ['1'] } }, 'uf_crm_agent', true],
+    ['Bitrix24 boolean user field not ticked (N)', { fields: { UF_CRM_AGENT: ['N'] } }, 'UF_CRM_AGENT', false],
+    ['Bitrix24 boolean user field not ticked (0)', { fields: { UF_CRM_AGENT: ['0'] } }, 'UF_CRM_AGENT', false],
+    ['amoCRM checkbox true', { fields: { 'Агент': [true], '555': [true] } }, 'Агент', true],
+    ['amoCRM checkbox by field id', { fields: { 'Агент': [true], '555': [true] } }, '555', true],
+    ['amoCRM list value equal to a label', { fields: { 'Тип клиента': ['Агент'] } }, 'Тип клиента', true],
+    ['amoCRM list value of another kind', { fields: { 'Тип клиента': ['Покупатель'] } }, 'Тип клиента', false],
+    ['the field ticked, but no field named in settings', { fields: { UF_CRM_AGENT: ['Y'] } }, undefined, false],
+    ['another field ticked', { fields: { UF_CRM_VIP: ['Y'] } }, 'UF_CRM_AGENT', false],
+  ])('%s', (_, extra, field, expected) => {
+    expect(isAgent(contact(extra), labels, field)).toBe(expected);
   });
 });

@@ -27,4 +27,10 @@ describe('duplicate catcher settings', () => {
     expect(typo).toMatchObject({ ok: false });
     expect(!typo.ok && typo.issues[0]!.message).toContain('ignore');
   });
+
+  it('no agent field by default; one is named per CRM (a Bitrix24 user field code, an amoCRM field name)', () => {
+    expect(robotSettingsOf<Record<string, unknown>>(duplicateCatcher, {}).data).toMatchObject({ agentField: { bitrix24: '', amocrm: '' } });
+    expect(changeSetting({}, 'duplicateCatcher.agentField.bitrix24', 'UF_CRM_AGENT', robots)).toMatchObject({ ok: true });
+    expect(changeSetting({}, 'duplicateCatcher.agentField.amocrm', 'Тип клиента', robots)).toMatchObject({ ok: true });
+  });
 });

@@ -71,6 +71,38 @@ describe('duplicate catcher on amoCRM (seed 002 «Первичный рынок�
     expect(lossReason(leadId)).toBe('Агент');
   });
 
+  const settings = async (duplicateCatcher: Record<string, unknown>) => {
+    const installationId = (await stack.services.store.list())[0]!.id;
+    await stack.services.store.updateSettings(installationId, (c) => ({ ...c.settings, duplicateCatcher }));
+  };
+
+  it('an agent marked by the contact field named in settings (a «Тип клиента» list set to «Агент») is «Агент»', async () => {
+    const field = stack.amo.addContactCustomField({ name: 'Тип клиента', type: 'select', enums: ['Покупатель', 'Агент'] });
+    await settings({ agentField: { amocrm: 'Тип клиента' } });
+    await knownClient(stage('Встреча назначена'), { custom_fields_values: [{ field_id: field.id, values: [{ value: 'Агент' }] }] });
+    const { leadId } = await newLead(['9991234567']);
+    expect(lossReason(leadId)).toBe('Агент');
+  });
+
+  it('the agent field holding another value marks no agent («Покупатель» with an active deal)', async () => {
+    const field = stack.amo.addContactCustomField({ name: 'Тип клиента', type: 'select', enums: ['Покупатель', 'Агент'] });
+    await settings({ agentField: { amocrm: 'Тип клиента' } });
+    await knownClient(stage('Встреча назначена'), { custom_fields_values: [{ field_id: field.id, values: [{ value: 'Покупатель' }] }] });
+    const { leadId } = await newLead(['9991234567']);
+    expect(lossReason(leadId)).toBe('Новые контакты у активного клиента');
+  });
+
+  it('a repeat known only by the Telegram id in the messenger field named in settings is caught from the new lead\'s own contact', async () => {
+    const telegram = stack.amo.addContactCustomField({ name: 'Telegram', type: 'text' });
+    await settings({ amocrmMessengerFields: ['Telegram'] });
+    await knownClient(stage('Встреча назначена'), { phones: ['+7 (999) 123-45-67'], custom_fields_values: [{ field_id: telegram.id, values: [{ value: '@ivan_petrov' }] }] });
+    const contactId = stack.amo.userAddContact({ name: 'Иван', custom_fields_values: [{ field_id: telegram.id, values: [{ value: '@ivan_petrov' }] }] }, MANAGER);
+    const leadId = stack.amo.userAddLead({ name: 'Заявка из Telegram', pipeline_id: pipelineId, status_id: stage('Новый лид'), responsible_user_id: MANAGER, contactId }, MANAGER);
+    await stack.idle();
+    expect(stack.amo.getLead(leadId)!.status_id).toBe(143);
+    expect(lossReason(leadId)).toBe('Новые контакты у активного клиента');
+  });
+
   it('a lead accepted from «Неразобранное» is judged when accepted, not before', async () => {
     await knownClient(stage('Встреча назначена'));
     const incoming = stack.amo.pipelines.find((p) => p.id === pipelineId)!.statuses.find((s) => s.type === 1)!;
@@ -94,6 +126,20 @@ describe('duplicate catcher on amoCRM (seed 002 «Первичный рынок�
     expect(stack.amo.getLead(second.leadId)!.status_id).toBe(143);
     expect(lossReason(second.leadId)).toBe('Повторная заявка');
     expect(notes(first.leadId).join('\n')).toContain('Клиент обратился повторно');
+  });
+
+  it('two workers closing the first repeats at once create the missing loss reason once', async () => {
+    const first = await newLead(['+7 903 100-00-01']);
+    const second = await newLead(['+7 903 100-00-02']);
+    const installation = (await stack.services.store.list())[0]!;
+    // Two workers: each its own port; they share the installation's lock in Redis.
+    const [a, b] = await Promise.all([stack.services.clients.forInstallation(installation), stack.services.clients.forInstallation(installation)]);
+    const close = (port: typeof a, leadId: number) => port.closeAsRepeat({ entity: 'deal', id: String(leadId) }, { stageId: '143', lossReason: 'Агентская заявка', clientContactId: null, contactIds: [] });
+    await Promise.all([close(a, first.leadId), close(b, second.leadId)]);
+    const reasons = (stack.amo as unknown as { store: { lossReasons: Array<{ id: number; name: string }> } }).store.lossReasons.filter((r) => r.name === 'Агентская заявка');
+    expect(reasons).toHaveLength(1);
+    expect(lossReason(first.leadId)).toBe('Агентская заявка');
+    expect(lossReason(second.leadId)).toBe('Агентская заявка');
   });
 
   it('a genuine new lead stays where it is and nothing is written', async () => {

@@ -59,6 +59,49 @@ describe('duplicate catcher on Bitrix24 (seed 004 lead funnel with its special l
     expect(stack.portal.stageHistory('lead', leadId).map((h) => h.stageId)).toEqual(['NEW', 'UC_ACTIVE']);
   });
 
+  /** The CRM port as the workers get it, with `addComment` on a deal card failing once (the CRM down mid-way). */
+  function failFirstDealComment(): () => boolean {
+    let failed = false;
+    const clients = stack.services.clients;
+    const original = clients.forInstallation.bind(clients);
+    clients.forInstallation = async (installation) => {
+      const port = await original(installation);
+      return new Proxy(port, {
+        get(target, prop) {
+          if (prop === 'addComment') {
+            return async (ref: { entity: string; id: string }, text: string) => {
+              if (!failed && ref.entity === 'deal') {
+                failed = true;
+                throw new Error('Bitrix24 is not answering');
+              }
+              return target.addComment(ref as never, text);
+            };
+          }
+          const value = Reflect.get(target, prop) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    };
+    return () => failed;
+  }
+
+  it('a retry after the CRM failed mid-way (lead closed and commented, the deal card not yet) finishes the job: exactly one comment on each card, one notice, the phone added once', async () => {
+    const { contactId, dealId } = knownClient();
+    await stack.idle();
+    const failedOnce = failFirstDealComment();
+    const leadId = await newLead(['+7 916 111-22-33'], ['ivan@mail.ru']);
+    await stack.idle(30000);
+
+    expect(failedOnce()).toBe(true);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_ACTIVE');
+    expect(comments('lead', leadId)).toHaveLength(1);
+    expect(comments('lead', leadId)[0]).toContain('телефон +79161112233 добавлен в контакт');
+    expect(comments('deal', dealId)).toHaveLength(1);
+    expect(comments('deal', dealId)[0]).toContain('Клиент обратился повторно');
+    expect(stack.portal.notifications.filter((n) => n.userId === CLIENT_MANAGER)).toHaveLength(1);
+    expect(phonesOf(contactId)).toEqual(['8 (999) 123-45-67', '+79161112233']);
+  });
+
   it('a buyer who calls again is «Дольщик»', async () => {
     knownClient('WON');
     await stack.idle();
@@ -79,6 +122,24 @@ describe('duplicate catcher on Bitrix24 (seed 004 lead funnel with its special l
     await stack.idle();
     const leadId = await newLead(['9991234567']);
     expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_AGENT');
+  });
+
+  it('an agent marked by the contact field named in settings (UF_CRM_AGENT ticked) is «Агент»', async () => {
+    stack.portal.addUserField(3, { fieldName: 'UF_CRM_AGENT', title: 'Агент', type: 'boolean' });
+    await stack.services.store.updateSettings(installationId, (current) => ({ ...current.settings, duplicateCatcher: { agentField: { bitrix24: 'UF_CRM_AGENT' } } }));
+    knownClient('PREPARATION', { ufCrmAgent: 'Y' });
+    await stack.idle();
+    const leadId = await newLead(['9991234567']);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_AGENT');
+  });
+
+  it('the agent field left unticked marks no agent: the client with an active deal is «Новые контакты у активного клиента»', async () => {
+    stack.portal.addUserField(3, { fieldName: 'UF_CRM_AGENT', title: 'Агент', type: 'boolean' });
+    await stack.services.store.updateSettings(installationId, (current) => ({ ...current.settings, duplicateCatcher: { agentField: { bitrix24: 'UF_CRM_AGENT' } } }));
+    knownClient('PREPARATION', { ufCrmAgent: 'N' });
+    await stack.idle();
+    const leadId = await newLead(['9991234567']);
+    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_ACTIVE');
   });
 
   it('the switchboard number never makes a repeat', async () => {

@@ -3,6 +3,7 @@ import type {
   Absence, ClientMatches, ClientSearch, Contact, ContactCommunications, CrmActivity, CrmField, CrmFunnel, CrmPort, CrmTask, CrmUser, Deal, DealEntity, DealRef, DealWithContacts, MoveOptions, NewTask, RepeatClosing, StageHistoryEntry, Touch, TouchKind,
 } from '../crm-port';
 import { AMO_LOST, AMO_WON, communicationsPatch, findAmoClients, toAmoContact, type AmoContact, type AmoCustomFieldValue } from './client-search';
+import type { InstallationLock } from '../../installations/installation-lock';
 import type { AmoRestClient } from './rest-client';
 import * as tasks from './tasks';
 
@@ -38,6 +39,8 @@ export class AmoCrmAdapter implements CrmPort {
     private readonly rest: AmoRestClient,
     private readonly installationId: string,
     private readonly caches: AmoCaches,
+    /** One worker at a time per installation (creating a loss reason); without it, no lock (a single worker). */
+    private readonly exclusive: InstallationLock = (_name, fn) => fn(),
   ) {}
 
   async getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null> {
@@ -109,11 +112,16 @@ export class AmoCrmAdapter implements CrmPort {
     const known = await (this.caches.lossReasons ? this.caches.lossReasons.get(this.installationId, read) : read());
     const found = known.find((r) => same(r.name))?.id;
     if (found) return found;
-    const created = await this.rest.post<{ _embedded: { loss_reasons: Array<{ id: number }> } }>('/api/v4/leads/loss_reasons', [{ name }]);
-    const id = created?._embedded.loss_reasons[0]?.id;
-    if (!id) throw new Error(`amoCRM loss reason "${name}" could not be created`);
-    this.caches.lossReasons?.clear(this.installationId);
-    return id;
+    // Two workers closing the first repeats at once would each create it: one at a time, re-reading under the lock.
+    return this.exclusive('amocrm:loss-reasons', async () => {
+      const existing = (await read()).find((r) => same(r.name))?.id;
+      this.caches.lossReasons?.clear(this.installationId);
+      if (existing) return existing;
+      const created = await this.rest.post<{ _embedded: { loss_reasons: Array<{ id: number }> } }>('/api/v4/leads/loss_reasons', [{ name }]);
+      const id = created?._embedded.loss_reasons[0]?.id;
+      if (!id) throw new Error(`amoCRM loss reason "${name}" could not be created`);
+      return id;
+    });
   }
   // endregion
 

@@ -98,6 +98,12 @@ export function toAmoContact(contact: AmoContact, messengerFields: readonly stri
     messengers: values((f) => f.field_code === 'IM' || named.has(String(f.field_name ?? '').trim().toLowerCase())),
     labels: (contact._embedded?.tags ?? []).map((t) => t.name),
     responsibleId: contact.responsible_user_id ? String(contact.responsible_user_id) : null,
+    fields: Object.fromEntries(
+      fields.flatMap((f) => {
+        const list = f.values.map((v) => v.value);
+        return [[String(f.field_id), list] as const, ...(f.field_name ? [[f.field_name, list] as const] : [])];
+      }),
+    ),
   };
 }
 

@@ -21,6 +21,7 @@ const DEAL_SELECT = ['id', 'title', 'stageId', 'categoryId', 'assignedById', 'st
  * multi-field in the same batch, and their deals need a second request only when they exist.
  */
 export async function findClients(rest: Bitrix24RestClient, search: ClientSearch): Promise<ClientMatches> {
+  const contactSelect = [...CONTACT_SELECT, ...(search.contactFields ?? []).map((f) => f.trim().toUpperCase()).filter((f) => /^UF_CRM_[A-Z0-9_]+$/.test(f))];
   const commands: Record<string, Command> = { types: { method: 'crm.status.list', params: { filter: { ENTITY_ID: 'CONTACT_TYPE' } } } };
   const finds: string[] = [];
   const addFinds = (type: 'PHONE' | 'EMAIL', values: string[]) => {
@@ -28,7 +29,7 @@ export async function findClients(rest: Bitrix24RestClient, search: ClientSearch
       const key = `${type === 'PHONE' ? 'p' : 'e'}${i / FIND_LIMIT}`;
       finds.push(key);
       commands[key] = { method: 'crm.duplicate.findbycomm', params: { type, values: values.slice(i, i + FIND_LIMIT) } };
-      commands[`${key}c`] = { method: 'crm.contact.list', params: { filter: { '@ID': `$result[${key}][CONTACT]` }, select: CONTACT_SELECT } };
+      commands[`${key}c`] = { method: 'crm.contact.list', params: { filter: { '@ID': `$result[${key}][CONTACT]` }, select: contactSelect } };
       commands[`${key}d`] = { method: 'crm.item.list', params: { entityTypeId: 2, filter: { '@contactId': `$result[${key}][CONTACT]` }, select: DEAL_SELECT } };
       commands[`${key}k`] = { method: 'crm.item.list', params: { entityTypeId: 2, filter: { '@companyId': `$result[${key}][COMPANY]` }, select: DEAL_SELECT } };
       commands[`${key}l`] = { method: 'crm.item.list', params: { entityTypeId: 1, filter: { '@id': `$result[${key}][LEAD]` }, select: DEAL_SELECT } };
@@ -43,7 +44,7 @@ export async function findClients(rest: Bitrix24RestClient, search: ClientSearch
       .flatMap((v) => [v, v.toLowerCase()])
       .flatMap((v) => (v.startsWith('@') ? [v, v.slice(1)] : [v, `@${v}`])),
   );
-  if (imValues.length) commands.im = { method: 'crm.contact.list', params: { filter: { IM: imValues }, select: CONTACT_SELECT } };
+  if (imValues.length) commands.im = { method: 'crm.contact.list', params: { filter: { IM: imValues }, select: contactSelect } };
   if (!finds.length && !imValues.length) return { contacts: [], deals: [] };
 
   const answer = await rest.batch(commands);
@@ -90,6 +91,7 @@ function toContact(row: Row, typeNames: Map<string, string>): Contact {
     messengers: multi('IM').map((v) => `${String(v.VALUE_TYPE ?? '')}|${String(v.VALUE)}`),
     labels: typeId ? [typeId, typeNames.get(typeId) ?? ''].filter(Boolean) : [],
     responsibleId: row.ASSIGNED_BY_ID ? String(row.ASSIGNED_BY_ID) : null,
+    fields: Object.fromEntries(Object.entries(row).filter(([k]) => k.startsWith('UF_')).map(([k, v]) => [k, Array.isArray(v) ? v : v === null || v === undefined || v === '' ? [] : [v]])),
   };
 }
 
