@@ -21,7 +21,7 @@ async function main() {
     redisUrl: redis.url,
     prefix: `reglament-bench-burst-${process.pid}`,
     portalRateLimit: RATE,
-    env: { BITRIX24_RATE_BURST: String(RATE.burst), BITRIX24_RATE_PER_SECOND: String(RATE.drainPerSecond) },
+    env: { BITRIX24_RATE_BURST: String(RATE.burst), BITRIX24_RATE_PER_SECOND: String(RATE.drainPerSecond), BITRIX24_COALESCE_BATCHES: 'on' },
     workerConcurrency: CONCURRENCY,
     logLevel: 'error',
   });

@@ -19,7 +19,7 @@ import type { CrmField, CrmFunnel, CrmPort, CrmUser } from './crm-port';
 export interface CrmClientsDeps {
   redis: Redis;
   prefix: string;
-  config: Pick<AppConfig, 'BITRIX24_CLIENT_ID' | 'BITRIX24_CLIENT_SECRET' | 'BITRIX24_RATE_BURST' | 'BITRIX24_RATE_PER_SECOND' | 'AMOCRM_RATE_PER_SECOND'>;
+  config: Pick<AppConfig, 'BITRIX24_CLIENT_ID' | 'BITRIX24_CLIENT_SECRET' | 'BITRIX24_COALESCE_BATCHES' | 'BITRIX24_RATE_BURST' | 'BITRIX24_RATE_PER_SECOND' | 'AMOCRM_RATE_PER_SECOND'>;
   store: InstallationStore;
   refresher: TokenRefresher;
   limiter: RedisRateLimiter;
@@ -61,7 +61,7 @@ export class CrmClients {
     const log = this.deps.log.child({ installation: installation.id });
     const limiterKey = installationKey(this.deps.prefix, installation.id, 'rate');
     const limits = this.bitrix24Limits(installation);
-    const coalescer = this.bitrix24Coalescer(installation, { limiter: this.deps.limiter, limiterKey, limits, log });
+    const coalescer = this.deps.config.BITRIX24_COALESCE_BATCHES === 'on' ? this.bitrix24Coalescer(installation, { limiter: this.deps.limiter, limiterKey, limits, log }) : undefined;
     const client = new Bitrix24RestClient({
       installation,
       tokens,
@@ -76,7 +76,7 @@ export class CrmClients {
     });
     // The newest client carries the newest stored tokens: shared batches go with its access token
     // (one token per batch), and its refresh goes through the cross-process refresher.
-    coalescer.useTransport(client);
+    coalescer?.useTransport(client);
     return client;
   }
 

@@ -39,7 +39,7 @@ describe('Bitrix24 coalesced batches: concurrent jobs of one portal share batch 
   afterAll(() => nock.enableNetConnect());
   beforeEach(async () => {
     wire.length = 0;
-    services = await createTestServices({ BITRIX24_CLIENT_ID: 'app.1', BITRIX24_CLIENT_SECRET: 's3cret' });
+    services = await createTestServices({ BITRIX24_CLIENT_ID: 'app.1', BITRIX24_CLIENT_SECRET: 's3cret', BITRIX24_COALESCE_BATCHES: 'on' });
     await services.store.save(installation, someTokens());
   });
   afterEach(async () => {

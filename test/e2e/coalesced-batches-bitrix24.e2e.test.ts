@@ -6,7 +6,7 @@ describe('Bitrix24 end to end: an import of many deals at once travels in shared
 
   beforeEach(async () => {
     // The documented plan (50 burst, 2/s); enough concurrent jobs for their commands to meet.
-    stack = await startLocalStack({ redisUrl: redisUrl(), portalRateLimit: { burst: 50, drainPerSecond: 2 }, workerConcurrency: 20 });
+    stack = await startLocalStack({ redisUrl: redisUrl(), portalRateLimit: { burst: 50, drainPerSecond: 2 }, workerConcurrency: 20, env: { BITRIX24_COALESCE_BATCHES: 'on' } });
   });
   afterEach(() => stack.stop());
 
