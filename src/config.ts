@@ -51,6 +51,8 @@ export const configSchema = z.object({
    */
   PROFITBASE_REQUESTS_PER_SECOND: z.coerce.number().positive().default(0.9),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  /** Concurrent jobs of one Bitrix24 portal share `batch` calls (README, "Coalesced batches"). Off until the crash-recovery scenarios account for it. */
+  BITRIX24_COALESCE_BATCHES: z.enum(['on', 'off']).default('off'),
   /** How many times a job is tried before it stays in the failed list for inspection. */
   JOB_ATTEMPTS: z.coerce.number().int().positive().default(8),
   JOB_BACKOFF_MS: z.coerce.number().int().positive().default(2000),

@@ -14,13 +14,14 @@ import { globalSettingsOf } from '../settings/installation-settings';
 import { AmoCrmAdapter } from './amocrm/adapter';
 import { AmoRestClient } from './amocrm/rest-client';
 import { Bitrix24Adapter } from './bitrix24/adapter';
+import { BatchCoalescer } from './bitrix24/batch-coalescer';
 import { Bitrix24RestClient } from './bitrix24/rest-client';
 import type { CrmField, CrmFunnel, CrmPort, CrmUser } from './crm-port';
 
 export interface CrmClientsDeps {
   redis: Redis;
   prefix: string;
-  config: Pick<AppConfig, 'BITRIX24_CLIENT_ID' | 'BITRIX24_CLIENT_SECRET' | 'BITRIX24_RATE_BURST' | 'BITRIX24_RATE_PER_SECOND' | 'AMOCRM_RATE_PER_SECOND'>;
+  config: Pick<AppConfig, 'BITRIX24_CLIENT_ID' | 'BITRIX24_CLIENT_SECRET' | 'BITRIX24_COALESCE_BATCHES' | 'BITRIX24_RATE_BURST' | 'BITRIX24_RATE_PER_SECOND' | 'AMOCRM_RATE_PER_SECOND'>;
   store: InstallationStore;
   refresher: TokenRefresher;
   limiter: RedisRateLimiter;
@@ -37,6 +38,12 @@ export class CrmClients {
     users: new TtlCache<CrmUser[]>(FIVE_MINUTES),
     lossReasons: new TtlCache<Array<{ id: number; name: string }>>(FIVE_MINUTES),
   };
+
+  /**
+   * One batch coalescer per Bitrix24 installation in this process, shared by every job's client, so
+   * concurrent jobs' commands travel in shared batches. Rebuilt when the portal's address or plan changes.
+   */
+  private readonly coalescers = new Map<string, { fingerprint: string; coalescer: BatchCoalescer }>();
 
   constructor(private readonly deps: CrmClientsDeps) {}
 
@@ -55,17 +62,38 @@ export class CrmClients {
     const tokens = known ?? (await this.deps.store.tokens(installation.id));
     if (!tokens) throw new InstallationRevokedError(installation.id, 'no tokens');
     const log = this.deps.log.child({ installation: installation.id });
-    return new Bitrix24RestClient({
+    const limiterKey = installationKey(this.deps.prefix, installation.id, 'rate');
+    const limits = this.bitrix24Limits(installation);
+    const coalescer = this.deps.config.BITRIX24_COALESCE_BATCHES === 'on' ? this.bitrix24Coalescer(installation, { limiter: this.deps.limiter, limiterKey, limits, log }) : undefined;
+    const client = new Bitrix24RestClient({
       installation,
       tokens,
       refresher: this.deps.refresher,
       limiter: this.deps.limiter,
-      limiterKey: installationKey(this.deps.prefix, installation.id, 'rate'),
-      limits: this.bitrix24Limits(installation),
+      limiterKey,
+      limits,
       clientId: this.deps.config.BITRIX24_CLIENT_ID,
       clientSecret: this.deps.config.BITRIX24_CLIENT_SECRET,
       log,
+      coalescer,
     });
+    // The newest client carries the newest stored tokens: shared batches go with its access token
+    // (one token per batch), and its refresh goes through the cross-process refresher.
+    coalescer?.useTransport(client);
+    return client;
+  }
+
+  /** The installation's shared coalescer (for benches and diagnostics: its `stats`). */
+  bitrix24Coalescer(installation: Bitrix24Installation, deps?: ConstructorParameters<typeof BatchCoalescer>[0]): BatchCoalescer {
+    const limits = this.bitrix24Limits(installation);
+    const fingerprint = JSON.stringify([installation.clientEndpoint, installation.memberId, limits]);
+    const known = this.coalescers.get(installation.id);
+    if (known && known.fingerprint === fingerprint) return known.coalescer;
+    const coalescer = new BatchCoalescer(
+      deps ?? { limiter: this.deps.limiter, limiterKey: installationKey(this.deps.prefix, installation.id, 'rate'), limits, log: this.deps.log.child({ installation: installation.id }) },
+    );
+    this.coalescers.set(installation.id, { fingerprint, coalescer });
+    return coalescer;
   }
 
   /** The raw amoCRM REST client, for install-time calls (account, webhooks). */

@@ -56,10 +56,11 @@ async function processDealEvent(
 ): Promise<Outcome> {
   const ref: DealRef = { entity, id: event.entityId };
   const readAt = Date.now();
-  const snapshot = await crm.getDealWithContacts(ref);
+  const lastSeen = await services.tracker.get(installation.id, ref);
+  // A deal created and never seen has no stage change to find: its history is not read (see detectStageChange).
+  const snapshot = await crm.getDealWithContacts(ref, { prefetchStageHistory: !(event.kind === 'created' && lastSeen === null) });
   if (!snapshot) return 'gone';
   const { deal, contacts } = snapshot;
-  const lastSeen = await services.tracker.get(installation.id, ref);
   const stageChange = await detectStageChange(event, ref, deal.stageId, lastSeen, crm);
   const ownStage = await services.ownWrites.isOwn(installation.id, ref, 'stage', deal.stageId);
   const ownTitle = await services.ownWrites.isOwn(installation.id, ref, 'title', deal.title);

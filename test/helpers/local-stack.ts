@@ -64,6 +64,8 @@ export interface LocalStackOptions {
   portal?: Pick<Bitrix24PortalOptions, 'users' | 'scope'>;
   logLevel?: string;
   port?: number;
+  /** Jobs a worker runs at once (default 4; a bench of concurrent jobs raises it). */
+  workerConcurrency?: number;
   /** false: no worker in this process (a test runs workers as child processes). Default true. */
   workers?: boolean;
   /**
@@ -114,7 +116,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
   let services = build();
   server.on('request', createWebApp(services));
-  let workers: RunningWorkers = options.workers === false ? { close: async () => {} } : runWorkers(services, 4);
+  let workers: RunningWorkers = options.workers === false ? { close: async () => {} } : runWorkers(services, options.workerConcurrency ?? 4);
   let running = true;
   let webUp = true;
   const stopWeb = async () => {
@@ -201,7 +203,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       if (running) return;
       services = build(env);
       await startWeb();
-      workers = runWorkers(services, 4);
+      workers = runWorkers(services, options.workerConcurrency ?? 4);
       running = true;
     },
     async stop() {

@@ -35,11 +35,11 @@ export class Bitrix24Adapter implements CrmPort {
     private readonly adminUserIds: readonly string[] = [],
   ) {}
 
-  async getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null> {
+  async getDealWithContacts(ref: DealRef, options: { prefetchStageHistory?: boolean } = {}): Promise<DealWithContacts | null> {
     const { result, errors } = await this.rest.batch({
       item: { method: 'crm.item.get', params: { entityTypeId: ENTITY_TYPE_ID[ref.entity], id: ref.id } },
       contact: { method: 'crm.item.get', params: { entityTypeId: ENTITY_TYPE_ID.contact, id: '$result[item][item][contactId]' } },
-      history: { method: 'crm.stagehistory.list', params: historyParams(ref) },
+      ...(options.prefetchStageHistory === false ? {} : { history: { method: 'crm.stagehistory.list', params: historyParams(ref) } }),
     });
     if (errors.item) return notFoundOrThrow(ref, errors.item);
     const item = (result.item as { item: Item }).item;

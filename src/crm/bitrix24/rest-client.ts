@@ -6,6 +6,7 @@ import type { Bitrix24Installation, TokenSet } from '../../installations/install
 import type { TokenRefresher } from '../../installations/token-refresher';
 import type { Logger } from '../../log';
 import { callStatus, crmCallSeconds, crmCalls } from '../../observability/metrics';
+import { type BatchCoalescer, type BatchCommand, type BatchResult, type BatchTransport, MAX_BATCH, isQuerySafe, prepaidToken } from './batch-coalescer';
 
 export interface Bitrix24ClientDeps {
   installation: Bitrix24Installation;
@@ -17,14 +18,12 @@ export interface Bitrix24ClientDeps {
   clientId: string;
   clientSecret: string;
   log: Logger;
+  /** The installation's shared coalescer: calls and batches of concurrent jobs travel in shared batches. */
+  coalescer?: BatchCoalescer;
 }
 
-export interface BatchResult {
-  result: Record<string, unknown>;
-  errors: Record<string, { error: string; error_description?: string }>;
-}
+export type { BatchResult } from './batch-coalescer';
 
-const MAX_BATCH = 50;
 const LIMIT_RETRIES = 3;
 
 /**
@@ -35,7 +34,7 @@ const LIMIT_RETRIES = 3;
  * - retries are the queue's job (the SDK tries once), except a QUERY_LIMIT_EXCEEDED, which
  *   fills the shared bucket and waits for it to drain.
  */
-export class Bitrix24RestClient {
+export class Bitrix24RestClient implements BatchTransport {
   private readonly sdk: B24OAuth;
   private accessToken: string;
 
@@ -88,7 +87,10 @@ export class Bitrix24RestClient {
     const http = this.sdk.getHttpClient(ApiVersion.v2).ajaxClient;
     const sentAt = new WeakMap<object, number>();
     http.interceptors.request.use(async (config) => {
-      await deps.limiter.acquire(deps.limiterKey, deps.limits, 1, 'bitrix24');
+      // A coalesced batch took its token before choosing its commands; a retry after a refresh takes a new one.
+      const prepaid = prepaidToken.getStore();
+      if (prepaid && prepaid.tokens > 0) prepaid.tokens--;
+      else await deps.limiter.acquire(deps.limiterKey, deps.limits, 1, 'bitrix24');
       sentAt.set(config, performance.now());
       return config;
     });
@@ -110,8 +112,19 @@ export class Bitrix24RestClient {
     );
   }
 
-  /** Calls one REST method and returns its `result`. */
+  /**
+   * Calls one REST method and returns its `result`. With a coalescer the call travels as one command
+   * of a shared batch (a sub-command error fails this call only), unless its params would not survive
+   * the query form of a batch command.
+   */
   async call<T = unknown>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const { coalescer } = this.deps;
+    if (!coalescer || method === 'batch' || !(Object.keys(params).length === 0 || isQuerySafe(params))) return this.callDirect<T>(method, params);
+    return (await coalescer.call(method, params, (error) => subCommandFailure(method, error))) as T;
+  }
+
+  /** One plain REST call (HTTP request) now. */
+  async callDirect<T>(method: string, params: Record<string, unknown>): Promise<T> {
     const answer = await this.withLimitRetry(method, () => this.sdk.actions.v2.call.make({ method, params }));
     if (!answer.isSuccess) {
       throw new PermanentCrmError(`Bitrix24 ${method} failed: ${answer.getErrorMessages().join('; ')}`, 'BITRIX24_ERROR');
@@ -120,15 +133,22 @@ export class Bitrix24RestClient {
   }
 
   /**
-   * Several reads in one HTTP request (`batch`, ≤ 50 commands). Commands may reference earlier
+   * Several commands that belong together (≤ 50), sent together. Commands may reference earlier
    * results (`$result[deal][item][contactId]`). Sub-command errors are returned, not thrown:
-   * Bitrix24 answers a batch with HTTP 200 whatever its commands did.
+   * Bitrix24 answers a batch with HTTP 200 whatever its commands did. With a coalescer they share
+   * a batch with other jobs' commands, still whole and in order.
    */
-  async batch(commands: Record<string, { method: string; params?: Record<string, unknown> }>): Promise<BatchResult> {
+  async batch(commands: Record<string, BatchCommand>): Promise<BatchResult> {
     const keys = Object.keys(commands);
     if (keys.length > MAX_BATCH) throw new Error(`A Bitrix24 batch takes at most ${MAX_BATCH} commands, got ${keys.length}`);
+    if (this.deps.coalescer) return this.deps.coalescer.submit(commands);
     const cmd = Object.fromEntries(keys.map((k) => [k, `${commands[k]!.method}?${stringify(commands[k]!.params ?? {})}`]));
-    const result = await this.call<{ result?: Record<string, unknown> | unknown[]; result_error?: Record<string, unknown> | unknown[] }>('batch', { halt: 0, cmd });
+    return this.sendBatch(cmd);
+  }
+
+  /** One `batch` HTTP request (the coalescer's transport). */
+  async sendBatch(cmd: Record<string, string>): Promise<BatchResult> {
+    const result = await this.callDirect<{ result?: Record<string, unknown> | unknown[]; result_error?: Record<string, unknown> | unknown[] }>('batch', { halt: 0, cmd });
     return {
       result: asRecord(result.result),
       errors: asRecord(result.result_error) as BatchResult['errors'],
@@ -153,6 +173,14 @@ export class Bitrix24RestClient {
 }
 
 class LimitExceeded extends TransientError {}
+
+/** A failed sub-command, as the same call sent alone would have failed. */
+function subCommandFailure(method: string, error: { error: string; error_description?: string }): Error {
+  const code = String(error.error ?? 'UNKNOWN');
+  const text = `Bitrix24 ${method}: ${code} ${error.error_description ?? ''}`.trim();
+  if (code === 'QUERY_LIMIT_EXCEEDED' || code === 'OPERATION_TIME_LIMIT' || code === 'INTERNAL_SERVER_ERROR') return new TransientError(text, code);
+  return new PermanentCrmError(text, code);
+}
 
 interface SdkFailure {
   code?: unknown;
