@@ -55,8 +55,9 @@ export async function resolveRedis(env: NodeJS.ProcessEnv = process.env): Promis
   return startPrivateRedis();
 }
 
-async function answersPing(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 500, retryStrategy: () => null });
+/** True when a Redis at `url` answers PING within `connectTimeoutMs` (never retries, never throws). */
+export async function answersPing(url: string, connectTimeoutMs = 500): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: connectTimeoutMs, retryStrategy: () => null });
   probe.on('error', () => {});
   try {
     await probe.connect();
@@ -68,13 +69,18 @@ async function answersPing(url: string): Promise<boolean> {
   }
 }
 
+/** A redis-server on 127.0.0.1 that keeps nothing on disk. */
+export function privateRedisArgs(port: number): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+}
+
 function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 async function startPrivateRedis(): Promise<ResolvedRedis> {
   const port = await freePort();
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  const child = spawn('redis-server', privateRedisArgs(port), {
     stdio: 'ignore',
   });
   const url = `redis://127.0.0.1:${port}`;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Redis } from 'ioredis';
 import { freePort } from '../../src/infra/free-port';
+import { answersPing, privateRedisArgs } from '../../src/infra/redis';
 
 /**
  * A redis-server of the test's own (no persistence) on a free port, which the test may freeze
@@ -41,24 +41,11 @@ export class PrivateRedis {
   }
 
   async restart(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.child = spawn('redis-server', privateRedisArgs(this.port), { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {
-      if (await answers(this.url)) return;
+      if (await answersPing(this.url, 300)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`redis-server did not start on port ${this.port}`);
-  }
-}
-
-async function answers(url: string): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 300, retryStrategy: () => null });
-  probe.on('error', () => {});
-  try {
-    await probe.connect();
-    return (await probe.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    probe.disconnect();
   }
 }
