@@ -1,13 +1,8 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { operatorCommand } from '../helpers/operator-command';
 import { countLeads, recordLeadFact, type LeadFact } from '../../src/dedup/lead-facts';
 import { RedisInstallationState } from '../../src/installations/installation-state';
 import { documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
-import { createTestServices, redisUrl, TEST_ENCRYPTION_KEY } from '../helpers/test-services';
-
-const run = promisify(execFile);
-const root = path.join(__dirname, '..', '..');
+import { createTestServices } from '../helpers/test-services';
 
 /** Seed 004: 100 "qualified" leads for 150,000 ₽, of which 40 were repeats — 2,500 ₽ per genuine lead, not 1,500. */
 function seed004Month(): LeadFact[] {
@@ -49,16 +44,7 @@ describe('honest lead counts', () => {
     });
     afterAll(() => services.cleanup());
 
-    async function report(...args: string[]) {
-      const env = { ...process.env, REDIS_URL: redisUrl(), REDIS_PREFIX: services.prefix, TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, NODE_ENV: 'test' };
-      try {
-        const { stdout, stderr } = await run(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'scripts', 'report.ts'), ...args], { env, cwd: root });
-        return { code: 0, stdout, stderr };
-      } catch (err) {
-        const e = err as { code: number; stdout: string; stderr: string };
-        return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-      }
-    }
+    const report = (...args: string[]) => operatorCommand(services.prefix, 'report.ts', ...args);
 
     it('prints per source and in total; --json for machines', async () => {
       const json = await report('leads', installation.id, '--month', '2026-11', '--budget', 'WEB=150000', '--json');

@@ -1,21 +1,17 @@
+import { operatorCommand } from '../helpers/operator-command';
 /**
  * The operator's inventory commands as processes: the connection set with `npm run settings`
  * (secrets masked on screen), `npm run inventory -- test` saying plainly what is wrong, and
  * `npm run report -- inventory`.
  */
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { freePort } from '../../src/infra/free-port';
 import { InventoryHttpEmulator } from '../emulators/inventory-http-service';
 import { ProfitbaseEmulator } from '../emulators/profitbase-account';
 import { documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
 import { testInventoryConnection } from '../../src/inventory/test-connection';
 import { setSetting } from '../helpers/inventory';
-import { createTestServices, redisUrl, TEST_ENCRYPTION_KEY } from '../helpers/test-services';
+import { createTestServices } from '../helpers/test-services';
 
-const run = promisify(execFile);
-const root = path.join(__dirname, '..', '..');
 const KEY = 'app-66445500837ba';
 
 describe('npm run inventory -- test, npm run report -- inventory', () => {
@@ -36,16 +32,7 @@ describe('npm run inventory -- test, npm run report -- inventory', () => {
     await services.cleanup();
   });
 
-  async function command(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const env = { ...process.env, REDIS_URL: redisUrl(), REDIS_PREFIX: services.prefix, TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, NODE_ENV: 'test' };
-    try {
-      const { stdout, stderr } = await run(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'scripts', script), ...args], { env, cwd: root });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const command = (script: string, ...args: string[]) => operatorCommand(services.prefix, script, ...args);
   const connect = (value: unknown) => command('settings.ts', 'set', installation.id, 'unitStatusSync.inventory', JSON.stringify(value));
   // The same validated path without a process (the command itself is tested above).
   const connectQuickly = (value: unknown) => setSetting(services, installation.id, 'unitStatusSync.inventory', value);

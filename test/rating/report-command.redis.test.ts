@@ -1,13 +1,8 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { operatorCommand } from '../helpers/operator-command';
 import { RedisInstallationState } from '../../src/installations/installation-state';
 import { saveTakeover, type TakeoverState } from '../../src/robots/takeover/takeover-state';
 import { documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
-import { createTestServices, redisUrl, TEST_ENCRYPTION_KEY } from '../helpers/test-services';
-
-const run = promisify(execFile);
-const root = path.join(__dirname, '..', '..');
+import { createTestServices } from '../helpers/test-services';
 
 describe('npm run report -- takeover: why did Б get this lead', () => {
   let services: Awaited<ReturnType<typeof createTestServices>>;
@@ -32,16 +27,7 @@ describe('npm run report -- takeover: why did Б get this lead', () => {
   });
   afterAll(() => services.cleanup());
 
-  async function report(...args: string[]) {
-    const env = { ...process.env, REDIS_URL: redisUrl(), REDIS_PREFIX: services.prefix, TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, NODE_ENV: 'test' };
-    try {
-      const { stdout, stderr } = await run(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'scripts', 'report.ts'), ...args], { env, cwd: root });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const report = (...args: string[]) => operatorCommand(services.prefix, 'report.ts', ...args);
 
   test('prints who held the lead and every distribution decision', async () => {
     const out = await report('takeover', installation.id, 'lead:42');

@@ -1,11 +1,6 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
+import { operatorCommand } from '../helpers/operator-command';
 import { documentedBitrix24Installation, someTokens } from '../helpers/fixtures';
-import { createTestServices, redisUrl, TEST_ENCRYPTION_KEY } from '../helpers/test-services';
-
-const run = promisify(execFile);
-const root = path.join(__dirname, '..', '..');
+import { createTestServices } from '../helpers/test-services';
 
 describe('operator commands: npm run settings and npm run installations', () => {
   let services: Awaited<ReturnType<typeof createTestServices>>;
@@ -17,16 +12,7 @@ describe('operator commands: npm run settings and npm run installations', () => 
   });
   afterAll(() => services.cleanup());
 
-  async function command(script: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const env = { ...process.env, REDIS_URL: redisUrl(), REDIS_PREFIX: services.prefix, TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, NODE_ENV: 'test' };
-    try {
-      const { stdout, stderr } = await run(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'scripts', script), ...args], { env, cwd: root });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code: number; stdout: string; stderr: string };
-      return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-    }
-  }
+  const command = (script: string, ...args: string[]) => operatorCommand(services.prefix, script, ...args);
 
   test('set changes a robot setting, validated, and get reads it back with the defaults around it', async () => {
     const set = await command('settings.ts', 'set', installation.id, 'dealRenamer.template', '"{id} / {contact}"');
