@@ -34,7 +34,7 @@ export async function runAutomationCall(call: AutomationCall, services: Services
     result = JSON.parse(stored) as AutomationResult;
   } else {
     const deal = await crm.getDeal(call.target);
-    result = deal ? await act(call, deal, installation, robotServices, services) : { values: {}, log: `${call.target.entity} ${call.target.id} not found` };
+    result = deal ? await act(call, key, deal, installation, robotServices, services) : { values: {}, log: `${call.target.entity} ${call.target.id} not found` };
     await robotServices.state.set(`${key}:result`, JSON.stringify(result), KEEP_S);
   }
   await answer(installation, call.replyToken, result, services);
@@ -43,8 +43,9 @@ export async function runAutomationCall(call: AutomationCall, services: Services
   return 'answered';
 }
 
-function act(call: AutomationCall, deal: Deal, installation: Installation, robotServices: ReturnType<typeof servicesFor>, services: Services): Promise<AutomationResult> {
-  return services.app.runAction(ACTION_ROBOT[call.action], installation, robotServices, (ctx) => runAutomationAction(ctx, call.action, deal, call.properties));
+/** `key` names this call in the installation's state: an action that must decide once (the distribution) keeps its decision under it. */
+function act(call: AutomationCall, key: string, deal: Deal, installation: Installation, robotServices: ReturnType<typeof servicesFor>, services: Services): Promise<AutomationResult> {
+  return services.app.runAction(ACTION_ROBOT[call.action], installation, robotServices, (ctx) => runAutomationAction(ctx, call.action, deal, call.properties), { key });
 }
 
 async function answer(installation: Installation, replyToken: string, result: AutomationResult, services: Services): Promise<void> {

@@ -45,19 +45,34 @@ export async function checkTransition(ctx: Ctx<StageGuardSettings>, deal: Deal, 
   return { values: { allowed: yes(allowed), violations: decision.message }, log: allowed ? decision.why : decision.message };
 }
 
-/** «Передать лид по распределению»: the takeover robot's distribution picks the manager. */
+/**
+ * «Передать лид по распределению»: the takeover robot's distribution picks the manager. The choice
+ * is kept under the call's key before the lead is assigned, so a retry after a crash assigns the
+ * same manager instead of taking another turn of the rotation.
+ */
 export async function distributeLead(ctx: Ctx<TakeoverSettings>, deal: Deal): Promise<AutomationResult> {
-  const choice = await chooseManager({ ...distributionInput(ctx, await rosterOptionsOf(ctx), ctx.now()), exclude: [] });
-  const why = explainDecision(choice.decision);
-  if (!choice.manager) return { values: { responsibleId: '', responsibleName: '' }, log: why };
-  const manager = choice.manager;
-  if (deal.responsibleId !== manager.id) {
-    await ctx.crm.assignResponsible(deal, manager.id);
-    const text = ctx.locale === 'ru' ? `Вам передан ${deal.entity === 'lead' ? 'лид' : 'сделка'} «${deal.title}» по распределению.` : `«${deal.title}» was assigned to you by distribution.`;
-    await ctx.crm.notifyUser(manager.id, text, deal);
-    await ctx.report({ target: deal, summary: 'assigned by distribution (automation)', kind: 'distributed', before: deal.responsibleId ?? '—', after: manager.name });
+  const decisionKey = `${ctx.key}:decision`;
+  let decided = parseDecision(await ctx.state.get(decisionKey));
+  if (!decided) {
+    const choice = await chooseManager({ ...distributionInput(ctx, await rosterOptionsOf(ctx), ctx.now()), exclude: [] });
+    const why = explainDecision(choice.decision);
+    if (!choice.manager) return { values: { responsibleId: '', responsibleName: '' }, log: why };
+    decided = { id: choice.manager.id, name: choice.manager.name, why };
+    await ctx.state.set(decisionKey, JSON.stringify(decided), 7 * 86_400);
   }
-  return { values: { responsibleId: manager.id, responsibleName: manager.name }, log: why };
+  if (deal.responsibleId !== decided.id) {
+    await ctx.crm.assignResponsible(deal, decided.id);
+    const text = ctx.locale === 'ru' ? `Вам передан ${deal.entity === 'lead' ? 'лид' : 'сделка'} «${deal.title}» по распределению.` : `«${deal.title}» was assigned to you by distribution.`;
+    await ctx.crm.notifyUser(decided.id, text, deal);
+    await ctx.report({ target: deal, summary: 'assigned by distribution (automation)', kind: 'distributed', before: deal.responsibleId ?? '—', after: decided.name });
+  }
+  return { values: { responsibleId: decided.id, responsibleName: decided.name }, log: decided.why };
+}
+
+function parseDecision(raw: string | null): { id: string; name: string; why: string } | null {
+  if (!raw) return null;
+  const value = JSON.parse(raw) as { id?: unknown; name?: unknown; why?: unknown };
+  return typeof value.id === 'string' ? { id: value.id, name: String(value.name ?? ''), why: String(value.why ?? '') } : null;
 }
 
 /** «Забронировать объект» / «Снять бронь»: the unit status sync, asked for a booking or a release. */

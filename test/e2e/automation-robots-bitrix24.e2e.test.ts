@@ -139,6 +139,19 @@ describe('Bitrix24 robots in the automation designer', () => {
       expect(stack.portal.notifications.some((n) => String(n.userId) === assigned && n.message.includes('Заявка с сайта'))).toBe(true);
     });
 
+    it('a failed answer is retried with the same result: the lead is assigned once, the manager notified once', async () => {
+      await setSetting(stack.services, installationId, 'schedule', '24/7');
+      const leadId = stack.portal.userAddLead({ title: 'Повторная заявка', assignedById: 1 } as never, 1);
+      await stack.idle();
+      stack.portal.failNext('bizproc.event.send');
+      const answer = await run('reglament_distribute_lead', { entity: 'lead', id: leadId });
+      const assigned = String(stack.portal.getLead(leadId)?.assignedById);
+      expect(answer.returnValues.responsibleId).toBe(assigned);
+      expect(robotCalls('bizproc.event.send').map((c) => c.error ?? 'ok')).toEqual(['INTERNAL_SERVER_ERROR', 'ok']);
+      expect(stack.portal.notifications.filter((n) => n.message.includes('Повторная заявка'))).toHaveLength(1);
+      expect(stack.portal.calls.filter((c) => c.method.startsWith('crm.') && c.method.endsWith('.update') && Number(c.params.id ?? c.params.ID) === leadId)).toHaveLength(1);
+    });
+
     it('«Забронировать объект» books the deal’s flat in Profitbase and «Снять бронь» frees it, each answering the outcome', async () => {
       expect(await configureRegulations(stack.services, installationId, [{ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }])).toMatchObject({ ok: true });
       await setSetting(stack.services, installationId, 'unitStatusSync.inventory', profitbaseConnection(stack));

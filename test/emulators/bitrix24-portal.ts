@@ -104,6 +104,7 @@ export class Bitrix24PortalEmulator {
   private readonly seq = { notification: 1, comment: 1, activity: 1 };
   private readonly methods: Record<string, MethodHandler>;
   private readonly slowAnswers = new Map<string, number>();
+  private readonly failures = new Map<string, Array<{ status: number; error: string; description: string }>>();
   private readonly robotRegistry = new RobotRegistry();
   /** host:port of the app's install URL: robot handlers must be on the app's domain. */
   private appHost: string | null = null;
@@ -353,6 +354,17 @@ export class Bitrix24PortalEmulator {
   slowDown(method: string, ms: number): void {
     if (ms > 0) this.slowAnswers.set(method.toLowerCase(), ms);
     else this.slowAnswers.delete(method.toLowerCase());
+  }
+
+  /**
+   * The next call of `method` fails as a portal in trouble answers (default 503
+   * INTERNAL_SERVER_ERROR), before it is carried out; queued failures are used in order. Test control.
+   */
+  failNext(method: string, failure: { status?: number; error?: string; description?: string } = {}): void {
+    const key = method.toLowerCase();
+    const queued = this.failures.get(key) ?? [];
+    queued.push({ status: failure.status ?? 503, error: failure.error ?? 'INTERNAL_SERVER_ERROR', description: failure.description ?? 'Internal server error' });
+    this.failures.set(key, queued);
   }
 
   // endregion
@@ -614,6 +626,8 @@ export class Bitrix24PortalEmulator {
           now: () => this.now(),
         });
       }
+      const failure = this.failures.get(method)?.shift();
+      if (failure) throw new RestError(failure.status, failure.error, failure.description);
       const handler = this.methods[method];
       if (!handler) throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
       return handler(params, ctx);
