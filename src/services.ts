@@ -81,7 +81,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   const automation = new AutomationQueue(queueSettings);
   const inventoryJobs = inventoryQueue(producer, prefix);
   for (const queue of [events.queue, timers.queue, automation.queue, inventoryJobs]) queue.on('error', outage.errorHandler(`queue ${queue.name}`));
-  const unwatch = [watchQueue(events.queue), watchQueue(timers.queue), watchQueue(inventoryJobs)];
+  const unwatch = [watchQueue(events.queue), watchQueue(timers.queue), watchQueue(automation.queue), watchQueue(inventoryJobs)];
   return {
     config,
     redisUrl,

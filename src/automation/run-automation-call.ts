@@ -1,3 +1,4 @@
+import { UnrecoverableError } from 'bullmq';
 import type { Deal } from '../crm/crm-port';
 import { sendRobotAnswer } from '../crm/bitrix24/automation-reply';
 import { recordOwnWrites } from '../pipeline/own-write-recorder';
@@ -49,7 +50,8 @@ function act(call: AutomationCall, key: string, deal: Deal, installation: Instal
 }
 
 async function answer(installation: Installation, replyToken: string, result: AutomationResult, services: Services): Promise<void> {
-  if (installation.crm !== 'bitrix24') throw new Error(`automation answers are not implemented for ${installation.crm}`);
+  // Only Bitrix24's edge queues automation calls; anything else is a bug that retrying does not fix.
+  if (installation.crm !== 'bitrix24') throw new UnrecoverableError(`automation answers are not implemented for ${installation.crm}`);
   const rest = await services.clients.bitrix24Rest(installation);
   await sendRobotAnswer(rest, replyToken, result.values, result.log);
 }
