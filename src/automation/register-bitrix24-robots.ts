@@ -23,7 +23,9 @@ export function planRobotRegistration(registered: readonly string[], catalog: re
 /**
  * Registers Reglament's robots in the portal's automation designer (restdocs bizproc-robot-add.md,
  * -update.md, -list.md). Needs the `bizproc` scope and an administrator's token: the installing
- * administrator's, whose token Bitrix24 also passes to the handler (AUTH_USER_ID).
+ * administrator's, whose token Bitrix24 also passes to the handler (AUTH_USER_ID). Nothing removes
+ * them on uninstall: Bitrix24 deletes an application's robots itself, and the app's token is revoked
+ * by the time ONAPPUNINSTALL arrives.
  */
 export async function registerBitrix24Robots(rest: RobotRegistrationRest, handler: string, authUserId: number): Promise<{ added: string[]; updated: string[] }> {
   const listed = (await rest.call<unknown>('bizproc.robot.list')) ?? [];
@@ -32,16 +34,4 @@ export async function registerBitrix24Robots(rest: RobotRegistrationRest, handle
   for (const robot of plan.add) await rest.call('bizproc.robot.add', { CODE: robot.CODE, ...robotFields(robot, handler, authUserId) });
   for (const robot of plan.update) await rest.call('bizproc.robot.update', { CODE: robot.CODE, FIELDS: robotFields(robot, handler, authUserId) });
   return { added: plan.add.map((r) => r.CODE), updated: plan.update.map((r) => r.CODE) };
-}
-
-/**
- * Removes the robots (an explicit switch-off while the app stays installed). On uninstall
- * Bitrix24 removes an application's robots itself, and the app's token is already revoked then.
- */
-export async function unregisterBitrix24Robots(rest: RobotRegistrationRest): Promise<string[]> {
-  const listed = (await rest.call<unknown>('bizproc.robot.list')) ?? [];
-  const ours = new Set(BITRIX24_ROBOTS.map((r) => r.CODE));
-  const codes = (Array.isArray(listed) ? listed.map(String) : []).filter((c) => ours.has(c));
-  for (const CODE of codes) await rest.call('bizproc.robot.delete', { CODE });
-  return codes;
 }

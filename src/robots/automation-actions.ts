@@ -1,4 +1,4 @@
-import type { TimerContext } from '../app';
+import type { Robot, TimerContext } from '../app';
 import type { AutomationAction, AutomationResult } from '../automation/automation-call';
 import type { Deal } from '../crm/crm-port';
 import { explainDecision } from '../distribution/weighted-round-robin';
@@ -13,7 +13,6 @@ import { stageGuard, type StageGuardSettings } from './stage-guard';
 import { chooseManager } from './takeover/choose-manager';
 import { distributionInput, rosterOptionsOf, takeoverTimer, type TakeoverSettings } from './takeover-timer';
 import { unitStatusSync } from './unit-status-sync';
-import type { Robot } from '../app';
 
 /**
  * The robots' work on demand: the CRM's own automation (a Bitrix24 robot an admin placed on a
