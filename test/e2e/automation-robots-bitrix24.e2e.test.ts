@@ -87,6 +87,14 @@ describe('Bitrix24 robots in the automation designer', () => {
       expect(response.status).toBe(401);
       expect(await stack.services.automation.queue.count()).toBe(0);
       expect(await stack.services.automation.queue.getJobCounts('completed', 'failed')).toEqual({ completed: 0, failed: 0 });
+      // The same form with the portal's own token is taken: only the token made the difference.
+      const genuine = await fetch(`${stack.appUrl}/bitrix24/robots`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: robotForm('reglament_rename_deal', `DEAL_${dealId}`, stack.portal.applicationToken),
+      });
+      expect(genuine.status).toBe(200);
+      expect(await stack.services.automation.queue.getJobs(['waiting', 'active', 'completed', 'failed'])).toHaveLength(1);
     });
 
     it('refuses a malformed document id with 400', async () => {
