@@ -64,7 +64,17 @@ async function bitrix24Day(stack: LocalStack) {
   await stack.idle();
   console.log(`Bitrix24: manager jumped to «Договор» → deal is back in stage ${portal.getDeal(dealId)?.stageId}; comment in the card:`);
   for (const c of portal.comments('deal', dealId)) console.log(`    ${String((c as { comment?: string }).comment).replace(/\n/g, '\n    ')}`);
+  await automationRobot(stack, dealId);
   await repeatCall(stack, contactId, dealId);
+}
+
+/** An automation rule in the portal runs Reglament's «Проверить переход по регламенту» robot; the answer comes back through bizproc.event.send. */
+async function automationRobot(stack: LocalStack, dealId: number) {
+  const { portal } = stack;
+  console.log(`Bitrix24: robots in the automation designer: ${portal.robots().map((r) => `«${(r.name as { ru: string }).ru}»`).join(', ')}`);
+  const call = await portal.runRobot('reglament_check_transition', { entity: 'deal', id: dealId }, { toStage: 'EXECUTING' });
+  const answer = await portal.robotAnswer(call.eventToken);
+  console.log(`Bitrix24: automation ran «Проверить переход по регламенту» (to «Договор») → allowed ${answer.returnValues.allowed}: ${answer.returnValues.violations}`);
 }
 
 /** Иванов calls again; the call-center creates a lead with the number he called from and a new mobile. */

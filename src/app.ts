@@ -199,6 +199,23 @@ export class ReglamentApp {
     }
   }
 
+  /**
+   * Runs an on-demand action with a robot's settings and context: the CRM's own automation asked
+   * for it (a Bitrix24 robot an admin placed on a stage). It runs even when the robot's own event
+   * handling is switched off (`enabled: false`): the admin placed this action explicitly.
+   */
+  async runAction<S extends { enabled: boolean }, R>(
+    robot: Robot<S>,
+    installation: Installation,
+    services: RobotServices,
+    action: (ctx: TimerContext<S>) => Promise<R>,
+    call: { key: string } = { key: 'automation' },
+  ): Promise<R> {
+    const settings = resolveSettings(robot, installation);
+    const ctx = this.context(robot.name, settings, installation, services) as Omit<TimerContext<S>, 'key' | 'data'>;
+    return action({ ...ctx, key: call.key, data: {} });
+  }
+
   private context(robot: string, settings: unknown, installation: Installation, services: RobotServices) {
     const log = services.log.child({ robot });
     return {

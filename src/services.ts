@@ -19,6 +19,7 @@ import type { Logger } from './log';
 import { OwnWriteLedger } from './pipeline/own-write-ledger';
 import { EventQueue, TimerQueue, type QueueSettings } from './pipeline/queues';
 import { robots } from './robots';
+import { AutomationQueue } from './automation/automation-queue';
 import { StageTracker } from './pipeline/stage-tracker';
 
 /** The shared building blocks of the web and worker processes, wired once from the config. */
@@ -38,6 +39,8 @@ export interface Services {
   actions: RedisActionLog;
   events: EventQueue;
   timers: TimerQueue;
+  /** Robot calls from the CRM's own automation (Bitrix24 robots), answered by the worker. */
+  automation: AutomationQueue;
   /** Inventory polling, the nightly drift report, pushed 1C changes. */
   inventoryJobs: Queue<InventoryJob>;
   queueSettings: QueueSettings;
@@ -75,9 +78,10 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   const queueSettings: QueueSettings = { connection: producer, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, deadlineMs: config.REDIS_COMMAND_TIMEOUT_MS };
   const events = new EventQueue(queueSettings);
   const timers = new TimerQueue(queueSettings);
+  const automation = new AutomationQueue(queueSettings);
   const inventoryJobs = inventoryQueue(producer, prefix);
-  for (const queue of [events.queue, timers.queue, inventoryJobs]) queue.on('error', outage.errorHandler(`queue ${queue.name}`));
-  const unwatch = [watchQueue(events.queue), watchQueue(timers.queue), watchQueue(inventoryJobs)];
+  for (const queue of [events.queue, timers.queue, automation.queue, inventoryJobs]) queue.on('error', outage.errorHandler(`queue ${queue.name}`));
+  const unwatch = [watchQueue(events.queue), watchQueue(timers.queue), watchQueue(automation.queue), watchQueue(inventoryJobs)];
   return {
     config,
     redisUrl,
@@ -94,6 +98,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     actions: new RedisActionLog(redis, prefix),
     events,
     timers,
+    automation,
     inventoryJobs,
     queueSettings,
     oauth,
@@ -106,6 +111,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
       outage.close();
       await events.close();
       await timers.close();
+      await automation.close();
       await inventoryJobs.close();
       await producer.quit().catch(() => undefined);
       await redis.quit().catch(() => undefined);

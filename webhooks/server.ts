@@ -5,6 +5,7 @@ import { registry } from '../src/observability/metrics';
 import type { Services } from '../src/services';
 import { amocrmRouter } from './amocrm/router';
 import { bitrix24Router } from './bitrix24/router';
+import { bitrix24RobotRouter } from './bitrix24/robot-call';
 import { DASHBOARD_PATH, queueDashboard } from './dashboard';
 import { edgeOutcomes, type EdgeCrm } from './edge-outcomes';
 import { readiness } from './readiness';
@@ -34,6 +35,7 @@ export function createWebApp(services: Services): Express {
   if (dashboard) app.use(DASHBOARD_PATH, dashboard.guard, dashboard.router);
   const edge = edgeOutcomes(services.log);
   app.use(bitrix24Router(services, edge));
+  app.use(bitrix24RobotRouter(services, edge));
   app.use(amocrmRouter(services, edge));
   app.use(ratingRouter(services));
   app.use(inventoryRouter(services));

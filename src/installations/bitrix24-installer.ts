@@ -5,6 +5,10 @@ import { TransientError } from '../errors';
 import { assertBitrix24OAuthServer, assertCallableUrl, assertPortalDomain, UntrustedInstallTargetError, type TargetPolicy } from './install-targets';
 import { bitrix24Refresh, type OAuthCredentials } from './oauth-grants';
 import { RefreshRejectedError } from './token-refresher';
+import { registerBitrix24Robots } from '../automation/register-bitrix24-robots';
+
+/** Where Bitrix24 posts robot calls (webhooks/bitrix24/robot-call.ts serves it). */
+export const BITRIX24_ROBOTS_HANDLER_PATH = '/bitrix24/robots';
 
 /** Events the app listens to; all go to one handler (`POST /bitrix24/events`). */
 export const BITRIX24_EVENTS = ['ONCRMDEALADD', 'ONCRMDEALUPDATE', 'ONCRMLEADADD', 'ONCRMLEADUPDATE', 'ONCRMCONTACTADD', 'ONAPPUNINSTALL'] as const;
@@ -75,6 +79,7 @@ export async function installBitrix24(req: Bitrix24InstallRequest, services: Ser
   await services.store.save(installation, tokens);
   services.clients.invalidate(id);
   await bindEvents(installation, tokens, services);
+  await registerRobots(installation, tokens, services);
   services.log.info({ installation: id, domain: req.domain }, 'Bitrix24 portal installed');
   return installation;
 }
@@ -158,6 +163,23 @@ async function confirmWithPortal(req: Bitrix24InstallRequest, appCode: string): 
   const id = String(results.profile?.ID ?? '');
   if (!/^\d+$/.test(id)) throw new InstallNotConfirmedError(`profile failed: ${errors.profile?.error ?? 'no user'}`);
   return { id, isAdmin: results.profile?.ADMIN === true };
+}
+
+/**
+ * Puts Reglament's robots in the portal's automation designer (list, then add or update: a
+ * reinstall or an app update converges). A failure does not undo the install: the events are
+ * bound and the robots on the server work without the designer; it is logged, and installing
+ * again retries it. Bitrix24 removes an app's robots itself when the app is uninstalled.
+ */
+async function registerRobots(installation: Bitrix24Installation, tokens: TokenSet, services: Services): Promise<void> {
+  const handler = `${services.config.PUBLIC_URL.replace(/\/$/, '')}${BITRIX24_ROBOTS_HANDLER_PATH}`;
+  try {
+    const rest = await services.clients.bitrix24Rest(installation, tokens);
+    const done = await registerBitrix24Robots(rest, handler, Number(installation.userId ?? 1) || 1);
+    services.log.info({ installation: installation.id, ...done }, 'Bitrix24 automation robots registered');
+  } catch (err) {
+    services.log.error({ err, installation: installation.id }, 'Bitrix24 automation robots could not be registered (needs the bizproc scope and an administrator); install again to retry');
+  }
 }
 
 /** Binds the missing handlers (one batch reads the bindings, one binds what is missing). */

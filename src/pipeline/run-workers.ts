@@ -14,6 +14,7 @@ import { installationAlertTexts } from '../alerts/failure-alerts';
 import { localeOfInstallation, raiseInstallationAlert, runDigestTimer } from '../alerts/installation-alerts';
 import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
 import { startHeartbeat } from './worker-heartbeat';
+import { runAutomationWorker } from '../automation/automation-worker';
 
 export interface RunningWorkers {
   close(): Promise<void>;
@@ -61,6 +62,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     { connection: connections[1], ...options },
   );
   const inventory = runInventoryWorker(services);
+  const automation = runAutomationWorker(services, recoveryOptions(services.config));
   for (const worker of [events, timers]) {
     worker.on('completed', () => jobsFinished.inc({ queue: worker.name, outcome: 'done' }));
     worker.on('failed', (job, err) => {
@@ -83,7 +85,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   return {
     async close() {
       stopHeartbeat();
-      await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close(), inventory.close()]);
+      await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close(), inventory.close(), automation.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };

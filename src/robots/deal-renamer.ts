@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineRobot, type RobotContext } from '../app';
-import type { Contact, CrmField } from '../crm/crm-port';
+import type { Contact, CrmField, Deal } from '../crm/crm-port';
 
 /**
  * Robot 3 — deal renamer: the title becomes "ID / client / unit" (seed 004: auto-renaming
@@ -32,6 +32,13 @@ export const dealRenamer = defineRobot({
 async function rename(ctx: RobotContext<'deal.created' | 'deal.updated' | 'lead.created' | 'lead.updated', Settings>): Promise<void> {
   const { deal, contacts } = ctx.payload;
   if (!ctx.settings.entities.includes(deal.entity)) return;
+  await applyTitle(ctx, deal, contacts);
+}
+
+export type DealRenamerSettings = Settings;
+
+/** Renames the deal by the template when its title differs; returns the title it should have ('' when nothing to build it from). */
+export async function applyTitle(ctx: Pick<RobotContext<never, Settings>, 'crm' | 'settings' | 'report'>, deal: Deal, contacts: Contact[]): Promise<string> {
   const fields = await ctx.crm.listFields(deal.entity);
   const unitCode = resolveFieldCode(ctx.settings.unitField[ctx.crm.crm], fields);
   const title = renderTitle(ctx.settings.template, {
@@ -39,9 +46,10 @@ async function rename(ctx: RobotContext<'deal.created' | 'deal.updated' | 'lead.
     contact: contactName(contacts[0]),
     unit: unitCode ? fieldText(deal.fields[unitCode]) : '',
   });
-  if (!title || title === deal.title) return;
+  if (!title || title === deal.title) return title;
   await ctx.crm.renameDeal(deal, title);
   await ctx.report({ target: deal, summary: 'renamed', before: deal.title, after: title });
+  return title;
 }
 
 /**

@@ -19,6 +19,7 @@ const settings = z.object({
   regulations: z.array(regulationSpecSchema).default([]),
 });
 type Settings = z.infer<typeof settings>;
+export type StageGuardSettings = Settings;
 type Ctx = RobotContext<'deal.stageChanged' | 'lead.stageChanged', Settings>;
 
 const DAY = 24 * 3600;

@@ -332,7 +332,7 @@ async function startRegulation(ctx: Ctx, deal: Deal): Promise<BoundRegulation | 
   return regulation && isStartStage(ctx, regulation, deal, deal.stageId) ? regulation : null;
 }
 
-async function rosterOptionsOf(ctx: Ctx): Promise<RosterOptions> {
+export async function rosterOptionsOf(ctx: Ctx): Promise<RosterOptions> {
   const heads = await headsOfSales(ctx.installation, ctx.crm).catch(() => []);
   return {
     crm: ctx.installation.crm,
@@ -343,7 +343,7 @@ async function rosterOptionsOf(ctx: Ctx): Promise<RosterOptions> {
   };
 }
 
-function distributionInput(ctx: Ctx, rosterOptions: RosterOptions, now: Date) {
+export function distributionInput(ctx: Ctx, rosterOptions: RosterOptions, now: Date) {
   const s = ctx.settings;
   return {
     crm: ctx.crm,

@@ -24,6 +24,7 @@ import { EventBus } from './bitrix24/events';
 import { coreMethods } from './bitrix24/methods-core';
 import { crmMethods } from './bitrix24/methods-crm';
 import { activityMethods, addActivity, type NewActivity } from './bitrix24/methods-activities';
+import { bizprocMethods, filterAllows, RobotRegistry, type RobotAnswer, type RobotRecord } from './bitrix24/methods-bizproc';
 import { type IssuedTokens, LeakyBucket, TokenStore, handleTokenRequest } from './bitrix24/oauth';
 import type { CallContext, MethodHandler, MethodOutput, Params, PortalInternals } from './bitrix24/rest-context';
 import type {
@@ -57,6 +58,7 @@ export * from './bitrix24/types';
 export { ufToCamel } from './bitrix24/uf-names';
 export type { Actor } from './bitrix24/crm-store';
 export type { IssuedTokens } from './bitrix24/oauth';
+export type { RobotAnswer, RobotRecord } from './bitrix24/methods-bizproc';
 
 const DEFAULT_USERS: PortalUser[] = [
   { id: 1, name: 'Админ', lastName: 'Портала', isAdmin: true },
@@ -102,6 +104,10 @@ export class Bitrix24PortalEmulator {
   private readonly seq = { notification: 1, comment: 1, activity: 1 };
   private readonly methods: Record<string, MethodHandler>;
   private readonly slowAnswers = new Map<string, number>();
+  private readonly failures = new Map<string, Array<{ status: number; error: string; description: string }>>();
+  private readonly robotRegistry = new RobotRegistry();
+  /** host:port of the app's install URL: robot handlers must be on the app's domain. */
+  private appHost: string | null = null;
 
   private constructor(private readonly options: Bitrix24PortalOptions) {
     this.now = options.clock ?? Date.now;
@@ -117,7 +123,7 @@ export class Bitrix24PortalEmulator {
     this.bus = new EventBus(this.now, options.eventDelayMs ?? 0, options.deliveryTimeoutMs ?? 5000);
     this.store = new CrmStore(this.now, this.utcOffset, (event) => this.onCrmEvent(event));
     const internals = this.internals();
-    this.methods = { ...coreMethods(internals), ...crmMethods(internals), ...activityMethods(internals) };
+    this.methods = { ...coreMethods(internals), ...crmMethods(internals), ...activityMethods(internals), ...bizprocMethods(internals, this.robotRegistry, () => this.appHost) };
   }
 
   static async start(options: Bitrix24PortalOptions): Promise<Bitrix24PortalEmulator> {
@@ -169,6 +175,16 @@ export class Bitrix24PortalEmulator {
     return this.records.todos;
   }
 
+  /** The application's robots as `bizproc.robot.add` / `.update` left them. */
+  robots(): RobotRecord[] {
+    return [...this.robotRegistry.robots.values()].map((robot) => ({ ...robot }));
+  }
+
+  /** Every `bizproc.event.send` the portal accepted, in order. */
+  get robotAnswers(): RobotAnswer[] {
+    return this.robotRegistry.answers;
+  }
+
   bindings(): EventBinding[] {
     return this.bus.bindings.map((binding) => ({ ...binding }));
   }
@@ -199,6 +215,7 @@ export class Bitrix24PortalEmulator {
   async install(appInstallUrl: string, opts: { ui?: boolean } = {}): Promise<InstallResult> {
     if (this.installState === 'uninstalled') this.appToken = randomHex();
     this.installState = 'pending';
+    this.appHost = new URL(appInstallUrl).host;
     const admin = this.users.find((user) => user.isAdmin) ?? this.users[0];
     const issued = this.tokens.issue(admin?.id ?? 1, true);
     if (opts.ui === false) {
@@ -237,6 +254,48 @@ export class Bitrix24PortalEmulator {
     return { status: response.status, body };
   }
 
+  /**
+   * An automation rule reaches a robot of the app: the queue server POSTs the robot's HANDLER with
+   * the documented form (workflow_id, code, document_id[], document_type[], event_token,
+   * properties[], use_subscription, timeout_duration, ts, auth[] with AUTH_USER_ID's token and the
+   * application_token). Throws when the robot is not registered or its FILTER hides it for this
+   * document (the designer would not offer it). Returns the token the app must answer with.
+   */
+  async runRobot(code: string, document: { entity: 'deal' | 'lead'; id: number }, properties: Record<string, string> = {}): Promise<{ eventToken: string; status: number; responseBody: string }> {
+    const robot = this.robotRegistry.robots.get(code);
+    if (!robot) throw new Error(`robot ${code} is not registered`);
+    const type: [string, string, string] = document.entity === 'deal' ? ['crm', 'CCrmDocumentDeal', 'DEAL'] : ['crm', 'CCrmDocumentLead', 'LEAD'];
+    if (!filterAllows(robot.filter, type)) throw new Error(`robot ${code} is not offered for ${document.entity}s (FILTER)`);
+    const documentId: [string, string, string] = [type[0], type[1], `${type[2]}_${document.id}`];
+    const run = this.robotRegistry.issueRun(code, documentId);
+    const admin = this.users.find((user) => user.isAdmin) ?? this.users[0];
+    const issued = this.tokens.issue(robot.authUserId ?? admin?.id ?? 1, true);
+    const delivery = await this.bus.post('ROBOT', robot.handler, {
+      workflow_id: run.workflowId,
+      code,
+      document_id: documentId,
+      document_type: type,
+      event_token: run.eventToken,
+      properties,
+      use_subscription: robot.useSubscription === 'N' ? 'N' : 'Y',
+      timeout_duration: '0',
+      ts: String(Math.floor(this.now() / 1000)),
+      auth: this.installAuth(issued),
+    });
+    return { eventToken: run.eventToken, status: delivery.status, responseBody: delivery.responseBody };
+  }
+
+  /** Resolves with the answer to `eventToken` once `bizproc.event.send` arrives (polls; test helper). */
+  async robotAnswer(eventToken: string, timeoutMs = 10_000): Promise<RobotAnswer> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const answer = this.robotRegistry.answers.find((a) => a.eventToken === eventToken);
+      if (answer) return answer;
+      if (Date.now() > deadline) throw new Error(`no bizproc.event.send for ${eventToken.slice(0, 20)}… within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+
   /** What `BX24.installFinish()` does; called by `install()` when the page HTML contains that call. */
   installFinish(): void {
     if (this.installState === 'pending') this.installState = 'installed';
@@ -265,6 +324,8 @@ export class Bitrix24PortalEmulator {
       });
     }
     this.bus.clear();
+    // "On uninstall Bitrix24 deletes the application's event handlers, robots…" (restdocs settings/app-uninstallation.md).
+    this.robotRegistry.clear();
   }
 
   revokeTokens(): void {
@@ -293,6 +354,17 @@ export class Bitrix24PortalEmulator {
   slowDown(method: string, ms: number): void {
     if (ms > 0) this.slowAnswers.set(method.toLowerCase(), ms);
     else this.slowAnswers.delete(method.toLowerCase());
+  }
+
+  /**
+   * The next call of `method` fails as a portal in trouble answers (default 503
+   * INTERNAL_SERVER_ERROR), before it is carried out; queued failures are used in order. Test control.
+   */
+  failNext(method: string, failure: { status?: number; error?: string; description?: string } = {}): void {
+    const key = method.toLowerCase();
+    const queued = this.failures.get(key) ?? [];
+    queued.push({ status: failure.status ?? 503, error: failure.error ?? 'INTERNAL_SERVER_ERROR', description: failure.description ?? 'Internal server error' });
+    this.failures.set(key, queued);
   }
 
   // endregion
@@ -554,6 +626,8 @@ export class Bitrix24PortalEmulator {
           now: () => this.now(),
         });
       }
+      const failure = this.failures.get(method)?.shift();
+      if (failure) throw new RestError(failure.status, failure.error, failure.description);
       const handler = this.methods[method];
       if (!handler) throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
       return handler(params, ctx);

@@ -7,9 +7,17 @@
  *   - advanced_settings — a page describing the robots, the shipped preset and where actions show up;
  *   - lcard-1           — a one-line hint in the deal card's right-hand panel.
  *
- * It calls no backend and holds no secrets. A future call to the Reglament server must go through
- * self.$authorizedAjax(), which sends amoCRM's disposable X-Auth-Token (a 30-minute JWT the
- * server verifies with the integration's secret); never put client_secret or tokens here.
+ *   - digital_pipeline  — a Digital Pipeline action: the admin picks which Reglament action runs
+ *                         when a lead enters the stage (the `action` field of the manifest's dp block).
+ *
+ * The settings page, the advanced settings page and the card load the app's own pages for this
+ * account. The widget asks the app for a page address with self.$authorizedAjax(), which sends
+ * amoCRM's disposable X-Auth-Token (an HS256 JWT the server verifies with the integration's
+ * secret: signature, audience, account); the app answers with a short-lived address of the page.
+ * Until the app serves those pages (issue 12, items 1 and 4), the widget shows the description
+ * below. It holds no secrets; never put client_secret or tokens here.
+ *
+ * APP_URL is written by `npm run build:widget` from the deployment's PUBLIC_URL.
  *
  * Preset texts follow config/presets/amocrm-primary-market.json: keep them in step.
  */
@@ -17,9 +25,23 @@ define(['jquery'], function ($) {
   'use strict';
 
   var CSS_ID = 'reglament-widget-css';
+  var APP_URL = '{{PUBLIC_URL}}';
+  var PAGE_SESSION_PATH = '/amocrm/widget/session';
+
+  /** Reglament's actions for a Digital Pipeline stage (the app's automation actions). */
+  var DP_ACTIONS = [
+    { value: 'check_transition', ru: 'Проверить переход по регламенту', en: 'Check the move against the regulation' },
+    { value: 'distribute_lead', ru: 'Передать лид по распределению', en: 'Assign the lead by distribution' },
+    { value: 'book_unit', ru: 'Забронировать объект', en: 'Book the unit' },
+    { value: 'release_unit', ru: 'Снять бронь', en: 'Release the booking' },
+    { value: 'rename_deal', ru: 'Переименовать сделку', en: 'Rename the deal' }
+  ];
 
   var TEXTS = {
     ru: {
+      pageLoading: 'Загружаем страницу Reglament…',
+      pageUnavailable: 'Страница Reglament для этого аккаунта пока недоступна; ниже — описание роботов.',
+      dpChoose: 'Что сделать, когда сделка попадает на этап',
       cardHint: 'Reglament: действия роботов — в примечаниях сделки',
       cardContact: 'Вопросы по регламенту: ',
       settingsNote:
@@ -119,6 +141,9 @@ define(['jquery'], function ($) {
     },
 
     en: {
+      pageLoading: 'Loading the Reglament page…',
+      pageUnavailable: 'The Reglament page for this account is not available yet; the robots are described below.',
+      dpChoose: 'What to do when a lead enters the stage',
       cardHint: 'Reglament: robot actions are in the deal notes',
       cardContact: 'Questions about the regulation: ',
       settingsNote:
@@ -258,6 +283,65 @@ define(['jquery'], function ($) {
       );
     }
 
+    function locale() {
+      var lang = (window.AMOCRM && window.AMOCRM.lang_id) || 'ru';
+      return String(lang).slice(0, 2) === 'en' ? 'en' : 'ru';
+    }
+
+    /**
+     * Shows the app's page for `area` in $target: asks the app for the page address with the
+     * disposable token, then frames it. Anything else (no answer, a refusal, an address that is
+     * not the app's) leaves the fallback content in place with a short note.
+     */
+    function openAppPage(area, params, $target, fallbackHtml) {
+      var t = texts();
+      $target.html('<div class="reglament-widget reglament-widget__muted">' + escapeHtml(t.pageLoading) + '</div>');
+      var fallback = function () {
+        $target.html('<div class="reglament-widget reglament-widget__muted reglament-widget__unavailable">' + escapeHtml(t.pageUnavailable) + '</div>' + (fallbackHtml || ''));
+      };
+      if (typeof self.$authorizedAjax !== 'function') return fallback();
+      self.$authorizedAjax({
+        url: APP_URL + PAGE_SESSION_PATH,
+        method: 'POST',
+        dataType: 'json',
+        data: $.extend({ area: area, lang: locale() }, params || {})
+      }).done(function (answer) {
+        var url = answer && typeof answer.url === 'string' ? answer.url : '';
+        if (url.indexOf(APP_URL + '/') !== 0) return fallback();
+        $target.html('<iframe class="reglament-widget__frame reglament-widget__frame_' + escapeHtml(area) + '" src="' + escapeHtml(url) + '" title="Reglament"></iframe>');
+      }).fail(fallback);
+    }
+
+    /** The lead open in the card, when amoCRM says which. */
+    function currentLeadId() {
+      var card = window.AMOCRM && window.AMOCRM.data && window.AMOCRM.data.current_card;
+      return card && card.id ? String(card.id) : '';
+    }
+
+    /**
+     * The Digital Pipeline action's settings: amoCRM renders the manifest's `action` text field;
+     * the widget puts a list of Reglament's actions next to it and writes the chosen code into it.
+     */
+    function enhanceDpSettings($scope) {
+      var $input = $scope.find('input[name="action"]').last();
+      if (!$input.length || $input.data('reglament-enhanced')) return;
+      var lang = locale();
+      var current = $.trim(String($input.val() || ''));
+      var html = '<label class="reglament-widget reglament-widget__dp"><span>' + escapeHtml(texts().dpChoose) + '</span><select>';
+      for (var i = 0; i < DP_ACTIONS.length; i++) {
+        var a = DP_ACTIONS[i];
+        html += '<option value="' + escapeHtml(a.value) + '"' + (a.value === current ? ' selected' : '') + '>' + escapeHtml(a[lang]) + '</option>';
+      }
+      html += '</select></label>';
+      var $choice = $(html);
+      $input.data('reglament-enhanced', true).hide().after($choice);
+      var sync = function () {
+        $input.val($choice.find('select').val()).trigger('change');
+      };
+      $choice.find('select').on('change', sync);
+      if (!current) sync();
+    }
+
     function cardHintHtml() {
       var t = texts();
       var contact = $.trim(String(settings().support_contact || ''));
@@ -311,8 +395,10 @@ define(['jquery'], function ($) {
           self.render_template({
             caption: { class_name: 'reglament-widget__caption' },
             body: '',
-            render: cardHintHtml()
+            render: cardHintHtml() + '<div class="reglament-widget__card-page"></div>'
           });
+          var $page = $('.reglament-widget__card-page').last();
+          if ($page.length && currentLeadId()) openAppPage('card', { lead_id: currentLeadId() }, $page, '');
         }
         return true;
       },
@@ -332,7 +418,8 @@ define(['jquery'], function ($) {
         if ($body.find('.reglament-widget__settings-note').length) return true;
         var note = '<div class="reglament-widget reglament-widget__settings-note">' + escapeHtml(texts().settingsNote) + '</div>';
         var $block = $body.find('.widget_settings_block');
-        ($block.length ? $block.first() : $body).append(note);
+        ($block.length ? $block.first() : $body).append(note + '<div class="reglament-widget__settings-page"></div>');
+        openAppPage('settings', {}, $body.find('.reglament-widget__settings-page').first(), '');
         return true;
       },
 
@@ -349,13 +436,27 @@ define(['jquery'], function ($) {
         loadStyles();
         var $area = $('#work-area-' + settings().widget_code);
         if (!$area.length) return true;
-        $area.html(advancedPageHtml());
+        openAppPage('advanced_settings', {}, $area, advancedPageHtml());
         return true;
-      }
+      },
+
+      // Called when the admin opens the widget's action in a Digital Pipeline stage.
+      dpSettings: function () {
+        loadStyles();
+        enhanceDpSettings($(document.body));
+        return true;
+      },
+
+      // Lists and the sources area are not used (no llist/lead_sources location); amoCRM may still ask.
+      contacts: { selected: function () { return true; } },
+      leads: { selected: function () { return true; } },
+      tasks: { selected: function () { return true; } }
     };
 
     return this;
   };
 
+  // For the build's tests: the actions offered in the Digital Pipeline.
+  CustomWidget.dpActions = DP_ACTIONS;
   return CustomWidget;
 });

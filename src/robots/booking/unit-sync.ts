@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { Deal } from '../../crm/crm-port';
 import { InventoryConfigError, type InventoryPort, type UnitConflict } from '../../inventory/inventory-port';
 import { stageById, type BoundRegulation } from '../../regulation';
-import { bookingTerm, bookingTimes, isYes, planUnitSync, targetFor, type SyncStep } from './booking-plan';
+import { bookingTerm, bookingTimes, isYes, planUnitSync, targetFor, type SyncStep, type Target } from './booking-plan';
 import {
   clearHold,
   describeHolder,
@@ -39,11 +39,13 @@ export interface SyncOptions {
   from?: string | null;
   /** Clock of the arithmetic (tests). */
   now?: number;
+  /** What the inventory must say, when someone asked explicitly (the CRM's automation); default: the stage's role. */
+  target?: Target;
 }
 
 /** The steps the deal's current state calls for (pure plan on the deal as given). */
-export async function plannedSteps(ctx: BookingCtx, deal: Deal, regulation: BoundRegulation): Promise<SyncStep[]> {
-  const target = targetFor(roleOf(regulation, deal.stageId), syncSettingsOf(ctx));
+export async function plannedSteps(ctx: BookingCtx, deal: Deal, regulation: BoundRegulation, asked?: Target): Promise<SyncStep[]> {
+  const target = asked ?? targetFor(roleOf(regulation, deal.stageId), syncSettingsOf(ctx));
   return planUnitSync(target, await unitTextOf(ctx, deal), await readHold(ctx, deal));
 }
 
@@ -55,7 +57,7 @@ export async function syncUnit(ctx: BookingCtx, deal: Deal, regulation: BoundReg
     }
     return 'no_inventory';
   }
-  const steps = await plannedSteps(ctx, deal, regulation);
+  const steps = await plannedSteps(ctx, deal, regulation, options.target);
   if (!steps.length) return 'in_step';
   for (const step of steps) {
     const outcome = await runStep(ctx, inventory, deal, regulation, step, options);
