@@ -93,7 +93,7 @@ function settingsUrl(installationId: string, token: string, lang: 'ru' | 'en'): 
 /** Data for the page's script, as JSON that cannot close the script element. */
 function injectJson(html: string, id: string, data: unknown): string {
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
-  return html.replace('</body>', `<script type="application/json" id="${id}">${json}</script>\n</body>`);
+  return html.replace('</head>', `<script type="application/json" id="${id}">${json}</script>\n</head>`);
 }
 
 const REFUSALS = {
