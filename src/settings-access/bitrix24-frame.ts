@@ -25,18 +25,32 @@ export const bitrix24FrameSchema = z.object({
 });
 export type Bitrix24Frame = z.infer<typeof bitrix24FrameSchema>;
 
-/** The answers of `profile` (restdocs api-reference/common/users/profile.md) and `app.info` we rely on. */
-const profileSchema = z.object({ result: z.object({ ID: z.coerce.string().regex(/^\d+$/), ADMIN: z.boolean() }) });
-const appInfoSchema = z.object({ result: z.object({ CODE: z.string() }) });
+/**
+ * `profile` (restdocs api-reference/common/users/profile.md: ID, ADMIN) and `app.info` (CODE) asked in one
+ * `batch` (restdocs settings/how-to-call-rest-api/batch.md): one request of the portal's budget per page open.
+ */
+const batchAnswerSchema = z.object({
+  result: z.object({
+    result: z.object({
+      profile: z.object({ ID: z.coerce.string().regex(/^\d+$/), ADMIN: z.boolean() }),
+      app: z.object({ CODE: z.string() }),
+    }),
+  }),
+});
 
 export type FrameVerdict =
   | { ok: true; installation: Bitrix24Installation; user: { id: string; isAdmin: boolean }; lang: 'ru' | 'en' }
   | { ok: false; status: 400 | 401 | 403 | 502; reason: string };
 
+/** Errors that mean "this token is not valid here" (restdocs: expired_token, invalid_token, NO_AUTH_FOUND…). */
+const TOKEN_REFUSED = new Set(['expired_token', 'invalid_token', 'NO_AUTH_FOUND', 'WRONG_AUTH_TYPE', 'INVALID_CREDENTIALS', 'authorization_error', 'ACCESS_DENIED']);
+
 export interface FrameVerifierDeps {
   store: Pick<InstallationStore, 'find'>;
   /** `app.info` → CODE of our app: the local app's client_id, or the marketplace app code. */
   appCodes: readonly string[];
+  /** Waits for a slot of the portal's REST budget (the app's shared limiter) before the call. */
+  beforeCall?: (installation: Bitrix24Installation) => Promise<void>;
   fetch?: typeof fetch;
   timeoutMs?: number;
 }
@@ -51,6 +65,7 @@ export interface FrameVerifierDeps {
  *  4. `app.info` with the same token must name our app (a token of another app on the same portal
  *     is refused). app.info does not return member_id; the binding to member_id is step 2+3: only
  *     the stored portal, the one that installed us under that member_id, accepted the token.
+ * Steps 3 and 4 travel as one `batch` request.
  */
 export async function verifyBitrix24Frame(raw: { query: unknown; body: unknown }, deps: FrameVerifierDeps): Promise<FrameVerdict> {
   const parsed = bitrix24FrameSchema.safeParse(raw);
@@ -60,32 +75,36 @@ export async function verifyBitrix24Frame(raw: { query: unknown; body: unknown }
   if (!installation || installation.crm !== 'bitrix24') return { ok: false, status: 401, reason: 'unknown_installation' };
   if (installation.status !== 'active') return { ok: false, status: 403, reason: 'installation_revoked' };
   if (query.DOMAIN.toLowerCase() !== installation.domain.toLowerCase()) return { ok: false, status: 401, reason: 'domain_mismatch' };
-  const call = portalCaller(installation.clientEndpoint, body.AUTH_ID, deps);
-  const profile = profileSchema.safeParse(await call('profile'));
-  if (!profile.success) return { ok: false, status: 401, reason: 'portal_refused_token' };
-  const app = appInfoSchema.safeParse(await call('app.info'));
-  if (!app.success) return { ok: false, status: 401, reason: 'portal_refused_token' };
-  if (!deps.appCodes.includes(app.data.result.CODE)) return { ok: false, status: 401, reason: 'token_of_another_app' };
+  await deps.beforeCall?.(installation);
+  const answer = await askPortal(installation.clientEndpoint, body.AUTH_ID, deps);
+  if (answer.kind === 'refused') return { ok: false, status: 401, reason: 'portal_refused_token' };
+  if (answer.kind === 'unreachable') return { ok: false, status: 502, reason: 'portal_unreachable' };
+  const answered = batchAnswerSchema.safeParse(answer.body);
+  // A sub-command that failed (its error is in result_error) leaves its key out of `result`.
+  if (!answered.success) return { ok: false, status: 401, reason: 'portal_refused_token' };
+  const { profile, app } = answered.data.result.result;
+  if (!deps.appCodes.includes(app.CODE)) return { ok: false, status: 401, reason: 'token_of_another_app' };
   const lang = query.LANG?.toLowerCase().startsWith('en') ? 'en' : 'ru';
-  return { ok: true, installation, user: { id: profile.data.result.ID, isAdmin: profile.data.result.ADMIN }, lang };
+  return { ok: true, installation, user: { id: profile.ID, isAdmin: profile.ADMIN }, lang };
 }
 
-/** One REST call with the user's token; any failure (network, 401, a non-JSON answer) is `null`. */
-function portalCaller(endpoint: string, authId: string, deps: FrameVerifierDeps) {
-  const doFetch = deps.fetch ?? fetch;
-  return async (method: string): Promise<unknown> => {
-    try {
-      const response = await doFetch(new URL(`${method}.json`, endpoint), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ auth: authId }),
-        redirect: 'error',
-        signal: AbortSignal.timeout(deps.timeoutMs ?? 5000),
-      });
-      if (!response.ok) return null;
-      return await response.json();
-    } catch {
-      return null;
-    }
-  };
+type PortalAnswer = { kind: 'answered'; body: unknown } | { kind: 'refused' } | { kind: 'unreachable' };
+
+/** The batch with the user's token; a refused token and an unreachable portal are told apart (401 vs 502). */
+async function askPortal(endpoint: string, authId: string, deps: FrameVerifierDeps): Promise<PortalAnswer> {
+  try {
+    const response = await (deps.fetch ?? fetch)(new URL('batch.json', endpoint), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ auth: authId, halt: 1, cmd: { profile: 'profile', app: 'app.info' } }),
+      redirect: 'error',
+      signal: AbortSignal.timeout(deps.timeoutMs ?? 5000),
+    });
+    const body = (await response.json().catch(() => null)) as { error?: string } | null;
+    if (response.ok && body) return { kind: 'answered', body };
+    if (response.status === 401 || (body?.error && TOKEN_REFUSED.has(body.error))) return { kind: 'refused' };
+    return { kind: 'unreachable' };
+  } catch {
+    return { kind: 'unreachable' };
+  }
 }

@@ -14,25 +14,31 @@ const frame = (over: { DOMAIN?: string; member_id?: string } = {}) => ({
   body: { AUTH_ID: 'user-token', REFRESH_ID: 'r', member_id: over.member_id ?? MEMBER, PLACEMENT: 'DEFAULT' },
 });
 
-/** A portal that answers profile / app.info as given, and records where it was called. */
-function portal(answers: Record<string, unknown>, stored: Installation | null = installation) {
+/**
+ * A portal that answers the `batch` of profile + app.info as given (a missing answer: that
+ * sub-command failed; `null`: the whole token refused, 401), and records where it was called.
+ */
+function portal(answers: Record<string, unknown> | null, stored: Installation | null = installation, httpStatus = 200) {
   const called: string[] = [];
   const fetch = (async (url: URL) => {
     called.push(String(url));
-    const method = String(url).split('/').at(-1)!.replace('.json', '');
-    const body = answers[method];
-    return body === undefined ? new Response('{"error":"expired_token"}', { status: 401 }) : Response.json(body);
+    if (httpStatus !== 200) return new Response('<html>Service Unavailable</html>', { status: httpStatus });
+    if (!answers) return Response.json({ error: 'expired_token', error_description: 'The access token provided has expired.' }, { status: 401 });
+    const result = Object.fromEntries(Object.entries({ profile: answers.profile, app: answers['app.info'] }).filter(([, v]) => v !== undefined));
+    const errors = Object.fromEntries(['profile', 'app'].filter((k) => !(k in result)).map((k) => [k, { error: 'ERROR', error_description: 'failed' }]));
+    return Response.json({ result: { result, result_error: Object.keys(errors).length ? errors : [], result_total: [], result_next: [], result_time: [] } });
   }) as unknown as typeof globalThis.fetch;
   return { called, deps: { store: { find: async () => stored }, appCodes: ['local.reglament'], fetch } };
 }
 
-const admin = { profile: { result: { ID: '1', ADMIN: true } }, 'app.info': { result: { CODE: 'local.reglament', STATUS: 'L' } } };
+const admin = { profile: { ID: '1', ADMIN: true, NAME: 'Админ' }, 'app.info': { ID: '7', CODE: 'local.reglament', STATUS: 'L', INSTALLED: true } };
 
 describe('who opened the Bitrix24 app page, as the portal says', () => {
   it.each([
     ['an administrator of the installed portal', frame(), admin, { ok: true, user: { id: '1', isAdmin: true } }],
-    ['a token the portal does not accept', frame(), {}, { ok: false, status: 401, reason: 'portal_refused_token' }],
-    ['a token of another app on the same portal', frame(), { ...admin, 'app.info': { result: { CODE: 'vendor.other' } } }, { ok: false, status: 401, reason: 'token_of_another_app' }],
+    ['a token the portal does not accept', frame(), null, { ok: false, status: 401, reason: 'portal_refused_token' }],
+    ['a token whose app.info fails', frame(), { profile: admin.profile }, { ok: false, status: 401, reason: 'portal_refused_token' }],
+    ['a token of another app on the same portal', frame(), { ...admin, 'app.info': { CODE: 'vendor.other' } }, { ok: false, status: 401, reason: 'token_of_another_app' }],
     ['an unknown member_id', frame({ member_id: 'b'.repeat(32) }), admin, { ok: false, status: 401, reason: 'unknown_installation' }],
     ['a member_id that is not 32 hex characters', frame({ member_id: '../../etc' }), admin, { ok: false, status: 400 }],
   ])('%s', async (_name, request, answers, expected) => {
@@ -49,7 +55,12 @@ describe('who opened the Bitrix24 app page, as the portal says', () => {
   it('calls the endpoint stored at install time, not one built from the request', async () => {
     const { deps, called } = portal(admin);
     await verifyBitrix24Frame(frame({ DOMAIN: 'PORTAL.bitrix24.ru' }), deps);
-    expect(called).toEqual(['https://portal.bitrix24.ru/rest/profile.json', 'https://portal.bitrix24.ru/rest/app.info.json']);
+    expect(called).toEqual(['https://portal.bitrix24.ru/rest/batch.json']);
+  });
+
+  it('a portal that does not answer is a 502, not a refused user', async () => {
+    const { deps } = portal(admin, installation, 503);
+    expect(await verifyBitrix24Frame(frame(), deps)).toMatchObject({ ok: false, status: 502, reason: 'portal_unreachable' });
   });
 
   it('a revoked installation is refused', async () => {

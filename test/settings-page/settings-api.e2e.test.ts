@@ -41,6 +41,7 @@ describe('settings API: only a verified administrator or head of sales of this i
   const api = (path: string) => `/api/settings/${installationId}${path}`;
 
   it('the app page shows every robot on or off for this portal, and gives an administrator a way into the settings', async () => {
+    const callsBefore = stack.portal.calls.length;
     const answer = await openApp(1);
     expect(answer.status).toBe(200);
     const portal = JSON.parse(/<script type="application\/json" id="reglament-portal">(.*?)<\/script>/s.exec(answer.text)![1]!);
@@ -51,8 +52,9 @@ describe('settings API: only a verified administrator or head of sales of this i
       { name: 'unitStatusSync', enabled: true, waitingFor: 'inventory' },
     ]));
     expect(portal.settingsUrl).toMatch(/^\/apps\/settings\/#installation=.+&session=.+&lang=ru$/);
-    // The portal was asked who the user is, with that user's own token, at the stored endpoint.
-    expect(stack.portal.calls.map((c) => c.method)).toEqual(expect.arrayContaining(['profile', 'app.info']));
+    // The portal was asked who the user is (one batch: profile + app.info), with that user's own token.
+    const asked = stack.portal.calls.slice(callsBefore).filter((c) => c.method === 'profile' || c.method === 'app.info');
+    expect(asked.map((c) => [c.method, c.userId, c.viaBatch])).toEqual([['profile', 1, true], ['app.info', 1, true]]);
   });
 
   it('a manager sees the overview but gets no session, and the settings entry refuses them (403)', async () => {
