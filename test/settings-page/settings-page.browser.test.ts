@@ -100,6 +100,11 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-saved-ru-1024.png') });
     // Nothing is wider than the 1024 px frame.
     expect(await frame().evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+
+    // The stage guard's section shows the portal's real funnels and stages next to the regulations.
+    await frame().locator('[data-section="stageGuard"]').click();
+    await expectVisible(frame, '[data-funnels]');
+    expect(await frame().locator('[data-funnels]').textContent()).toContain('Подготовка документов');
     await page.close();
   });
 

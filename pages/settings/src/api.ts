@@ -51,6 +51,7 @@ export function apiClient(session: Session) {
     schema: () => fetch('/api/settings/schema').then((r) => r.json()),
     read: (lang: string) => call('GET', `/api/settings/${id}`, lang),
     save: (lang: string, changes: Array<{ path: string; value: unknown }>) => call('PATCH', `/api/settings/${id}`, lang, { changes }),
+    funnels: (lang: string) => call('GET', `/api/crm/${id}/funnels`, lang),
     fields: (lang: string, entity: 'deal' | 'lead') => call('GET', `/api/crm/${id}/fields?entity=${entity}`, lang),
   };
 }

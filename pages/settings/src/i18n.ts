@@ -25,6 +25,7 @@ const UI = {
   onePerLine: ['По одному в строке', 'One per line'],
   reset: ['По умолчанию', 'Default'],
   storedInvalid: ['Сохранённые настройки содержат ошибки:', 'The stored settings have problems:'],
+  funnels: ['Воронки и стадии CRM (для сопоставления регламента)', 'CRM funnels and stages (for binding a regulation)'],
   fieldPicker: ['Поля CRM: начните вводить название', 'CRM fields: start typing the title'],
 } satisfies Record<string, Pair>;
 
