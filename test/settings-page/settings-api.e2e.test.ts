@@ -127,6 +127,15 @@ describe('settings API: only a verified administrator or head of sales of this i
     expect((await storedSettings()).dealRenamer).toEqual({});
   });
 
+  it('a malformed save is a 400 that changes nothing; an id that is not an installation id is a 400 before any lookup', async () => {
+    const before = await storedSettings();
+    const auth = { Authorization: `Bearer ${await sessionOf(1)}` };
+    await request(stack.appUrl).patch(api('')).set(auth).send({ changes: 'takeoverTimer.timeout=1m' }).expect(400);
+    await request(stack.appUrl).patch(api('')).set(auth).send({ changes: [] }).expect(400);
+    await request(stack.appUrl).get('/api/settings/b24:*').set(auth).expect(400);
+    expect(await storedSettings()).toEqual(before);
+  });
+
   it('shows secrets masked and keeps the stored secret when the page sends the mask back', async () => {
     const session = await sessionOf(1);
     const auth = { Authorization: `Bearer ${session}` };
@@ -171,6 +180,19 @@ describe('settings API: only a verified administrator or head of sales of this i
       await request(app).get(`/api/settings/${installationId}`).set('Authorization', `Bearer ${granted.body.session}`).expect(401);
       await request(app).post('/amocrm/widget/settings-session').send({ token: 'manager' }).expect(403);
       await request(app).post('/amocrm/widget/settings-session').send({ token: 'forged' }).expect(401);
+    });
+
+    it('takes the one-time token from X-Auth-Token ($authorizedAjax) cross-origin from the account’s own page only', async () => {
+      const app = createWebApp(stack.services, { amocrmWidgetVerifier: verifier({ admin: { accountId: String(stack.amo.accountId), userId: '1' } }) });
+      const accountOrigin = new URL(stack.amo.url).origin;
+      const preflight = await request(app).options('/amocrm/widget/settings-session').set('Origin', accountOrigin).set('Access-Control-Request-Headers', 'x-auth-token').expect(204);
+      expect(preflight.headers['access-control-allow-headers']).toContain('X-Auth-Token');
+      await request(app).options('/amocrm/widget/settings-session').set('Origin', 'https://evil.example').expect(403);
+      const granted = await request(app).post('/amocrm/widget/settings-session').set('Origin', accountOrigin).set('X-Auth-Token', 'admin').expect(200);
+      expect(granted.headers['access-control-allow-origin']).toBe(accountOrigin);
+      expect(granted.body.settingsUrl).toMatch(new RegExp(`^${stack.appUrl}/apps/settings/#installation=amo%3A`));
+      // The same token shown from another account's page is refused.
+      await request(app).post('/amocrm/widget/settings-session').set('Origin', 'https://other.amocrm.ru').set('X-Auth-Token', 'admin').expect(403);
     });
 
     it('without a verifier the widget gets no session at all (503), never an unchecked one', async () => {

@@ -11,6 +11,7 @@ import { verifyBitrix24Frame } from '../../src/settings-access/bitrix24-frame';
 import { robotStatuses } from '../../src/settings-page/settings-view';
 import type { Services } from '../../src/services';
 import { formText, parseForm } from '../form-body';
+import { allowOrigin, isAmocrmOrigin, widgetToken } from './amocrm-cors';
 import type { SettingsSessions } from './sessions';
 
 export const SETTINGS_PAGE_PATH = '/apps/settings/';
@@ -72,18 +73,32 @@ export function settingsEntryRouter(services: Services, sessions: SettingsSessio
     res.redirect(303, settingsUrl(verdict.installation.id, session.token, verdict.lang));
   });
 
-  // amoCRM: the widget's advanced settings page asks for a session with its signed token.
+  // amoCRM: the widget's advanced settings page asks for a session with its one-time token.
+  const insecureHosts = services.config.AMOCRM_INSECURE_HOSTS;
+  router.options('/amocrm/widget/settings-session', (req: Request, res: Response) => {
+    const origin = req.get('origin');
+    if (!isAmocrmOrigin(origin, insecureHosts)) return void res.status(403).end();
+    allowOrigin(res, origin!);
+    res.status(204).end();
+  });
   router.post('/amocrm/widget/settings-session', express.json({ limit: '16kb' }), async (req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store');
-    const verdict = await verifyAmocrmWidget((req.body as { token?: unknown } | undefined)?.token, options.amocrmWidgetVerifier, services.store);
+    const verdict = await verifyAmocrmWidget(widgetToken(req), options.amocrmWidgetVerifier, services.store);
     if (!verdict.ok) return void res.status(verdict.status).json({ error: verdict.reason });
+    const origin = req.get('origin');
+    if (origin) {
+      // A token of account A presented from account B's page is refused: the page must be the account's own.
+      if (origin !== new URL(verdict.installation.baseUrl).origin) return void res.status(403).json({ error: 'origin_mismatch' });
+      allowOrigin(res, origin);
+    }
     const users = await (await services.clients.forInstallation(verdict.installation)).listUsers();
     const user = users.find((u) => u.id === verdict.userId);
     const role = settingsRoleOf(verdict.installation, { id: verdict.userId, isAdmin: user?.isAdmin === true && user.isActive !== false });
     if (!role) return void res.status(403).json({ error: 'not_allowed' });
     const session = sessions.issue(verdict.installation, verdict.userId, role);
     if (!session) return void res.status(503).json({ error: 'not_configured' });
-    res.json({ session: session.token, expiresAt: session.claims.expiresAt, settingsUrl: settingsUrl(verdict.installation.id, session.token, 'ru') });
+    // Absolute: the widget frames the page from the account's domain.
+    res.json({ session: session.token, expiresAt: session.claims.expiresAt, settingsUrl: `${services.config.PUBLIC_URL}${settingsUrl(verdict.installation.id, session.token, 'ru')}` });
   });
 
   router.use(SETTINGS_PAGE_PATH, (req, res, next) => {
