@@ -112,3 +112,20 @@ export function labelOf(lang: Lang, path: string): string {
   if (pair) return pair[lang === 'en' ? 1 : 0];
   return key.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
 }
+
+/** Words for the values the schemas allow (stage roles, touch kinds…); the stored value stays the key. */
+const VALUES: Record<string, Pair> = {
+  ru: ['Русский', 'Russian'], en: ['Английский', 'English'], deal: ['Сделки', 'Deals'], lead: ['Лиды', 'Leads'],
+  incoming: ['Входящие', 'Incoming'], technical: ['Техническая', 'Technical'], new: ['Новый', 'New'], qualification: ['Квалификация', 'Qualification'],
+  responsible_assigned: ['Назначен ответственный', 'Responsible assigned'], in_work: ['Передан в работу', 'In work'], to_hand_over: ['Для передачи', 'To hand over'],
+  no_answer: ['Не дозвонились', 'No answer'], to_close: ['На закрытие', 'To close'], deferred: ['Отложенный спрос', 'Deferred'],
+  needs_identified: ['Потребности выявлены', 'Needs identified'], meeting_set: ['Встреча назначена', 'Meeting set'], meeting_held: ['Встреча состоялась', 'Meeting held'],
+  proposal_sent: ['Отправлено КП', 'Proposal sent'], feedback_received: ['Получена обратная связь', 'Feedback received'], booking: ['Бронь', 'Booking'],
+  booking_expired: ['Бронь истекла', 'Booking expired'], contract: ['Договор', 'Contract'], registration: ['Регистрация', 'Registration'],
+  payment_received: ['Оплата получена', 'Payment received'], qualified: ['Квалифицирован', 'Qualified'], won: ['Успешно', 'Won'], lost: ['Проиграно', 'Lost'],
+  new_contact_of_active_client: ['Новые контакты у активного клиента', 'New contacts of an active client'], existing_buyer: ['Дольщик', 'Existing buyer'],
+  agent: ['Агент', 'Agent'], custom: ['Другая', 'Custom'], stage: ['Перевод по стадии', 'Stage move'], call: ['Звонок', 'Call'], note: ['Примечание', 'Note'],
+  email: ['E-mail', 'E-mail'], message: ['Сообщение', 'Message'], in_execution: ['В исполнении', 'In execution'], sold: ['Продан', 'Sold'],
+  move_to_close: ['Перевести «На закрытие»', 'Move to “To close”'], notify_manager: ['Сообщить менеджеру', 'Notify the manager'],
+};
+export const valueLabel = (lang: Lang, value: unknown): string => VALUES[String(value)]?.[lang === 'en' ? 1 : 0] ?? String(value);
