@@ -12,13 +12,16 @@ import { readiness } from './readiness';
 import { ratingRouter } from './rating-page';
 import { inventoryRouter } from './inventory/router';
 import { statusRouter } from './status-page';
+import { settingsApiRouter } from './settings/api-router';
+import { settingsEntryRouter, type SettingsEntryOptions } from './settings/entry-router';
+import { SettingsSessions } from './settings/sessions';
 
 /**
  * The HTTP edge: CRM webhooks and install flows, the Bitrix24 app pages, health, readiness,
  * metrics, the queue dashboard, and (outside production) the local status page. It verifies,
  * validates and enqueues; robots run in the worker.
  */
-export function createWebApp(services: Services): Express {
+export function createWebApp(services: Services, options: SettingsEntryOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
@@ -40,8 +43,11 @@ export function createWebApp(services: Services): Express {
   app.use(ratingRouter(services));
   app.use(inventoryRouter(services));
   const apps = path.join(__dirname, '..', 'apps');
-  // Bitrix24 opens the app page with a form POST (AUTH_ID, member_id…); the page itself needs none of it.
-  app.post('/apps/bitrix24/index.html', (_req, res) => res.sendFile(path.join(apps, 'bitrix24', 'index.html')));
+  // The settings page and its API (sessions from the Bitrix24 frame or the amoCRM widget token);
+  // it also answers the app page's POST (the overview with what is on and off for the portal).
+  const sessions = new SettingsSessions(services.config, () => services.now());
+  app.use(settingsEntryRouter(services, sessions, options));
+  app.use(settingsApiRouter(services, sessions));
   app.use('/apps', express.static(apps));
   if (services.config.NODE_ENV !== 'production') app.use(statusRouter(services));
   app.use(((err, req, res, _next) => {

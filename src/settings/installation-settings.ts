@@ -74,9 +74,17 @@ export function settingsSchemaFor(robots: ReadonlyArray<Pick<Robot<any>, 'name' 
   return globalSettingsSchema.extend(Object.fromEntries(robots.map((r) => [r.name, r.settings])));
 }
 
+/**
+ * How messages are worded: zod's built-in messages follow `error` (e.g. `z.locales.ru().localeError`,
+ * the settings page answers in the user's language); messages our schemas wrote themselves do not.
+ */
+export interface SettingMessages {
+  error?: z.core.$ZodErrorMap;
+}
+
 /** Every problem of the effective settings, each with its dotted path. */
-export function validateSettings(overrides: Json, robots: ReadonlyArray<Pick<Robot<any>, 'name' | 'settings'>>): SettingIssue[] {
-  const parsed = settingsSchemaFor(robots).safeParse(effectiveSettings(overrides));
+export function validateSettings(overrides: Json, robots: ReadonlyArray<Pick<Robot<any>, 'name' | 'settings'>>, messages: SettingMessages = {}): SettingIssue[] {
+  const parsed = settingsSchemaFor(robots).safeParse(effectiveSettings(overrides), messages.error ? { error: messages.error } : undefined);
   return parsed.success ? [] : parsed.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
 }
 
@@ -87,16 +95,16 @@ export type SettingChange = { ok: true; settings: Json } | { ok: false; issues: 
  * and validates the result with the same schemas the robots use. Nothing changes on error.
  * `value === undefined` removes the override (back to the default).
  */
-export function changeSetting(overrides: Json, path: string, value: unknown, robots: ReadonlyArray<Pick<Robot<any>, 'name' | 'settings'>>): SettingChange {
+export function changeSetting(overrides: Json, path: string, value: unknown, robots: ReadonlyArray<Pick<Robot<any>, 'name' | 'settings'>>, messages: SettingMessages = {}): SettingChange {
   const segments = splitPath(path);
   if (!segments.ok) return { ok: false, issues: [{ path, message: segments.error }] };
   const schema = settingsSchemaFor(robots);
   const unknown = unknownSegment(schema, segments.parts);
   if (unknown) return { ok: false, issues: [{ path, message: unknown }] };
   const next = setAt(structuredClone(overrides), segments.parts, value, (depth) => isListAt(schema, segments.parts.slice(0, depth)));
-  const issues = validateSettings(next, robots);
+  const issues = validateSettings(next, robots, messages);
   // Only the problems this change causes refuse it; an older invalid value elsewhere is reported by `get`.
-  const before = new Set(validateSettings(overrides, robots).map((i) => `${i.path}|${i.message}`));
+  const before = new Set(validateSettings(overrides, robots, messages).map((i) => `${i.path}|${i.message}`));
   const caused = issues.filter((i) => !before.has(`${i.path}|${i.message}`));
   return caused.length ? { ok: false, issues: caused } : { ok: true, settings: next };
 }

@@ -337,6 +337,27 @@ export class Bitrix24PortalEmulator {
     this.tokens.expireAll();
   }
 
+  /**
+   * What the portal POSTs into the app's iframe when `userId` opens the app (placement DEFAULT):
+   * DOMAIN, PROTOCOL, LANG, APP_SID in the query; that user's own OAuth pair, member_id, status,
+   * PLACEMENT and PLACEMENT_OPTIONS in the form body.
+   */
+  appFrame(userId: number, lang = 'ru'): { query: Record<string, string>; form: Record<string, string> } {
+    const issued = this.tokens.issue(userId, true);
+    return {
+      query: { DOMAIN: this.domain, PROTOCOL: '0', LANG: lang, APP_SID: randomHex() },
+      form: {
+        AUTH_ID: issued.accessToken,
+        AUTH_EXPIRES: String(issued.expiresIn),
+        REFRESH_ID: issued.refreshToken ?? '',
+        member_id: this.memberId,
+        status: this.appStatus,
+        PLACEMENT: 'DEFAULT',
+        PLACEMENT_OPTIONS: '{}',
+      },
+    };
+  }
+
   /** Issues a token pair for a user, as if that user opened the app (handy for tests). */
   issueTokens(userId = 1): IssuedTokens {
     return this.tokens.issue(userId, true);

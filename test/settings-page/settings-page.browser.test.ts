@@ -1,0 +1,130 @@
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Browser, Frame, Page } from 'playwright-core';
+import { SETTINGS_PAGE_DIR } from '../../webhooks/settings/entry-router';
+import { launchChromium } from '../helpers/chromium';
+import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { redisUrl } from '../helpers/test-services';
+
+const SCREENSHOTS = path.join(__dirname, '..', '..', 'docs', 'screenshots');
+
+/**
+ * The settings page in a real headless Chromium, opened the way Bitrix24 opens an app: a host page
+ * on another origin POSTs the frame form (the user's AUTH_ID, member_id, DOMAIN…) into an iframe.
+ * At 1024 px, in Russian and in English, against the local stack with the portal emulator.
+ */
+describe('settings page in Chromium, inside the Bitrix24 frame', () => {
+  let stack: LocalStack;
+  let browser: Browser;
+  let host: Server;
+  let hostUrl: string;
+  let installationId: string;
+
+  beforeAll(async () => {
+    if (!existsSync(path.join(SETTINGS_PAGE_DIR, 'index.html'))) throw new Error('The settings page is not built: run `npm run build:pages` (npm test does it first).');
+    browser = await launchChromium();
+    stack = await startLocalStack({ redisUrl: redisUrl() });
+    expect((await stack.portal.install(`${stack.appUrl}/bitrix24/install`)).status).toBe(200);
+    installationId = `b24:${stack.portal.memberId}`;
+    // The "portal": a page on another origin (localhost vs 127.0.0.1) that frames the app like Bitrix24 does.
+    host = createServer((req, res) => {
+      const frame = stack.portal.appFrame(1, new URL(req.url ?? '/', 'http://x').searchParams.get('lang') ?? 'ru');
+      const action = `${stack.appUrl}/apps/bitrix24/index.html?${new URLSearchParams(frame.query)}`;
+      const inputs = Object.entries(frame.form).map(([k, v]) => `<input type="hidden" name="${k}" value="${v.replace(/"/g, '&quot;')}">`).join('');
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
+        `<!doctype html><meta charset="utf-8"><title>Bitrix24</title><body style="margin:0;background:#eef2f4">` +
+          `<div style="height:48px;background:#2fc6f6;color:#fff;font:600 16px sans-serif;padding:14px 20px;box-sizing:border-box">Битрикс24 · Reglament</div>` +
+          `<iframe name="app-frame" style="display:block;width:100%;height:760px;border:0;background:#fff"></iframe>` +
+          `<form id="f" method="post" target="app-frame" action="${action}">${inputs}</form><script>document.getElementById('f').submit()</script></body>`,
+      );
+    });
+    await new Promise<void>((r) => host.listen(0, 'localhost', () => r()));
+    hostUrl = `http://localhost:${(host.address() as AddressInfo).port}/`;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise<void>((r) => (host ? host.close(() => r()) : r()));
+    await stack?.stop();
+  });
+
+  async function openInFrame(lang: 'ru' | 'en'): Promise<{ page: Page; frame: () => Frame }> {
+    const page = await browser.newPage({ viewport: { width: 1024, height: 820 } });
+    // The page's optional BX24 script lives on api.bitrix24.com; the test machine stays offline.
+    await page.route('**/api.bitrix24.com/**', (route) => route.abort());
+    await page.goto(`${hostUrl}?lang=${lang}`);
+    const frame = () => page.frame({ name: 'app-frame' })!;
+    await expectVisible(frame, '#open-settings');
+    return { page, frame };
+  }
+
+  async function expectVisible(frame: () => Frame, selector: string, timeout = 15_000) {
+    const deadline = Date.now() + timeout;
+    for (;;) {
+      const f = frame();
+      if (f && (await f.locator(selector).first().isVisible().catch(() => false))) return;
+      if (Date.now() > deadline) {
+        await f?.page().screenshot({ path: path.join(SCREENSHOTS, 'failure.png') }).catch(() => {});
+        throw new Error(`${selector} did not show in the app frame (screenshot: docs/screenshots/failure.png)`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const stored = async () => (await stack.services.store.find(installationId))!.settings as Record<string, Record<string, unknown>>;
+
+  it('the overview says what is on and off; the settings refuse a bad takeover timeout at its field and save a good one (Russian)', async () => {
+    const { page, frame } = await openInFrame('ru');
+    expect(await frame().locator('div[lang="ru"] [data-robot="dealRenamer"] [data-robot-badge]').textContent()).toBe('включён');
+    expect(await frame().locator('div[lang="ru"] [data-robot="unitStatusSync"] [data-robot-badge]').textContent()).toBe('ждёт учёта объектов');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'app-page-ru-1024.png') });
+
+    await frame().locator('#open-settings').click();
+    await expectVisible(frame, '[data-section="takeoverTimer"]');
+    await frame().locator('[data-section="takeoverTimer"]').click();
+    const timeout = frame().locator('[data-setting="takeoverTimer.timeout"] input');
+    await timeout.fill('15 минут');
+    await frame().locator('[data-action="save"]').click();
+    await expectVisible(frame, '[data-setting="takeoverTimer.timeout"][data-invalid="true"]');
+    expect(await frame().locator('[data-setting="takeoverTimer.timeout"]').textContent()).toContain('не длительность');
+    expect((await stored()).takeoverTimer).toBeUndefined();
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-field-error-ru-1024.png') });
+
+    await timeout.fill('20m');
+    await frame().locator('[data-action="save"]').click();
+    await expectVisible(frame, '[data-notice]:has-text("Сохранено")');
+    expect((await stored()).takeoverTimer).toEqual({ timeout: '20m' });
+    expect(await frame().locator('[data-setting="takeoverTimer.timeout"][data-invalid="true"]').count()).toBe(0);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-saved-ru-1024.png') });
+    // Nothing is wider than the 1024 px frame.
+    expect(await frame().evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+
+    // The stage guard's section shows the portal's real funnels and stages next to the regulations.
+    await frame().locator('[data-section="stageGuard"]').click();
+    await expectVisible(frame, '[data-funnels]');
+    expect(await frame().locator('[data-funnels]').textContent()).toContain('Подготовка документов');
+    await page.close();
+  });
+
+  it('in English: the error at the field is English, and a fixed value saves', async () => {
+    const { page, frame } = await openInFrame('en');
+    await frame().locator('#open-settings').click();
+    await expectVisible(frame, '[data-lang="en"]');
+    await frame().locator('[data-lang="en"]').click();
+    await expectVisible(frame, '[data-section="bookingReleaser"]:has-text("Booking releaser")');
+    await frame().locator('[data-section="bookingReleaser"]').click();
+    const duration = frame().locator('[data-setting="bookingReleaser.duration"] input');
+    await duration.fill('three days');
+    await frame().locator('[data-action="save"]').click();
+    await expectVisible(frame, '[data-setting="bookingReleaser.duration"][data-invalid="true"]');
+    expect(await frame().locator('[data-setting="bookingReleaser.duration"]').textContent()).toContain('is not a duration like');
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-field-error-en-1024.png') });
+    await duration.fill('5d');
+    await frame().locator('[data-action="save"]').click();
+    await expectVisible(frame, '[data-notice]:has-text("Saved")');
+    expect((await stored()).bookingReleaser).toEqual({ duration: '5d' });
+    await page.close();
+  });
+});
