@@ -5,6 +5,12 @@
  * lead is renamed, leads/s, the HTTP calls the app sent to the API, elements per call (ids read,
  * leads patched, notes and tasks posted) and the 429 answers. Last line: one JSON object.
  *
+ * The default regulation runs, the duplicate catcher included: it searches every new lead's phone
+ * with `GET /api/v4/contacts?query=`, one phone per request (amoCRM has no multi-value search), so
+ * 1,000 new leads cost at least 1,000 search requests, ≥ 143 s at 7/s, and each job waits for its
+ * own. `--without-duplicate-catcher` turns it off for the account to measure the merged requests
+ * of the other robots (`npm run bench:burst:amocrm -- --without-duplicate-catcher`).
+ *
  * BENCH_LEADS (1000) and BENCH_CONCURRENCY (jobs per worker process, 50) tune the run.
  */
 import { resolveRedis } from '../src/infra/redis';
@@ -15,6 +21,7 @@ const LEADS = Number(process.env.BENCH_LEADS ?? 1_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const RATE_PER_SECOND = 7;
 const GIVE_UP_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 300_000);
+const DUPLICATE_CATCHER = !process.argv.includes('--without-duplicate-catcher');
 
 async function main() {
   const redis = await resolveRedis();
@@ -28,7 +35,7 @@ async function main() {
   });
   try {
     const f = await run(stack);
-    console.log(`amoCRM account at ${RATE_PER_SECOND} requests/s; ${LEADS} new leads with wrong names at once (${f.webhookPosts} webhook POSTs); ${CONCURRENCY} jobs per worker`);
+    console.log(`amoCRM account at ${RATE_PER_SECOND} requests/s; ${LEADS} new leads with wrong names at once (${f.webhookPosts} webhook POSTs); ${CONCURRENCY} jobs per worker; duplicate catcher ${DUPLICATE_CATCHER ? 'on' : 'off'}`);
     console.log(`renamed ${f.renamed}/${LEADS} in ${f.seconds} s (${f.leadsPerSecond} leads/s); all events and echoes done in ${f.idleSeconds} s`);
     console.log(`HTTP calls ${f.httpCalls} (${f.byKind}), ${f.elements} elements, ${f.elementsPerCall} elements per call; HTTP 429 ${f.limitErrors}`);
     console.log(
@@ -38,6 +45,7 @@ async function main() {
         leads: LEADS,
         rate_per_second: RATE_PER_SECOND,
         worker_concurrency: CONCURRENCY,
+        duplicate_catcher: DUPLICATE_CATCHER,
         webhook_posts: f.webhookPosts,
         renamed: f.renamed,
         seconds_until_all_renamed: f.seconds,
@@ -61,6 +69,10 @@ async function run(stack: LocalStack) {
   const contacts = Array.from({ length: LEADS }, (_, i) => amo.userAddContact({ name: `Клиент${i} Импортов`, phones: [`+7999${String(10_000_000 + i).slice(1)}`] }));
   await amo.install(`${stack.appUrl}/amocrm/oauth/callback`);
   await stack.idle(60_000);
+  if (!DUPLICATE_CATCHER) {
+    const [installation] = await stack.services.store.list();
+    await stack.services.store.updateSettings(installation!.id, (current) => ({ ...current.settings, duplicateCatcher: { ...(current.settings.duplicateCatcher as object | undefined), enabled: false } }));
+  }
   // Start from a quiet second, as a quiet account would be.
   await new Promise((resolve) => setTimeout(resolve, 1000));
 
