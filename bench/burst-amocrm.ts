@@ -35,7 +35,7 @@ async function main() {
   });
   try {
     const f = await run(stack);
-    console.log(`amoCRM account at ${RATE_PER_SECOND} requests/s; ${LEADS} new leads with wrong names at once (${f.webhookPosts} webhook POSTs); ${CONCURRENCY} jobs per worker; duplicate catcher ${DUPLICATE_CATCHER ? 'on' : 'off'}`);
+    console.log(`amoCRM account at ${RATE_PER_SECOND} requests/s; ${LEADS} new leads with wrong names at once (${f.webhookPosts} webhook POSTs, ${f.webhookRefused} refused and retried); ${CONCURRENCY} jobs per worker; duplicate catcher ${DUPLICATE_CATCHER ? 'on' : 'off'}`);
     console.log(`renamed ${f.renamed}/${LEADS} in ${f.seconds} s (${f.leadsPerSecond} leads/s); all events and echoes done in ${f.idleSeconds} s`);
     console.log(`HTTP calls ${f.httpCalls} (${f.byKind}), ${f.elements} elements, ${f.elementsPerCall} elements per call; HTTP 429 ${f.limitErrors}`);
     console.log(
@@ -47,6 +47,7 @@ async function main() {
         worker_concurrency: CONCURRENCY,
         duplicate_catcher: DUPLICATE_CATCHER,
         webhook_posts: f.webhookPosts,
+        webhook_posts_refused: f.webhookRefused,
         renamed: f.renamed,
         seconds_until_all_renamed: f.seconds,
         leads_per_second: f.leadsPerSecond,
@@ -81,6 +82,7 @@ async function run(stack: LocalStack) {
   const fromLimited = amo.stats.rateLimited;
   const started = Date.now();
   const ids = contacts.map((contactId, i) => amo.userAddLead({ name: `Импорт ${i}`, contactId }));
+  if (process.env.BENCH_TRACE) setTimeout(() => console.log(amo.deliveries.slice(fromPosts).map((d) => `${d.at - started}ms ${d.status} ${d.durationMs}ms ${d.body.length}B`).join('\n')), 10_000);
   const renamedNow = () => ids.filter((id) => amo.getLead(id)?.name.startsWith(`${id} / `)).length;
   let renamed = 0;
   while ((renamed = renamedNow()) < LEADS && Date.now() - started < GIVE_UP_MS) await new Promise((resolve) => setTimeout(resolve, 100));
@@ -94,6 +96,7 @@ async function run(stack: LocalStack) {
   for (const c of calls) kinds.set(`${c.method} ${c.path.replace(/\/\d+/g, '/{id}')}`, (kinds.get(`${c.method} ${c.path.replace(/\/\d+/g, '/{id}')}`) ?? 0) + 1);
   return {
     webhookPosts: amo.deliveries.length - fromPosts,
+    webhookRefused: amo.deliveries.slice(fromPosts).filter((d) => !d.ok).length,
     renamed,
     seconds: round(seconds),
     leadsPerSecond: round(renamed / seconds),
