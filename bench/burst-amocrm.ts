@@ -11,14 +11,15 @@
  * own. `--without-duplicate-catcher` turns it off for the account to measure the merged requests
  * of the other robots (`npm run bench:burst:amocrm -- --without-duplicate-catcher`).
  *
- * BENCH_LEADS (1000) and BENCH_CONCURRENCY (jobs per worker process, 50) tune the run.
+ * BENCH_LEADS (1000) and BENCH_CONCURRENCY (jobs per worker process, 100) tune the run.
  */
 import { resolveRedis } from '../src/infra/redis';
 import type { RecordedCall } from '../test/emulators/amocrm-account';
 import { startLocalStack, type LocalStack } from '../test/helpers/local-stack';
 
 const LEADS = Number(process.env.BENCH_LEADS ?? 1_000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+// 100 jobs: a merged read holds 100 ids, so fewer concurrent jobs leave requests half full.
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 100);
 const RATE_PER_SECOND = 7;
 const GIVE_UP_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 300_000);
 const DUPLICATE_CATCHER = !process.argv.includes('--without-duplicate-catcher');
