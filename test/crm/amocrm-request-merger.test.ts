@@ -5,7 +5,9 @@
  * retries the shared request whole.
  */
 import type { CrmPort } from '../../src/crm/crm-port';
+import { AmoRequestMerger, type MergeTransport } from '../../src/crm/amocrm/request-merger';
 import { AmoValidationError } from '../../src/crm/amocrm/rest-client';
+import { PermanentCrmError, TransientError } from '../../src/errors';
 import type { AmocrmInstallation } from '../../src/installations/installation';
 import { AmoCrmAccountEmulator, type RecordedCall } from '../emulators/amocrm-account';
 import { createTestServices } from '../helpers/test-services';
@@ -138,5 +140,43 @@ describe('amoCRM merged requests: concurrent jobs of one account share list requ
     expect(leads.map((id) => amo.getLead(id)?.name)).toEqual(leads.map((_, i) => `Новое ${i}`));
     const patches = apiCalls().filter((c) => c.method === 'PATCH');
     expect(patches.map((c) => [c.status, (c.body as unknown[]).length])).toEqual([[429, 20], [200, 20]]);
+  });
+});
+
+describe('amoCRM merged requests: failures that name no element', () => {
+  /** A transport answering like amoCRM: a list write fails while it carries `poison`, with `failure`. */
+  function transport(poison: string, failure: () => Error): MergeTransport & { sent: Array<{ path: string; names: string[] }> } {
+    const sent: Array<{ path: string; names: string[] }> = [];
+    return {
+      sent,
+      acquireSlot: async () => {},
+      request: async <T>(_method: string, path: string, req: { body?: unknown } = {}): Promise<T | null> => {
+        const elements = (Array.isArray(req.body) ? req.body : [req.body]) as Array<{ id?: number; name: string; request_id?: string }>;
+        sent.push({ path, names: elements.map((e) => e.name) });
+        if (elements.some((e) => e.name === poison)) throw failure();
+        return { _embedded: { leads: elements.map((e) => ({ id: e.id, request_id: e.request_id })) } } as T;
+      },
+    };
+  }
+  const renames = (merger: AmoRequestMerger, names: string[]) =>
+    Promise.allSettled(names.map((name, i) => merger.submit('patch-leads', { entity: `leads:${i + 1}`, id: i + 1, element: { id: i + 1, name } })));
+
+  it('a 400 without validation-errors is split in halves until the bad element travels alone; only its job fails', async () => {
+    const wire = transport('плохое', () => new PermanentCrmError('amoCRM PATCH /api/v4/leads → 400: Bad Request', 'HTTP_400'));
+    const merger = new AmoRequestMerger();
+    merger.useTransport(wire);
+    const outcomes = await renames(merger, ['a', 'b', 'плохое', 'c']);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(wire.sent.map((s) => s.names)).toEqual([['a', 'b', 'плохое', 'c'], ['a', 'b'], ['плохое', 'c'], ['плохое'], ['c']]);
+    expect(wire.sent.at(-2)!.path).toBe('/api/v4/leads/3');
+  });
+
+  it('a 504 (the request was too big) is split in halves and resent; a lone request that still fails fails its job', async () => {
+    const wire = transport('медленное', () => new TransientError('amoCRM PATCH /api/v4/leads → 504', 'HTTP_504'));
+    const merger = new AmoRequestMerger();
+    merger.useTransport(wire);
+    const outcomes = await renames(merger, ['a', 'медленное']);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected']);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(TransientError);
   });
 });
