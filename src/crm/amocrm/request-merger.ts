@@ -124,8 +124,9 @@ export class AmoRequestMerger {
     this.stats.elements += items.length;
     if (items.length === 1) {
       const item = items[0]!;
+      const http = lane.one(item);
       try {
-        item.resolve(lane.pickOne(await call(transport, lane.one(item), prepaid, lane.one(item).method === 'GET')));
+        item.resolve(lane.pickOne(await call(transport, http, prepaid, http.method === 'GET')));
       } catch (err) {
         item.reject(err);
       }
