@@ -78,13 +78,12 @@ export class AmoRestClient {
   async request<T>(method: string, path: string, req: AmoRequest = {}): Promise<T | null> {
     const { installation } = this.deps;
     const blockKey = installationKey(this.deps.prefix, installation.id, 'amocrm-blocked');
-    if (await this.deps.redis.exists(blockKey)) {
-      throw new CrmBlockedError(`amoCRM account ${installation.accountId} is blocked for API calls; paused`);
-    }
+    // A prepaid request was checked before its token was taken (see acquireSlot).
+    if (!req.prepaid) await this.refuseIfBlocked(blockKey);
     if (this.tokens.expiresAt - Date.now() < REFRESH_AHEAD_MS) await this.refresh();
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
-      if (!(req.prepaid && attempt === 1)) await this.acquireSlot();
+      if (!(req.prepaid && attempt === 1)) await this.takeToken();
       const response = await this.send(method, path, req);
       if (response.status === 401 && !refreshed) {
         refreshed = true;
@@ -101,9 +100,24 @@ export class AmoRestClient {
     }
   }
 
-  /** Waits for one request's token of the account's shared bucket (the request merger takes it before choosing what to send). */
-  acquireSlot(): Promise<void> {
+  /**
+   * For the request merger, which takes a token before choosing what to send: the block check first,
+   * then the token, so nothing but the send lies between admission and the wire. A Redis round trip
+   * there let requests admitted apart arrive together, and amoCRM counts them on arrival.
+   */
+  async acquireSlot(): Promise<void> {
+    await this.refuseIfBlocked(installationKey(this.deps.prefix, this.deps.installation.id, 'amocrm-blocked'));
+    await this.takeToken();
+  }
+
+  private takeToken(): Promise<void> {
     return this.deps.limiter.acquire(installationKey(this.deps.prefix, this.deps.installation.id, 'rate'), this.deps.limits, 1, 'amocrm');
+  }
+
+  private async refuseIfBlocked(blockKey: string): Promise<void> {
+    if (await this.deps.redis.exists(blockKey)) {
+      throw new CrmBlockedError(`amoCRM account ${this.deps.installation.accountId} is blocked for API calls; paused`);
+    }
   }
 
   private async refresh(): Promise<void> {
