@@ -39,6 +39,8 @@ export const configSchema = z.object({
   AMOCRM_CLIENT_SECRET: z.string().default(''),
   AMOCRM_REDIRECT_URI: z.string().optional(),
   AMOCRM_RATE_PER_SECOND: z.coerce.number().positive().default(7),
+  /** Concurrent jobs of one amoCRM account share list requests (README, "Merged amoCRM requests"). */
+  AMOCRM_MERGE_REQUESTS: z.enum(['on', 'off']).default('on'),
   /**
    * Development only: account hosts reached over plain http (the local amoCRM emulator,
    * e.g. `127.0.0.1`). Refused when NODE_ENV=production: production talks https only.

@@ -12,6 +12,7 @@ import type { TokenRefresher } from '../installations/token-refresher';
 import type { Logger } from '../log';
 import { globalSettingsOf } from '../settings/installation-settings';
 import { AmoCrmAdapter } from './amocrm/adapter';
+import { AmoRequestMerger } from './amocrm/request-merger';
 import { AmoRestClient } from './amocrm/rest-client';
 import { Bitrix24Adapter } from './bitrix24/adapter';
 import { BatchCoalescer } from './bitrix24/batch-coalescer';
@@ -21,7 +22,7 @@ import type { CrmField, CrmFunnel, CrmPort, CrmUser } from './crm-port';
 export interface CrmClientsDeps {
   redis: Redis;
   prefix: string;
-  config: Pick<AppConfig, 'BITRIX24_CLIENT_ID' | 'BITRIX24_CLIENT_SECRET' | 'BITRIX24_COALESCE_BATCHES' | 'BITRIX24_RATE_BURST' | 'BITRIX24_RATE_PER_SECOND' | 'AMOCRM_RATE_PER_SECOND'>;
+  config: Pick<AppConfig, 'BITRIX24_CLIENT_ID' | 'BITRIX24_CLIENT_SECRET' | 'BITRIX24_COALESCE_BATCHES' | 'BITRIX24_RATE_BURST' | 'BITRIX24_RATE_PER_SECOND' | 'AMOCRM_RATE_PER_SECOND' | 'AMOCRM_MERGE_REQUESTS'>;
   store: InstallationStore;
   refresher: TokenRefresher;
   limiter: RedisRateLimiter;
@@ -45,6 +46,9 @@ export class CrmClients {
    */
   private readonly coalescers = new Map<string, { fingerprint: string; coalescer: BatchCoalescer }>();
 
+  /** One request merger per amoCRM account in this process, shared by every job's adapter (README, "Merged amoCRM requests"). */
+  private readonly mergers = new Map<string, AmoRequestMerger>();
+
   constructor(private readonly deps: CrmClientsDeps) {}
 
   async forInstallation(installation: Installation): Promise<CrmPort> {
@@ -54,7 +58,10 @@ export class CrmClients {
     if (installation.crm === 'bitrix24') return new Bitrix24Adapter(await this.bitrix24Rest(installation, tokens), installation.id, this.caches, installation.adminUserIds);
     const rest = this.amocrmRest(installation, tokens, log);
     const lock = installationLock(new RedisInstallationState(this.deps.redis, this.deps.prefix, installation.id));
-    return new AmoCrmAdapter(rest, installation.id, this.caches, lock);
+    const merger = this.deps.config.AMOCRM_MERGE_REQUESTS === 'on' ? this.amocrmMerger(installation) : undefined;
+    // The newest client carries the newest stored tokens: shared requests go with its access token.
+    merger?.useTransport(rest);
+    return new AmoCrmAdapter(rest, installation.id, this.caches, lock, merger);
   }
 
   /** The raw Bitrix24 REST client, for install-time calls that are not part of the CrmPort (event.bind). */
@@ -96,6 +103,13 @@ export class CrmClients {
     return coalescer;
   }
 
+  /** The account's shared request merger (for benches and diagnostics: its `stats`). */
+  amocrmMerger(installation: AmocrmInstallation): AmoRequestMerger {
+    let merger = this.mergers.get(installation.id);
+    if (!merger) this.mergers.set(installation.id, (merger = new AmoRequestMerger()));
+    return merger;
+  }
+
   /** The raw amoCRM REST client, for install-time calls (account, webhooks). */
   amocrmRest(installation: AmocrmInstallation, tokens: TokenSet, log: Logger = this.deps.log): AmoRestClient {
     return new AmoRestClient({
@@ -124,5 +138,6 @@ export class CrmClients {
   /** Forget cached funnels/fields of an installation (after its regulation or funnels change). */
   invalidate(installationId: string): void {
     for (const cache of Object.values(this.caches)) cache.clear(installationId);
+    this.mergers.delete(installationId);
   }
 }

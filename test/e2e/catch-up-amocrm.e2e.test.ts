@@ -14,7 +14,11 @@ describe('amoCRM catch-up after downtime', () => {
   let stack: LocalStack;
   afterEach(() => stack.stop());
 
-  const patchesSince = (from: number, id: number) => stack.amo.calls.slice(from).filter((c) => c.method === 'PATCH' && c.path === `/api/v4/leads/${id}`);
+  /** Writes to one lead: alone (`PATCH /api/v4/leads/{id}`) or as an element of a merged `PATCH /api/v4/leads`. */
+  const patchesSince = (from: number, id: number) =>
+    stack.amo.calls
+      .slice(from)
+      .filter((c) => c.method === 'PATCH' && c.status === 200 && (c.path === `/api/v4/leads/${id}` || (c.path === '/api/v4/leads' && Array.isArray(c.body) && c.body.some((e: { id?: number }) => e.id === id))));
   const installationId = () => `amo:${stack.amo.accountId}`;
   // An account with a higher API limit: these tests are about what gets processed, not about 7 rps.
   const fastAccount = { rateLimitPerSecond: 50 };

@@ -291,6 +291,54 @@ describe('AmoCrmAccountEmulator — API v4', () => {
     expect(badField.json['validation-errors'][0].errors[0].path).toBe('custom_fields_values.0.field_id');
   });
 
+  it('reads several leads by filter[id][] in one page with their contacts; a deleted lead is simply absent', async () => {
+    const contactId = amo.userAddContact({ name: 'Клиент' });
+    const ids = Array.from({ length: 120 }, (_, i) => amo.userAddLead({ name: `Сделка ${i}`, ...(i === 0 ? { contactId } : {}) }));
+    amo.userDeleteLead(ids[1]!);
+    const query = ids.map((id) => `filter[id][]=${id}`).join('&');
+    const page = await a.get(`/api/v4/leads?${query}&with=contacts&limit=120`);
+    expect(page.status).toBe(200);
+    const leads = page.json._embedded.leads as Array<{ id: number; _embedded: { contacts: Array<{ id: number; is_main: boolean }> } }>;
+    expect(leads.map((l) => l.id)).toEqual(ids.filter((id) => id !== ids[1]));
+    expect(leads[0]!._embedded.contacts).toEqual([expect.objectContaining({ id: contactId, is_main: true })]);
+    // Without a limit a page holds 50; above 250 the limit is 250.
+    expect((await a.get(`/api/v4/leads?${query}`)).json._embedded.leads).toHaveLength(50);
+    const contacts = await a.get(`/api/v4/contacts?filter[id][]=${contactId}&filter[id][]=999999`);
+    expect(contacts.json._embedded.contacts.map((c: { id: number }) => c.id)).toEqual([contactId]);
+    expect((await a.get('/api/v4/contacts?filter[id][]=999999')).status).toBe(204);
+  });
+
+  it('notes, tasks and links for several leads go in one array each, answered with their request_id; one bad element refuses the whole request and names it', async () => {
+    const [one, two] = [amo.userAddLead({ name: 'one' }), amo.userAddLead({ name: 'two' })];
+    const contactId = amo.userAddContact({ name: 'Клиент' });
+    const notes = await a.post('/api/v4/leads/notes', [
+      { entity_id: one, note_type: 'service_message', params: { service: 'Reglament', text: 'первая' }, request_id: 'a' },
+      { entity_id: two, note_type: 'service_message', params: { service: 'Reglament', text: 'вторая' }, request_id: 'b' },
+    ]);
+    expect(notes.json._embedded.notes.map((n: { entity_id: number; request_id: string }) => [n.entity_id, n.request_id])).toEqual([[one, 'a'], [two, 'b']]);
+    expect(amo.notes(two).map((n) => n.params.text)).toEqual(['вторая']);
+
+    const due = Math.floor(Date.now() / 1000) + 3600;
+    const badTasks = await a.post('/api/v4/tasks', [
+      { text: 'ok', complete_till: due, entity_id: one, entity_type: 'leads', request_id: '0' },
+      { text: 'bad', complete_till: due, entity_id: 999999, entity_type: 'leads', request_id: '1' },
+    ]);
+    expect(badTasks.status).toBe(400);
+    expect(badTasks.json['validation-errors']).toEqual([{ request_id: '1', errors: [{ code: 'NotSupportedChoice', path: 'entity_id', detail: expect.any(String) }] }]);
+    expect(amo.tasks).toHaveLength(0);
+    const tasks = await a.post('/api/v4/tasks', [{ text: 'ok', complete_till: due, entity_id: one, entity_type: 'leads', request_id: '0' }]);
+    expect(tasks.json._embedded.tasks[0]).toMatchObject({ id: amo.tasks[0]!.id, request_id: '0' });
+
+    const links = await a.post('/api/v4/leads/link', [
+      { entity_id: one, to_entity_id: contactId, to_entity_type: 'contacts', metadata: { is_main: true } },
+      { entity_id: two, to_entity_id: contactId, to_entity_type: 'contacts' },
+    ]);
+    expect(links.json._embedded.links.map((l: { entity_id: number; to_entity_id: number }) => [l.entity_id, l.to_entity_id])).toEqual([[one, contactId], [two, contactId]]);
+    expect(amo.getContact(contactId)?.leads.sort()).toEqual([one, two].sort());
+    const many = Array.from({ length: 251 }, () => ({ entity_id: one, note_type: 'common', params: { text: 'x' } }));
+    expect((await a.post('/api/v4/leads/notes', many)).json.detail).toMatch(/maximum is 250/);
+  });
+
   it('contacts: phones as multitext, full-text query, links, notes, tasks and loss reasons', async () => {
     const contactId = amo.userAddContact({ first_name: 'Иван', last_name: 'Иванов', phones: ['+7 (999) 123-45-67'], emails: ['ivan@example.com'] });
     const found = await a.get('/api/v4/contacts?query=9991234567&with=leads');

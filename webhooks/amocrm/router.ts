@@ -34,7 +34,9 @@ export function amocrmRouter(services: Services, edge: EdgeOutcomes): Router {
       return edge.refuse(res, 'amocrm', 401, 'unknown_installation');
     }
     const events = normalizeAmocrmWebhook(parsed.data, Date.now());
-    for (const event of events) await services.events.enqueue(event);
+    // All at once: one connection keeps their order, and a POST of 1,000 events (an import) is
+    // queued well within amoCRM's 2 s, where one after another was not.
+    await Promise.all(events.map((event) => services.events.enqueue(event)));
     edge.accepted('amocrm', events.length);
     res.status(200).json({ ok: true, events: events.length });
   });

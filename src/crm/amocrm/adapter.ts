@@ -4,6 +4,9 @@ import type {
 } from '../crm-port';
 import { AMO_LOST, AMO_WON, communicationsPatch, findAmoClients, toAmoContact, type AmoContact, type AmoCustomFieldValue } from './client-search';
 import type { InstallationLock } from '../../installations/installation-lock';
+import { PermanentCrmError } from '../../errors';
+import type { LaneName } from './merge-lanes';
+import { AmoRequestMerger } from './request-merger';
 import type { AmoRestClient } from './rest-client';
 import * as tasks from './tasks';
 
@@ -41,37 +44,66 @@ export class AmoCrmAdapter implements CrmPort {
     private readonly caches: AmoCaches,
     /** One worker at a time per installation (creating a loss reason); without it, no lock (a single worker). */
     private readonly exclusive: InstallationLock = (_name, fn) => fn(),
+    /**
+     * Where lead, contact, note, task and link requests go: the account's merger shared by
+     * concurrent jobs (CrmClients), or by default one of this adapter's own (no company).
+     */
+    private readonly merger: AmoRequestMerger = ownMerger(rest),
   ) {}
 
   async getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null> {
-    const lead = await this.rest.get<AmoLead>(`/api/v4/leads/${encodeURIComponent(ref.id)}`, { with: 'contacts' }).catch(notFoundAsNull);
+    const lead = await this.readLead(ref.id);
     if (!lead) return null;
     const linked = lead._embedded?.contacts ?? [];
     const main = linked.find((c) => c.is_main) ?? linked[0];
-    const contact = main ? await this.rest.get<AmoContact>(`/api/v4/contacts/${main.id}`).catch(notFoundAsNull) : null;
+    const contact = main ? await this.readContact(String(main.id)) : null;
     return { deal: toDeal(lead), contacts: contact ? [toContact(contact)] : [] };
   }
 
   async getDeal(ref: DealRef): Promise<Deal | null> {
-    const lead = await this.rest.get<AmoLead>(`/api/v4/leads/${encodeURIComponent(ref.id)}`, { with: 'contacts' }).catch(notFoundAsNull);
+    const lead = await this.readLead(ref.id);
     return lead ? toDeal(lead) : null;
   }
 
   async getContact(id: string): Promise<Contact | null> {
-    const contact = await this.rest.get<AmoContact>(`/api/v4/contacts/${encodeURIComponent(id)}`).catch(notFoundAsNull);
+    const contact = await this.readContact(id);
     return contact ? toContact(contact) : null;
   }
 
   async renameDeal(ref: DealRef, title: string): Promise<void> {
     // Only the changed field: sending the whole lead back overwrites concurrent edits.
-    await this.rest.patch(`/api/v4/leads/${ref.id}`, { name: title });
+    await this.patchLead(ref, { name: title });
   }
 
   async moveDeal(ref: DealRef, stageId: string, options: MoveOptions = {}): Promise<void> {
     // A loss reason only means something with "closed, not realised" (143).
     const lossReasonId = options.lossReason && Number(stageId) === AMO_LOST ? await this.lossReasonId(options.lossReason) : null;
-    await this.rest.patch(`/api/v4/leads/${ref.id}`, { status_id: Number(stageId), ...(lossReasonId ? { loss_reason_id: lossReasonId } : {}) });
+    await this.patchLead(ref, { status_id: Number(stageId), ...(lossReasonId ? { loss_reason_id: lossReasonId } : {}) });
   }
+
+  // region Merged requests (see ./request-merger.ts)
+  /** A lead with its contact links; null when amoCRM has none by that id (an id that is no number cannot exist). */
+  private async readLead(id: string): Promise<AmoLead | null> {
+    const n = numericId(id);
+    return n === null ? null : ((await this.merger.submit('read-leads', { entity: `leads:${n}`, id: n, element: {} })) as AmoLead | null);
+  }
+
+  private async readContact(id: string): Promise<AmoContact | null> {
+    const n = numericId(id);
+    return n === null ? null : ((await this.merger.submit('read-contacts', { entity: `contacts:${n}`, id: n, element: {} })) as AmoContact | null);
+  }
+
+  private async patchLead(ref: DealRef, fields: Record<string, unknown>): Promise<void> {
+    const id = writableId(ref.id);
+    await this.merger.submit('patch-leads', { entity: `leads:${id}`, id, element: { id, ...fields } });
+  }
+
+  /** A write about one lead (note, link, task): it keeps its place among the lead's other writes. */
+  private aboutLead(lane: LaneName, leadId: string, element: Record<string, unknown>): Promise<unknown> {
+    const id = writableId(leadId);
+    return this.merger.submit(lane, { entity: `leads:${id}`, id, element: { entity_id: id, ...element } });
+  }
+  // endregion
 
   // region Duplicate catcher (issue 7)
   findClientsByCommunications(search: ClientSearch): Promise<ClientMatches> {
@@ -79,7 +111,7 @@ export class AmoCrmAdapter implements CrmPort {
   }
 
   async linkContact(ref: DealRef, contactId: string): Promise<void> {
-    await this.rest.post(`/api/v4/leads/${encodeURIComponent(ref.id)}/link`, [{ to_entity_id: Number(contactId), to_entity_type: 'contacts', metadata: { is_main: true } }]);
+    await this.aboutLead('link-leads', ref.id, { to_entity_id: writableId(contactId), to_entity_type: 'contacts', metadata: { is_main: true } });
   }
 
   async closeAsRepeat(ref: DealRef, close: RepeatClosing): Promise<void> {
@@ -88,9 +120,9 @@ export class AmoCrmAdapter implements CrmPort {
   }
 
   async addContactCommunications(contactId: string, add: ContactCommunications): Promise<void> {
-    const contact = await this.rest.get<AmoContact>(`/api/v4/contacts/${encodeURIComponent(contactId)}`).catch(notFoundAsNull);
+    const contact = await this.readContact(contactId);
     const fields = contact ? communicationsPatch(contact, add) : null;
-    if (fields) await this.rest.patch(`/api/v4/contacts/${encodeURIComponent(contactId)}`, { custom_fields_values: fields });
+    if (fields) await this.merger.submit('patch-contacts', { entity: `contacts:${contact!.id}`, id: contact!.id, element: { id: contact!.id, custom_fields_values: fields } });
   }
 
   /** amoCRM has no public merge API (only the web UI's); the duplicate stays, linked and enriched. */
@@ -126,21 +158,15 @@ export class AmoCrmAdapter implements CrmPort {
   // endregion
 
   async addComment(ref: DealRef, text: string): Promise<void> {
-    await this.rest.post(`/api/v4/leads/${ref.id}/notes`, [{ note_type: 'service_message', params: { service: 'Reglament', text } }]);
+    await this.aboutLead('add-lead-notes', ref.id, { note_type: 'service_message', params: { service: 'Reglament', text } });
   }
 
   async notifyUser(userId: string, text: string, about?: DealRef): Promise<void> {
     // amoCRM has no personal notification API for integrations: a task on the deal reaches the user.
     const inAnHour = Math.floor(Date.now() / 1000) + 3600;
-    await this.rest.post('/api/v4/tasks', [
-      {
-        text,
-        complete_till: inAnHour,
-        task_type_id: 1,
-        responsible_user_id: Number(userId),
-        ...(about ? { entity_id: Number(about.id), entity_type: 'leads' } : {}),
-      },
-    ]);
+    const task = { text, complete_till: inAnHour, task_type_id: 1, responsible_user_id: Number(userId) };
+    if (about) await this.aboutLead('add-tasks', about.id, { ...task, entity_type: 'leads' });
+    else await this.merger.submit('add-tasks', { entity: `new-task:${++unattachedTasks}`, id: 0, element: task });
   }
 
   async getStageHistory(ref: DealRef): Promise<StageHistoryEntry[]> {
@@ -213,8 +239,9 @@ export class AmoCrmAdapter implements CrmPort {
     return tasks.listOpenTasks(this.rest, ref);
   }
 
-  createTask(ref: DealRef, task: NewTask): Promise<string> {
-    return tasks.createTask(this.rest, ref, task);
+  async createTask(ref: DealRef, task: NewTask): Promise<string> {
+    const created = (await this.aboutLead('add-tasks', ref.id, tasks.taskElement(task))) as { id?: number } | null;
+    return String(created?.id ?? '');
   }
 
   async listActivities(ref: DealRef, since: Date): Promise<CrmActivity[]> {
@@ -227,7 +254,7 @@ export class AmoCrmAdapter implements CrmPort {
   }
 
   async assignResponsible(ref: DealRef, userId: string): Promise<void> {
-    await this.rest.patch(`/api/v4/leads/${ref.id}`, { responsible_user_id: Number(userId) });
+    await this.patchLead(ref, { responsible_user_id: Number(userId) });
   }
 
   /** The lead's outgoing calls, notes, e-mails and messages from `/api/v4/events` (one page of 100 is plenty for minutes). */
@@ -321,7 +348,22 @@ function toContact(contact: AmoContact): Contact {
   return toAmoContact(contact);
 }
 
-function notFoundAsNull(err: unknown): null {
-  if (err instanceof Error && /→ 404/.test(err.message)) return null;
-  throw err;
+/** Tasks on no lead are about nothing that orders them: each gets an entity key of its own. */
+let unattachedTasks = 0;
+
+/** amoCRM ids are positive integers; anything else names no entity. */
+function numericId(id: string): number | null {
+  return /^[1-9]\d{0,15}$/.test(id) ? Number(id) : null;
+}
+
+function writableId(id: string): number {
+  const n = numericId(id);
+  if (n === null) throw new PermanentCrmError(`amoCRM: "${id.slice(0, 40)}" is not an entity id`, 'BAD_ID');
+  return n;
+}
+
+function ownMerger(rest: AmoRestClient): AmoRequestMerger {
+  const merger = new AmoRequestMerger();
+  merger.useTransport(rest);
+  return merger;
 }

@@ -21,6 +21,22 @@ export interface AmoClientDeps {
 export interface AmoRequest {
   query?: Record<string, string | number | Array<string | number>>;
   body?: unknown;
+  /** The caller already took this request's token from the shared bucket (`acquireSlot`); a retry takes a new one. */
+  prepaid?: boolean;
+}
+
+/** One element's errors in a 400 `validation-errors` answer; `request_id` names the element of an array request. */
+export interface AmoValidationGroup {
+  request_id: string;
+  errors: Array<{ code: string; path: string; detail: string }>;
+}
+
+/** amoCRM refused the request's content (400 with `validation-errors`): the groups say which elements. */
+export class AmoValidationError extends PermanentCrmError {
+  constructor(message: string, readonly groups: AmoValidationGroup[]) {
+    super(message, 'HTTP_400');
+    this.name = 'AmoValidationError';
+  }
 }
 
 const TIMEOUT_MS = 15_000;
@@ -62,13 +78,12 @@ export class AmoRestClient {
   async request<T>(method: string, path: string, req: AmoRequest = {}): Promise<T | null> {
     const { installation } = this.deps;
     const blockKey = installationKey(this.deps.prefix, installation.id, 'amocrm-blocked');
-    if (await this.deps.redis.exists(blockKey)) {
-      throw new CrmBlockedError(`amoCRM account ${installation.accountId} is blocked for API calls; paused`);
-    }
+    // A prepaid request was checked before its token was taken (see acquireSlot).
+    if (!req.prepaid) await this.refuseIfBlocked(blockKey);
     if (this.tokens.expiresAt - Date.now() < REFRESH_AHEAD_MS) await this.refresh();
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
-      await this.deps.limiter.acquire(installationKey(this.deps.prefix, installation.id, 'rate'), this.deps.limits, 1, 'amocrm');
+      if (!(req.prepaid && attempt === 1)) await this.takeToken();
       const response = await this.send(method, path, req);
       if (response.status === 401 && !refreshed) {
         refreshed = true;
@@ -82,6 +97,26 @@ export class AmoRestClient {
         continue;
       }
       return this.interpret<T>(response, method, path, blockKey);
+    }
+  }
+
+  /**
+   * For the request merger, which takes a token before choosing what to send: the block check first,
+   * then the token, so nothing but the send lies between admission and the wire. A Redis round trip
+   * there let requests admitted apart arrive together, and amoCRM counts them on arrival.
+   */
+  async acquireSlot(): Promise<void> {
+    await this.refuseIfBlocked(installationKey(this.deps.prefix, this.deps.installation.id, 'amocrm-blocked'));
+    await this.takeToken();
+  }
+
+  private takeToken(): Promise<void> {
+    return this.deps.limiter.acquire(installationKey(this.deps.prefix, this.deps.installation.id, 'rate'), this.deps.limits, 1, 'amocrm');
+  }
+
+  private async refuseIfBlocked(blockKey: string): Promise<void> {
+    if (await this.deps.redis.exists(blockKey)) {
+      throw new CrmBlockedError(`amoCRM account ${this.deps.installation.accountId} is blocked for API calls; paused`);
     }
   }
 
@@ -131,6 +166,8 @@ export class AmoRestClient {
     }
     if (response.status === 401) throw new InstallationRevokedError(this.deps.installation.id, `${what} after a token refresh`);
     if (response.status === 429 || response.status >= 500) throw new TransientError(what, `HTTP_${response.status}`);
+    const groups = response.status === 400 ? validationGroups(text) : [];
+    if (groups.length) throw new AmoValidationError(`${what}: ${problemDetail(text)}`, groups);
     throw new PermanentCrmError(`${what}: ${problemDetail(text)}`, `HTTP_${response.status}`);
   }
 }
@@ -143,5 +180,14 @@ function problemDetail(text: string): string {
     return `${problem.title ?? ''} ${problem.detail ?? ''}${validation}`.trim();
   } catch {
     return text.slice(0, 200);
+  }
+}
+
+function validationGroups(text: string): AmoValidationGroup[] {
+  try {
+    const groups = (JSON.parse(text) as { 'validation-errors'?: unknown })['validation-errors'];
+    return Array.isArray(groups) ? groups.map((g: { request_id?: unknown; errors?: unknown }) => ({ request_id: String(g.request_id ?? ''), errors: Array.isArray(g.errors) ? g.errors : [] })) : [];
+  } catch {
+    return [];
   }
 }

@@ -48,18 +48,15 @@ export async function listOpenTasks(rest: AmoRestClient, ref: DealRef): Promise<
   }));
 }
 
-export async function createTask(rest: AmoRestClient, ref: DealRef, task: NewTask): Promise<string> {
-  const answer = await rest.post<{ _embedded: { tasks: Array<{ id: number }> } }>('/api/v4/tasks', [
-    {
-      text: task.text,
-      complete_till: Math.floor(task.dueAt.getTime() / 1000),
-      task_type_id: TASK_TYPE[task.kind],
-      responsible_user_id: Number(task.responsibleId),
-      entity_id: Number(ref.id),
-      entity_type: 'leads',
-    },
-  ]);
-  return String(answer?._embedded.tasks[0]?.id ?? '');
+/** A task on a lead as `POST /api/v4/tasks` takes it (the lead's `entity_id` is added by the adapter). */
+export function taskElement(task: NewTask): Record<string, unknown> {
+  return {
+    text: task.text,
+    complete_till: Math.floor(task.dueAt.getTime() / 1000),
+    task_type_id: TASK_TYPE[task.kind],
+    responsible_user_id: Number(task.responsibleId),
+    entity_type: 'leads',
+  };
 }
 
 export async function listActivities(rest: AmoRestClient, ref: DealRef, contactIds: readonly string[], since: Date): Promise<CrmActivity[]> {

@@ -532,6 +532,7 @@ export function createAmoApp(ctx: ApiContext): express.Express {
 
   const doLink = (entity: AmoEntityType, res: Response, list: unknown, pathEntityId?: number): void => {
     if (!Array.isArray(list) || list.length === 0) return badRequest(res, 'Request body must be a non-empty array');
+    if (list.length > 250) return badRequest(res, 'Too many entities in request, maximum is 250');
     const { groups, ok } = validateLinks(entity, list, pathEntityId);
     if (groups.length) return validationProblem(res, groups);
     const out = ok.map(({ entityId, toId, isMain }) => {
@@ -956,6 +957,7 @@ export function createAmoApp(ctx: ApiContext): express.Express {
   app.patch('/api/v4/tasks', (_req, res) => {
     const b = body(res);
     if (!Array.isArray(b) || b.length === 0) return badRequest(res, 'Request body must be a non-empty array');
+    if (b.length > 250) return badRequest(res, 'Too many entities in request, maximum is 250');
     patchTasks(res, b);
   });
   app.patch('/api/v4/tasks/:id', (req, res) => {
