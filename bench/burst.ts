@@ -30,6 +30,7 @@ async function main() {
     console.log(`portal at ${RATE.drainPerSecond} requests/s, burst ${RATE.burst}; ${DEALS} new deals with wrong titles at once; ${CONCURRENCY} jobs per worker`);
     console.log(`renamed ${f.renamed}/${DEALS} in ${f.seconds} s (${f.dealsPerSecond} deals/s); all events and echoes done in ${f.idleSeconds} s`);
     console.log(`HTTP calls ${f.httpCalls} (${f.batchCalls} batch), ${f.commands} commands, ${f.commandsPerCall} commands per call; QUERY_LIMIT_EXCEEDED ${f.limitErrors}`);
+    console.log(`commands by method: ${Object.entries(f.byMethod).map(([m, n]) => `${m} ${n}`).join(', ')}`);
     console.log(JSON.stringify({ bench: 'burst', crm: 'bitrix24', deals: DEALS, rate_per_second: RATE.drainPerSecond, burst: RATE.burst, worker_concurrency: CONCURRENCY, renamed: f.renamed, seconds_until_all_renamed: f.seconds, deals_per_second: f.dealsPerSecond, seconds_until_idle: f.idleSeconds, http_calls: f.httpCalls, batch_calls: f.batchCalls, commands: f.commands, commands_per_call: f.commandsPerCall, query_limit_exceeded: f.limitErrors }));
   } finally {
     await stack.stop();
@@ -62,6 +63,8 @@ async function run(stack: LocalStack) {
   const httpCalls = portal.stats.restCalls - (fromRest ?? 0);
   const batchCalls = calls.filter((c) => !c.viaBatch && c.method === 'batch').length;
   const commands = calls.filter((c) => c.viaBatch || c.method !== 'batch').length;
+  const byMethod: Record<string, number> = {};
+  for (const c of calls) if (c.viaBatch || c.method !== 'batch') byMethod[c.method] = (byMethod[c.method] ?? 0) + 1;
   return {
     renamed,
     seconds: round(seconds),
@@ -72,6 +75,7 @@ async function run(stack: LocalStack) {
     commands,
     commandsPerCall: round(commands / Math.max(1, httpCalls)),
     limitErrors: portal.stats.rateLimited - fromLimited,
+    byMethod,
   };
 }
 

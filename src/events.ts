@@ -23,6 +23,8 @@ export const inboundEventSchema = z.object({
     })
     .optional(),
   receivedAt: z.number(),
+  /** When the CRM raised the event, where it says so (Bitrix24 `ts`, whole seconds), epoch ms. */
+  occurredAt: z.number().optional(),
   /** `catch-up`: enqueued by the reconciliation scan, not by a webhook (never taken for an echo). */
   via: z.enum(['webhook', 'catch-up']).optional(),
 });

@@ -26,8 +26,10 @@ export function mayBeOwnEcho(event: InboundEvent, lastSeenStage: string | null, 
 
 /**
  * The echo of the app's own write, recognised without reading the deal. On top of `mayBeOwnEcho`,
- * the ledger must hold a write of this deal recorded at most `windowMs` before the event arrived;
- * one write answers one event (consumed atomically, whatever number of workers ask).
+ * the ledger must hold a write of this deal recorded at most `windowMs` before the CRM raised the
+ * event (Bitrix24 `ts`; else when it arrived), and not after it arrived; one write answers one event
+ * (consumed atomically, whatever number of workers ask). The CRM's stamp, not the arrival, is what
+ * counts: a portal delivering a backlog of events late still shows when each change happened.
  *
  * Why this is sound even though a Bitrix24 event cannot tell our change from a person's:
  * - A person's edit inside the window raises its own event. Each write answers one event only, so
@@ -52,5 +54,5 @@ export async function isEchoOfOwnWrite(
   if (windowMs <= 0 || event.kind !== 'updated' || event.via === 'catch-up') return false;
   const [title = null, stage = null] = event.crm === 'amocrm' ? await ledger.recorded(event.installationId, ref, ['title', 'stage']) : [];
   if (!mayBeOwnEcho(event, lastSeenStage, { title, stage })) return false;
-  return ledger.consumeEcho(event.installationId, ref, event.receivedAt, windowMs);
+  return ledger.consumeEcho(event.installationId, ref, event, windowMs);
 }

@@ -6,20 +6,19 @@ import { installationKey } from '../infra/keys';
 /** Long enough for any webhook echo to come back (amoCRM retries within the hour are rare; Bitrix24 does not retry). */
 const ECHO_WINDOW_SECONDS = 15 * 60;
 /**
- * The edge stamps `receivedAt` with its clock, the worker records a write with its own: an echo may look up to this
- * much older than the write it answers. A person's event matched in that second is still caught (see `consumeEcho`).
+ * How much later than an event's stamps the write it answers may have been recorded: the CRM stamps
+ * `ts` in whole seconds (floored), and the portal, the edge and the worker each read their own clock.
  */
-const CLOCK_SKEW_MS = 1000;
+const CLOCK_SKEW_MS = 2000;
 
 /*
  * KEYS[1] the deal's expected echoes (a sorted set: member = one write, score = when it was recorded, epoch ms).
- * ARGV: the event's receivedAt, the window (ms), the skew (ms). Takes the oldest write recorded within
- * [receivedAt - window, receivedAt + skew] and removes it: one write answers one event, however many workers ask.
+ * ARGV: from, to (epoch ms), keep (ms). Takes the oldest write recorded within [from, to] and removes it:
+ * one write answers one event, however many workers ask. Marks older than `from - keep` are dropped.
  */
 const CONSUME_ECHO = `
-local received = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. tostring(received - tonumber(ARGV[4])))
-local hit = redis.call('ZRANGEBYSCORE', KEYS[1], tostring(received - tonumber(ARGV[2])), tostring(received + tonumber(ARGV[3])), 'LIMIT', 0, 1)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. tostring(tonumber(ARGV[1]) - tonumber(ARGV[3])))
+local hit = redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[1], ARGV[2], 'LIMIT', 0, 1)
 if #hit == 0 then return 0 end
 redis.call('ZREM', KEYS[1], hit[1])
 return 1
@@ -78,11 +77,15 @@ export class OwnWriteLedger {
   }
 
   /**
-   * True when an event received at `receivedAtMs` is taken as the echo of a write recorded at most
-   * `windowMs` before it; that write's mark is consumed atomically, so it answers one event only.
+   * True when an event is taken as the echo of a write recorded at most `windowMs` before the CRM raised
+   * it (`occurredAtMs`, else when it was received) and not after it was received; that write's mark is
+   * consumed atomically, so it answers one event only.
    */
-  async consumeEcho(installationId: string, ref: DealRef, receivedAtMs: number, windowMs: number): Promise<boolean> {
-    const taken = await this.redis.eval(CONSUME_ECHO, 1, this.echoKey(installationId, ref), receivedAtMs, windowMs, CLOCK_SKEW_MS, ECHO_WINDOW_SECONDS * 1000);
+  async consumeEcho(installationId: string, ref: DealRef, event: { receivedAt: number; occurredAt?: number }, windowMs: number): Promise<boolean> {
+    const raised = event.occurredAt ?? event.receivedAt;
+    const from = raised - windowMs;
+    const to = Math.min(raised, event.receivedAt) + CLOCK_SKEW_MS;
+    const taken = await this.redis.eval(CONSUME_ECHO, 1, this.echoKey(installationId, ref), from, to, ECHO_WINDOW_SECONDS * 1000);
     return Number(taken) === 1;
   }
 }

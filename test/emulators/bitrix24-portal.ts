@@ -288,7 +288,8 @@ export class Bitrix24PortalEmulator {
   /**
    * A slow portal: the answer to `method` (REST method name, `batch` for a batch) leaves `ms`
    * after the call was carried out — a write is already applied while its caller still waits,
-   * as when a real portal is slow or the answer is lost. `0` turns it off. Test control.
+   * as when a real portal is slow or the answer is lost. A `batch` with such a command among its
+   * commands is answered as late. `0` turns it off. Test control.
    */
   slowDown(method: string, ms: number): void {
     if (ms > 0) this.slowAnswers.set(method.toLowerCase(), ms);
@@ -628,8 +629,10 @@ export class Bitrix24PortalEmulator {
     }
     try {
       if (!isPortal && method !== 'app.info') throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
+      const from = this.calls.length;
       const output = this.dispatch(method, methodParams, { userId: check.userId, viaBatch: false });
-      const slow = this.slowAnswers.get(method);
+      // A batch carrying a slowed method is slow too (its answer carries that method's answer).
+      const slow = Math.max(0, ...this.calls.slice(from).map((c) => this.slowAnswers.get(c.method.toLowerCase()) ?? 0));
       const answer = (status: number, body: unknown) => (slow ? setTimeout(() => res.destroyed || send(res, status, body), slow).unref() : send(res, status, body));
       answer(200, {
         result: output.result,

@@ -32,6 +32,13 @@ export const MAX_BATCH = 50;
  * since the shared bucket is the real pace and a queued command is better packed into the next batch.
  */
 const MAX_IN_FLIGHT = 2;
+/**
+ * Busy (a batch went less than IDLE_AFTER_MS ago), a flush waits up to GATHER_MS for a full batch:
+ * a token spent on a near-empty batch in the burst is a token missing later, at 2 requests/s. Idle,
+ * nothing waits (the first command of a quiet portal goes in the next tick).
+ */
+const GATHER_MS = 100;
+const IDLE_AFTER_MS = 1000;
 
 /**
  * The Redis bucket token a flush took before choosing its commands. The HTTP interceptor spends it
@@ -65,9 +72,9 @@ export interface CoalescerDeps {
  * sends through it.
  *
  * - Idle: a command goes in the next tick (no added latency).
- * - Backlog: a flush first waits for a token of the shared Redis bucket and only then takes what has
- *   queued up meanwhile — the busier the portal, the fuller the batch. At most MAX_IN_FLIGHT batches
- *   are on the wire; commands arriving meanwhile wait for the next one.
+ * - Busy: a flush waits up to GATHER_MS for a full batch, then for a token of the shared Redis bucket,
+ *   and only then takes what has queued up meanwhile — the busier the portal, the fuller the batch.
+ *   At most MAX_IN_FLIGHT batches are on the wire; commands arriving meanwhile wait for the next one.
  * - A caller's batch stays whole inside one shared batch; its keys are prefixed and its `$result[key]`
  *   references rewritten to match.
  * - Order per deal: a group touching an entity that is in a batch on the wire waits for that batch
@@ -78,6 +85,9 @@ export class BatchCoalescer {
   private readonly busyEntities = new Map<string, number>();
   private inFlight = 0;
   private pumping = false;
+  private lastFlushAt = -Infinity;
+  private queuedCommands = 0;
+  private onFull: (() => void) | null = null;
   private sequence = 0;
   private transport: BatchTransport | null = null;
   /** Figures for benches and tests. */
@@ -118,6 +128,8 @@ export class BatchCoalescer {
     const original = call ?? { batch: Object.fromEntries(keys.map((k) => [k, `${commands[k]!.method}?${stringify(commands[k]!.params ?? {})}`])) };
     return new Promise<BatchResult>((resolve, reject) => {
       this.queue.push({ original, cmd, prefix, keys, entities, resolve, reject });
+      this.queuedCommands += keys.length;
+      if (this.queuedCommands >= MAX_BATCH) this.onFull?.();
       this.schedule();
     });
   }
@@ -132,9 +144,11 @@ export class BatchCoalescer {
   private async pump(): Promise<void> {
     try {
       while (this.inFlight < MAX_IN_FLIGHT && this.sendable()) {
+        await this.gather();
         await this.deps.limiter.acquire(this.deps.limiterKey, this.deps.limits, 1, 'bitrix24');
         // Nothing but new commands joins the queue meanwhile, so what was sendable still is.
         const groups = this.take();
+        this.lastFlushAt = performance.now();
         this.inFlight++;
         void this.send(groups, { tokens: 1 }).finally(() => {
           this.inFlight--;
@@ -145,10 +159,25 @@ export class BatchCoalescer {
     } catch (err) {
       // The bucket itself failed (Redis down): every waiting caller learns it, as a direct call would.
       for (const group of this.queue.splice(0)) group.reject(err);
+      this.queuedCommands = 0;
     } finally {
       this.pumping = false;
       if (this.inFlight < MAX_IN_FLIGHT && this.sendable()) this.schedule();
     }
+  }
+
+  /** Busy: waits until a full batch is queued or GATHER_MS passed. Idle: returns at once. */
+  private async gather(): Promise<void> {
+    if (performance.now() - this.lastFlushAt > IDLE_AFTER_MS || this.queuedCommands >= MAX_BATCH) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, GATHER_MS);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.onFull = done;
+    });
+    this.onFull = null;
   }
 
   private sendable(): boolean {
@@ -170,6 +199,7 @@ export class BatchCoalescer {
         continue;
       }
       this.queue.splice(i, 1);
+      this.queuedCommands -= group.keys.length;
       taken.push(group);
       room -= group.keys.length;
     }
