@@ -286,6 +286,14 @@ export class Bitrix24PortalEmulator {
   }
 
   /**
+   * The portal's bucket is full now, as when requests the app's own bucket never saw spent it
+   * (another copy of the app, a script with the app's token). Test control.
+   */
+  exhaustRateLimit(): void {
+    this.bucket.fill();
+  }
+
+  /**
    * A slow portal: the answer to `method` (REST method name, `batch` for a batch) leaves `ms`
    * after the call was carried out — a write is already applied while its caller still waits,
    * as when a real portal is slow or the answer is lost. A `batch` with such a command among its

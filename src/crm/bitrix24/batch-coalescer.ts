@@ -32,13 +32,10 @@ export const MAX_BATCH = 50;
  * since the shared bucket is the real pace and a queued command is better packed into the next batch.
  */
 const MAX_IN_FLIGHT = 2;
-/**
- * Busy (a batch went less than IDLE_AFTER_MS ago), a flush waits up to GATHER_MS for a full batch:
- * a token spent on a near-empty batch in the burst is a token missing later, at 2 requests/s. Idle,
- * nothing waits (the first command of a quiet portal goes in the next tick).
- */
-const GATHER_MS = 100;
+/** No batch for this long: the portal is idle, and the next command goes in the next tick. */
 const IDLE_AFTER_MS = 1000;
+/** Commands arriving over the last PACE_MS tell the pace a batch fills at. */
+const PACE_MS = 1000;
 
 /**
  * The Redis bucket token a flush took before choosing its commands. The HTTP interceptor spends it
@@ -72,8 +69,9 @@ export interface CoalescerDeps {
  * sends through it.
  *
  * - Idle: a command goes in the next tick (no added latency).
- * - Busy: a flush waits up to GATHER_MS for a full batch, then for a token of the shared Redis bucket,
- *   and only then takes what has queued up meanwhile — the busier the portal, the fuller the batch.
+ * - Busy: a flush waits for a full batch as long as the current pace needs (at most one drain step,
+ *   see `gather`), then for a token of the shared Redis bucket, and only then takes what has queued up
+ *   meanwhile — the busier the portal, the fuller the batch.
  *   At most MAX_IN_FLIGHT batches are on the wire; commands arriving meanwhile wait for the next one.
  * - A caller's batch stays whole inside one shared batch; its keys are prefixed and its `$result[key]`
  *   references rewritten to match.
@@ -88,6 +86,8 @@ export class BatchCoalescer {
   private lastFlushAt = -Infinity;
   private queuedCommands = 0;
   private onFull: (() => void) | null = null;
+  /** [time, commands] of recent arrivals, oldest first, kept for PACE_MS. */
+  private readonly arrivals: Array<[number, number]> = [];
   private sequence = 0;
   private transport: BatchTransport | null = null;
   /** Figures for benches and tests. */
@@ -129,6 +129,7 @@ export class BatchCoalescer {
     return new Promise<BatchResult>((resolve, reject) => {
       this.queue.push({ original, cmd, prefix, keys, entities, resolve, reject });
       this.queuedCommands += keys.length;
+      this.arrivals.push([performance.now(), keys.length]);
       if (this.queuedCommands >= MAX_BATCH) this.onFull?.();
       this.schedule();
     });
@@ -166,11 +167,23 @@ export class BatchCoalescer {
     }
   }
 
-  /** Busy: waits until a full batch is queued or GATHER_MS passed. Idle: returns at once. */
+  /**
+   * The adaptive window. Every HTTP call costs a token of a bucket that refills at `perSecond`, so a
+   * token spent on a near-empty batch during a burst is one missing later. Busy, a flush waits for a
+   * full batch as long as it takes to fill one at the current pace — at most one drain step (the
+   * bucket's pace anyway). It does not wait at all when the portal was idle (the first command goes in
+   * the next tick), or when commands come no faster than the bucket lets calls go (batching would
+   * save nothing).
+   */
   private async gather(): Promise<void> {
-    if (performance.now() - this.lastFlushAt > IDLE_AFTER_MS || this.queuedCommands >= MAX_BATCH) return;
+    const now = performance.now();
+    if (now - this.lastFlushAt > IDLE_AFTER_MS || this.queuedCommands >= MAX_BATCH) return;
+    while (this.arrivals.length && this.arrivals[0]![0] < now - PACE_MS) this.arrivals.shift();
+    const perSecond = (this.arrivals.reduce((sum, [, n]) => sum + n, 0) * 1000) / PACE_MS;
+    if (perSecond <= this.deps.limits.perSecond) return;
+    const windowMs = Math.min(1000 / this.deps.limits.perSecond, ((MAX_BATCH - this.queuedCommands) / perSecond) * 1000);
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, GATHER_MS);
+      const timer = setTimeout(done, windowMs);
       function done() {
         clearTimeout(timer);
         resolve();
