@@ -102,6 +102,7 @@ export class Bitrix24PortalEmulator {
   private readonly seq = { notification: 1, comment: 1, activity: 1 };
   private readonly methods: Record<string, MethodHandler>;
   private readonly slowAnswers = new Map<string, number>();
+  private exhaustAtRequest = 0;
 
   private constructor(private readonly options: Bitrix24PortalOptions) {
     this.now = options.clock ?? Date.now;
@@ -286,11 +287,12 @@ export class Bitrix24PortalEmulator {
   }
 
   /**
-   * The portal's bucket is full now, as when requests the app's own bucket never saw spent it
-   * (another copy of the app, a script with the app's token). Test control.
+   * The portal's bucket is full when the `nth` next REST request arrives (1: the next one), as when
+   * requests the app's own bucket never saw spent it (another copy of the app, a script with the
+   * app's token): that request is refused with QUERY_LIMIT_EXCEEDED. Test control.
    */
-  exhaustRateLimit(): void {
-    this.bucket.fill();
+  exhaustRateLimitAt(nth = 1): void {
+    this.exhaustAtRequest = this.stats.restCalls + nth;
   }
 
   /**
@@ -622,6 +624,7 @@ export class Bitrix24PortalEmulator {
     const started = this.now();
     if (isPortal) {
       this.stats.restCalls++;
+      if (this.stats.restCalls === this.exhaustAtRequest) this.bucket.fill();
       if (!this.bucket.take()) {
         this.stats.rateLimited++;
         send(res, 503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
