@@ -17,7 +17,8 @@ export type Outcome = 'done' | 'gone' | 'own-echo' | 'unknown-installation' | 'r
 
 /**
  * The worker's job: turn a verified notification into CRM-neutral events and run the robots.
- * It always reads the CRM's current state first; the notification only says what to look at.
+ * It reads the CRM's current state first; the notification only says what to look at. The one
+ * exception is the echo of the app's own write, recognised from the event and the ledger (own-echo.ts).
  */
 export async function processInboundEvent(event: InboundEvent, services: Services, jobId?: string): Promise<Outcome> {
   const installation = await services.store.find(event.installationId);
