@@ -53,8 +53,19 @@ export const configSchema = z.object({
    */
   PROFITBASE_REQUESTS_PER_SECOND: z.coerce.number().positive().default(0.9),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
-  /** Concurrent jobs of one Bitrix24 portal share `batch` calls (README, "Coalesced batches"). Off until the crash-recovery scenarios account for it. */
-  BITRIX24_COALESCE_BATCHES: z.enum(['on', 'off']).default('off'),
+  /** Concurrent jobs of one Bitrix24 portal share `batch` calls (README, "Coalesced batches"); `off` sends each job's calls alone. */
+  BITRIX24_COALESCE_BATCHES: z.enum(['on', 'off']).default('on'),
+  /**
+   * An update event received at most this many seconds after the app wrote the deal is taken as that
+   * write's echo and dropped without reading, one event per write (README, "No wasted calls"). 0: every echo is read.
+   */
+  OWN_WRITE_ECHO_WINDOW_S: z.coerce.number().nonnegative().default(10),
+  /**
+   * Bitrix24 counts a request when it arrives, the app when it admits it: the app's bucket keeps this much
+   * of the portal's drain (ms) as headroom, so requests admitted in turn but delayed unevenly on the way
+   * never arrive over the limit. Costs ceil(rate × margin) requests of the burst, nothing of the steady rate.
+   */
+  BITRIX24_RATE_MARGIN_MS: z.coerce.number().int().nonnegative().default(1000),
   /** How many times a job is tried before it stays in the failed list for inspection. */
   JOB_ATTEMPTS: z.coerce.number().int().positive().default(8),
   JOB_BACKOFF_MS: z.coerce.number().int().positive().default(2000),

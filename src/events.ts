@@ -18,9 +18,15 @@ export const inboundEventSchema = z.object({
       fromStageId: z.string().optional(),
       toStageId: z.string().optional(),
       modifiedBy: z.string().optional(),
+      /** amoCRM: the lead's name as the webhook shows it (compared with the app's own writes). */
+      title: z.string().optional(),
     })
     .optional(),
   receivedAt: z.number(),
+  /** When the CRM raised the event, where it says so (Bitrix24 `ts`, whole seconds), epoch ms. */
+  occurredAt: z.number().optional(),
+  /** `catch-up`: enqueued by the reconciliation scan, not by a webhook (never taken for an echo). */
+  via: z.enum(['webhook', 'catch-up']).optional(),
 });
 export type InboundEvent = z.infer<typeof inboundEventSchema>;
 

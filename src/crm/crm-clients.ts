@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { AppConfig } from '../config';
 import { installationKey } from '../infra/keys';
-import type { RedisRateLimiter } from '../infra/rate-limiter';
+import type { BucketLimits, RedisRateLimiter } from '../infra/rate-limiter';
 import { TtlCache } from '../infra/ttl-cache';
 import { InstallationRevokedError } from '../errors';
 import { installationLock } from '../installations/installation-lock';
@@ -22,7 +22,7 @@ import type { CrmField, CrmFunnel, CrmPort, CrmUser } from './crm-port';
 export interface CrmClientsDeps {
   redis: Redis;
   prefix: string;
-  config: Pick<AppConfig, 'BITRIX24_CLIENT_ID' | 'BITRIX24_CLIENT_SECRET' | 'BITRIX24_COALESCE_BATCHES' | 'BITRIX24_RATE_BURST' | 'BITRIX24_RATE_PER_SECOND' | 'AMOCRM_RATE_PER_SECOND' | 'AMOCRM_MERGE_REQUESTS'>;
+  config: Pick<AppConfig, 'BITRIX24_CLIENT_ID' | 'BITRIX24_CLIENT_SECRET' | 'BITRIX24_COALESCE_BATCHES' | 'BITRIX24_RATE_BURST' | 'BITRIX24_RATE_PER_SECOND' | 'BITRIX24_RATE_MARGIN_MS' | 'AMOCRM_RATE_PER_SECOND' | 'AMOCRM_MERGE_REQUESTS'>;
   store: InstallationStore;
   refresher: TokenRefresher;
   limiter: RedisRateLimiter;
@@ -126,13 +126,16 @@ export class CrmClients {
     });
   }
 
-  /** Plan limits: 50/2 by default, overridable per installation (`settings.rateLimit`, e.g. Enterprise 250/5). */
+  /**
+   * Plan limits: 50/2 by default, overridable per installation (`settings.rateLimit`, e.g. Enterprise 250/5),
+   * less the arrival headroom (`admissionLimits`).
+   */
   private bitrix24Limits(installation: Installation) {
     const plan = globalSettingsOf(installation.settings).rateLimit;
-    return {
-      burst: plan?.burst ?? this.deps.config.BITRIX24_RATE_BURST,
-      perSecond: plan?.perSecond ?? this.deps.config.BITRIX24_RATE_PER_SECOND,
-    };
+    return admissionLimits(
+      { burst: plan?.burst ?? this.deps.config.BITRIX24_RATE_BURST, perSecond: plan?.perSecond ?? this.deps.config.BITRIX24_RATE_PER_SECOND },
+      this.deps.config.BITRIX24_RATE_MARGIN_MS ?? 0,
+    );
   }
 
   /** Forget cached funnels/fields of an installation (after its regulation or funnels change). */
@@ -140,4 +143,17 @@ export class CrmClients {
     for (const cache of Object.values(this.caches)) cache.clear(installationId);
     this.mergers.delete(installationId);
   }
+}
+
+/**
+ * The bucket the app admits requests by, for a portal bucket of `plan`. Both leak at the same rate,
+ * but the portal counts a request when it arrives and the app when it lets it go: two requests let
+ * go 500 ms apart at a full bucket may arrive 200 ms apart (one waited longer for the event loop,
+ * the socket, the portal parsing its body), and the second is then over the portal's brim —
+ * QUERY_LIMIT_EXCEEDED though the app kept the rate. Keeping `marginMs` of drain as headroom absorbs
+ * any such unevenness up to `marginMs`; it lowers the burst by ceil(rate × margin), never the rate.
+ */
+export function admissionLimits(plan: BucketLimits, marginMs: number): BucketLimits {
+  const headroom = Math.ceil((plan.perSecond * marginMs) / 1000);
+  return { burst: Math.max(1, plan.burst - headroom), perSecond: plan.perSecond };
 }

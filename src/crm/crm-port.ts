@@ -120,9 +120,9 @@ export interface CrmPort extends CrmTaskPort {
   readonly crm: CrmKind;
   /**
    * The deal and its contacts in as few requests as the CRM allows (Bitrix24: one `batch`).
-   * `prefetchStageHistory: false` when the history cannot be needed (a new deal): the read skips it.
+   * The stage history is not part of it (`getStageHistory`, read only when the stage changed).
    */
-  getDealWithContacts(ref: DealRef, options?: { prefetchStageHistory?: boolean }): Promise<DealWithContacts | null>;
+  getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null>;
   getDeal(ref: DealRef): Promise<Deal | null>;
   getContact(id: string): Promise<Contact | null>;
   renameDeal(ref: DealRef, title: string): Promise<void>;

@@ -1,8 +1,9 @@
 import { forgetReconcileLag } from '../observability/metrics';
 import type { RobotServices } from '../app';
 import { RedisInstallationState } from '../installations/installation-state';
-import type { CrmPort, DealEntity, DealRef } from '../crm/crm-port';
+import type { CrmPort, DealRef } from '../crm/crm-port';
 import { recordOwnWrites } from './own-write-recorder';
+import { isEchoOfOwnWrite } from './own-echo';
 import { groupedProcessAlerts } from '../alerts/process-alerts';
 import { alertDepsFor } from '../alerts/installation-alerts';
 import { InstallationRevokedError } from '../errors';
@@ -12,11 +13,12 @@ import type { Services } from '../services';
 import { pathSince, previousStage } from './stage-tracker';
 import { CatchUpState, epochSeconds } from './catch-up/catch-up-state';
 
-export type Outcome = 'done' | 'gone' | 'unknown-installation' | 'revoked' | 'removed';
+export type Outcome = 'done' | 'gone' | 'own-echo' | 'unknown-installation' | 'revoked' | 'removed';
 
 /**
  * The worker's job: turn a verified notification into CRM-neutral events and run the robots.
- * It always reads the CRM's current state first; the notification only says what to look at.
+ * It reads the CRM's current state first; the notification only says what to look at. The one
+ * exception is the echo of the app's own write, recognised from the event and the ledger (own-echo.ts).
  */
 export async function processInboundEvent(event: InboundEvent, services: Services, jobId?: string): Promise<Outcome> {
   const installation = await services.store.find(event.installationId);
@@ -33,32 +35,40 @@ export async function processInboundEvent(event: InboundEvent, services: Service
   // So that uninstalling removes this job too, finished or failed (see InstallationJobIndex).
   if (jobId) await services.events.track(installation.id, jobId);
   const moved = new Map<string, string>();
-  const crm = recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, moved);
-  const robotServices = servicesFor(installation, crm, services);
+  const connect = async () => recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, moved);
   if (event.entity === 'contact') {
     if (event.kind !== 'created') return 'done';
+    const crm = await connect();
     const contact = await crm.getContact(event.entityId);
     if (!contact) return 'gone';
-    await services.app.dispatch('contact.created', { contact, causedByApp: false }, installation, robotServices);
+    await services.app.dispatch('contact.created', { contact, causedByApp: false }, installation, servicesFor(installation, crm, services));
     return 'done';
   }
-  return processDealEvent(event, event.entity, installation, crm, robotServices, moved, services);
+  const ref: DealRef = { entity: event.entity, id: event.entityId };
+  const lastSeen = await services.tracker.get(installation.id, ref);
+  // The echo of the app's own write, known from the event and the ledger: nothing to read, nothing to judge (own-echo.ts).
+  if (await isEchoOfOwnWrite(services.ownWrites, event, ref, lastSeen, services.config.OWN_WRITE_ECHO_WINDOW_S * 1000)) {
+    services.log.debug({ installation: installation.id, deal: ref }, 'echo of the app\'s own write dropped unread');
+    return 'own-echo';
+  }
+  const crm = await connect();
+  return processDealEvent(event, ref, lastSeen, installation, crm, servicesFor(installation, crm, services), moved, services);
 }
 
 async function processDealEvent(
   event: InboundEvent,
-  entity: DealEntity,
+  ref: DealRef,
+  lastSeen: string | null,
   installation: Installation,
   crm: CrmPort,
   robotServices: RobotServices,
   moved: Map<string, string>,
   services: Services,
 ): Promise<Outcome> {
-  const ref: DealRef = { entity, id: event.entityId };
+  const { entity } = ref;
   const readAt = Date.now();
-  const lastSeen = await services.tracker.get(installation.id, ref);
-  // A deal created and never seen has no stage change to find: its history is not read (see detectStageChange).
-  const snapshot = await crm.getDealWithContacts(ref, { prefetchStageHistory: !(event.kind === 'created' && lastSeen === null) });
+  // The deal and its contacts only: the stage history is read when the stage differs from the last seen one (detectStageChange).
+  const snapshot = await crm.getDealWithContacts(ref);
   if (!snapshot) return 'gone';
   const { deal, contacts } = snapshot;
   const stageChange = await detectStageChange(event, ref, deal.stageId, lastSeen, crm);
@@ -81,7 +91,10 @@ async function processDealEvent(
   return 'done';
 }
 
-/** From the app's last-seen stage to the current one; on first sight of an update, from the CRM's stage history. */
+/**
+ * From the app's last-seen stage to the current one; on first sight of an update, from the CRM's stage history.
+ * The history is read only here, when it can tell something: never for an unchanged stage or a new deal.
+ */
 async function detectStageChange(
   event: InboundEvent,
   ref: DealRef,

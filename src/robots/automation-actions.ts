@@ -89,7 +89,7 @@ export async function changeBooking(ctx: Ctx<unknown>, deal: Deal, wanted: 'book
 
 /** «Переименовать сделку»: the renamer's template. */
 export async function renameByTemplate(ctx: Ctx<DealRenamerSettings>, deal: Deal): Promise<AutomationResult> {
-  const snapshot = await ctx.crm.getDealWithContacts(deal, { prefetchStageHistory: false });
+  const snapshot = await ctx.crm.getDealWithContacts(deal);
   const title = await applyTitle(ctx, snapshot?.deal ?? deal, snapshot?.contacts ?? []);
   return { values: { title: title || deal.title }, log: title ? `title: ${title}` : 'nothing to build a title from' };
 }

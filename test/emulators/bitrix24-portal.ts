@@ -108,6 +108,7 @@ export class Bitrix24PortalEmulator {
   private readonly robotRegistry = new RobotRegistry();
   /** host:port of the app's install URL: robot handlers must be on the app's domain. */
   private appHost: string | null = null;
+  private exhaustAtRequest = 0;
 
   private constructor(private readonly options: Bitrix24PortalOptions) {
     this.now = options.clock ?? Date.now;
@@ -368,9 +369,19 @@ export class Bitrix24PortalEmulator {
   }
 
   /**
+   * The portal's bucket is full when the `nth` next REST request arrives (1: the next one), as when
+   * requests the app's own bucket never saw spent it (another copy of the app, a script with the
+   * app's token): that request is refused with QUERY_LIMIT_EXCEEDED. Test control.
+   */
+  exhaustRateLimitAt(nth = 1): void {
+    this.exhaustAtRequest = this.stats.restCalls + nth;
+  }
+
+  /**
    * A slow portal: the answer to `method` (REST method name, `batch` for a batch) leaves `ms`
    * after the call was carried out — a write is already applied while its caller still waits,
-   * as when a real portal is slow or the answer is lost. `0` turns it off. Test control.
+   * as when a real portal is slow or the answer is lost. A `batch` with such a command among its
+   * commands is answered as late. `0` turns it off. Test control.
    */
   slowDown(method: string, ms: number): void {
     if (ms > 0) this.slowAnswers.set(method.toLowerCase(), ms);
@@ -708,6 +719,7 @@ export class Bitrix24PortalEmulator {
     const started = this.now();
     if (isPortal) {
       this.stats.restCalls++;
+      if (this.stats.restCalls === this.exhaustAtRequest) this.bucket.fill();
       if (!this.bucket.take()) {
         this.stats.rateLimited++;
         send(res, 503, { error: 'QUERY_LIMIT_EXCEEDED', error_description: 'Too many requests' });
@@ -723,8 +735,10 @@ export class Bitrix24PortalEmulator {
     }
     try {
       if (!isPortal && method !== 'app.info') throw new RestError(404, 'ERROR_METHOD_NOT_FOUND', 'Method not found!');
+      const from = this.calls.length;
       const output = this.dispatch(method, methodParams, { userId: check.userId, viaBatch: false });
-      const slow = this.slowAnswers.get(method);
+      // A batch carrying a slowed method is slow too (its answer carries that method's answer).
+      const slow = Math.max(0, ...this.calls.slice(from).map((c) => this.slowAnswers.get(c.method.toLowerCase()) ?? 0));
       const answer = (status: number, body: unknown) => (slow ? setTimeout(() => res.destroyed || send(res, status, body), slow).unref() : send(res, status, body));
       answer(200, {
         result: output.result,

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { AppConfig } from '../../src/config';
 import { freePort } from '../../src/infra/free-port';
-import { startLocalStack, type LocalStack } from './local-stack';
+import { startLocalStack } from './local-stack';
 
 /**
  * kill -9 of the worker while its jobs wait on a slow portal, then a new worker: the scenario
@@ -17,6 +17,12 @@ export interface CrashRecoveryResult {
   deals: number;
   /** Jobs that were active (locked by the killed worker) at the kill. */
   inFlightAtKill: number;
+  /** The deals' jobs among them. */
+  dealJobsInFlightAtKill: number;
+  /** Deals whose write the portal had applied before the kill (the `crm.item.update` scenario: all). */
+  writtenBeforeKill: number;
+  /** Deals the portal had been asked to read before the kill (the `batch` scenario: all). */
+  readBeforeKill: number;
   /** From starting the new worker process to the last of those jobs completed. */
   recoveryMs: number;
   /** `crm.item.update` calls per deal over the whole run (1 = written once). */
@@ -42,26 +48,35 @@ export async function runCrashRecovery(options: { redisUrl: string; deals: numbe
     const first = await WorkerProcess.start(stack.services.config, options.redisUrl, true, options.workerEnv);
     workers.push(first);
 
-    const slowBefore = slowCalls(stack, options.slowMethod); // the install's own batches
+    const fromCall = stack.portal.calls.length; // after the install's own calls
     stack.portal.slowDown(options.slowMethod, 120_000);
     const dealIds: number[] = [];
     for (let i = 0; i < options.deals; i++) {
       const contactId = stack.portal.userAddContact({ name: 'Клиент', lastName: `Номер${i + 1}` });
       dealIds.push(stack.portal.userAddDeal({ title: `Сделка ${i + 1}`, contactId, ufCrmUnit: `кв. ${i + 1}` } as never));
     }
-    // Every event is queued, and every job is inside the slow call: mid-flight, holding its lock.
-    // (`batch`: the contacts' jobs read through a batch too, so they are in flight as well.)
+    // Every event is queued and every deal's job is mid-flight, holding its lock, waiting for the slow
+    // answer: its write applied (`crm.item.update`), or its read received (`batch`). Jobs share HTTP
+    // calls (coalesced batches), so the portal's side is checked per deal, not per call.
+    const touched = (method: string, id: number) =>
+      stack.portal.calls.slice(fromCall).some((c) => c.method === method && Number(c.params.id) === id && Number(c.params.entityTypeId) === 2);
+    const written = () => dealIds.filter((id) => touched('crm.item.update', id)).length;
+    const read = () => dealIds.filter((id) => touched('crm.item.get', id)).length;
     await stack.portal.settle();
     await until(
       async () => {
-        const counts = await stack.services.events.queue.getJobCounts('waiting', 'active');
-        const active = counts.active ?? 0;
-        return counts.waiting === 0 && active >= options.deals && active === slowCalls(stack, options.slowMethod) - slowBefore;
+        const counts = await stack.services.events.queue.getJobCounts('waiting');
+        const dealJobs = (await stack.services.events.queue.getActive()).filter((job) => (job.data as { entity?: string }).entity === 'deal').length;
+        const reached = options.slowMethod === 'crm.item.update' ? written() : read();
+        return counts.waiting === 0 && dealJobs === options.deals && reached === options.deals;
       },
       60_000,
-      'every job reached the slow portal call',
+      'every deal job reached the slow portal call',
     );
-    const inFlight = (await stack.services.events.queue.getActive()).map((job) => job.id!);
+    const active = await stack.services.events.queue.getActive();
+    const inFlight = active.map((job) => job.id!);
+    const dealJobsInFlight = active.filter((job) => (job.data as { entity?: string }).entity === 'deal').length;
+    const [writtenBeforeKill, readBeforeKill] = [written(), read()];
     first.kill();
     await first.exited;
     stack.portal.slowDown(options.slowMethod, 0);
@@ -82,6 +97,9 @@ export async function runCrashRecovery(options: { redisUrl: string; deals: numbe
       slowMethod: options.slowMethod,
       deals: options.deals,
       inFlightAtKill: inFlight.length,
+      dealJobsInFlightAtKill: dealJobsInFlight,
+      writtenBeforeKill,
+      readBeforeKill,
       recoveryMs,
       writesPerDeal: dealIds.map(writes),
       wrongTitles: dealIds.filter((id, i) => stack.portal.getDeal(id)?.title !== expectedTitle(id, i)).length,
@@ -94,10 +112,6 @@ export async function runCrashRecovery(options: { redisUrl: string; deals: numbe
     await Promise.all(workers.map((w) => w.exited));
     await stack.stop();
   }
-}
-
-function slowCalls(stack: LocalStack, method: SlowMethod): number {
-  return stack.portal.calls.filter((c) => c.method === method && !c.viaBatch).length;
 }
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -151,7 +165,7 @@ class WorkerProcess {
       JOB_BACKOFF_MS: String(config.JOB_BACKOFF_MS),
       // Room for every job of the scenario at once (deals and their contacts).
       WORKER_CONCURRENCY: '32',
-      // The scenario counts the events' slow portal calls: the catch-up's own reads at start would add some.
+      // The scenario watches the events' portal calls: the catch-up's own reads at start would add some.
       RECONCILE_INTERVAL_S: '0',
       LOG_LEVEL: 'info',
       ...extraEnv,

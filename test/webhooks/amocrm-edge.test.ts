@@ -21,7 +21,7 @@ describe('amoCRM edge: POST /amocrm/webhook/:secret', () => {
 
   const jobs = async () => services.events.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
 
-  it('turns the documented status_lead body into a deal.updated job carrying the stages as a hint', async () => {
+  it('turns the documented status_lead body into a deal.updated job carrying the stages and the name as a hint', async () => {
     const res = await request(app).post(hookUrl).type(FORM).send(fixture('amocrm/status_lead.form'));
     expect(res.status).toBe(200);
     const queued = await jobs();
@@ -32,7 +32,7 @@ describe('amoCRM edge: POST /amocrm/webhook/:secret', () => {
         kind: 'updated',
         entity: 'deal',
         entityId: '10701093',
-        hint: { fromStageId: '20067736', toStageId: '142', modifiedBy: '2079718' },
+        hint: { fromStageId: '20067736', toStageId: '142', modifiedBy: '2079718', title: 'Семинар: Пропитание в фитнесе на результат' },
       }),
     ]);
   });

@@ -17,11 +17,12 @@ export function normalizeAmocrmWebhook(hook: AmocrmWebhook, receivedAt: number):
       kind: 'updated',
       entity: 'deal',
       entityId: lead.id,
-      hint: { fromStageId: lead.old_status_id, toStageId: lead.status_id, modifiedBy: lead.modified_user_id },
+      hint: { fromStageId: lead.old_status_id, toStageId: lead.status_id, modifiedBy: lead.modified_user_id, title: lead.name },
     });
   }
   for (const lead of [...(hook.leads?.update ?? []), ...(hook.leads?.responsible ?? []), ...(hook.leads?.restore ?? [])]) {
-    events.push({ ...base, kind: 'updated', entity: 'deal', entityId: lead.id, hint: { modifiedBy: lead.modified_user_id } });
+    // Each entry is a snapshot of the lead: its current status and name (compared with the app's own writes).
+    events.push({ ...base, kind: 'updated', entity: 'deal', entityId: lead.id, hint: { modifiedBy: lead.modified_user_id, toStageId: lead.status_id, title: lead.name } });
   }
   for (const contact of hook.contacts?.add ?? []) events.push({ ...base, kind: 'created', entity: 'contact', entityId: contact.id });
   return events;

@@ -8,6 +8,7 @@ const entitySchema = z.looseObject({
   old_status_id: z.string().optional(),
   pipeline_id: z.string().optional(),
   modified_user_id: z.string().optional(),
+  name: z.string().max(2000).optional(),
 });
 
 /** qs turns `leads[status][0][…]` into an array (or an object keyed by index past its array limit). */

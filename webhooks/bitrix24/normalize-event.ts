@@ -26,5 +26,6 @@ export function normalizeBitrix24Event(event: Bitrix24Event, receivedAt: number)
   }
   const data = crmEntityDataSchema.safeParse(event.data);
   if (!data.success) return { ok: false, reason: `data[FIELDS][ID] ${data.error.issues[0]?.message ?? 'is missing'}` };
-  return { ok: true, event: { installationId, crm: 'bitrix24', ...target, entityId: data.data.FIELDS.ID, receivedAt } };
+  // `ts`: when the portal raised the event (seconds); it tells the echo of the app's own write (own-echo.ts).
+  return { ok: true, event: { installationId, crm: 'bitrix24', ...target, entityId: data.data.FIELDS.ID, receivedAt, occurredAt: Number(event.ts) * 1000 } };
 }

@@ -20,8 +20,8 @@ export interface Bitrix24Caches {
 
 /**
  * CrmPort for Bitrix24 on `crm.item.*` (the `crm.deal.*` family is frozen, per the docs).
- * One adapter per job: reading a deal fetches its contact and stage history in one `batch`,
- * and `getStageHistory` for that deal reuses what the batch brought.
+ * One adapter per job: reading a deal fetches its contact in one `batch`; the stage history is
+ * read when asked for (with coalescing, one command of a shared batch) and kept for the job.
  */
 export class Bitrix24Adapter implements CrmPort {
   readonly crm = 'bitrix24' as const;
@@ -35,16 +35,14 @@ export class Bitrix24Adapter implements CrmPort {
     private readonly adminUserIds: readonly string[] = [],
   ) {}
 
-  async getDealWithContacts(ref: DealRef, options: { prefetchStageHistory?: boolean } = {}): Promise<DealWithContacts | null> {
+  async getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null> {
     const { result, errors } = await this.rest.batch({
       item: { method: 'crm.item.get', params: { entityTypeId: ENTITY_TYPE_ID[ref.entity], id: ref.id } },
       contact: { method: 'crm.item.get', params: { entityTypeId: ENTITY_TYPE_ID.contact, id: '$result[item][item][contactId]' } },
-      ...(options.prefetchStageHistory === false ? {} : { history: { method: 'crm.stagehistory.list', params: historyParams(ref) } }),
     });
     if (errors.item) return notFoundOrThrow(ref, errors.item);
     const item = (result.item as { item: Item }).item;
     const contactItem = (result.contact as { item?: Item } | undefined)?.item;
-    if (result.history) this.historyOf.set(refKey(ref), toHistory(ref, result.history));
     return { deal: toDeal(ref.entity, item), contacts: contactItem ? [toContact(contactItem)] : [] };
   }
 

@@ -32,6 +32,10 @@ export const MAX_BATCH = 50;
  * since the shared bucket is the real pace and a queued command is better packed into the next batch.
  */
 const MAX_IN_FLIGHT = 2;
+/** No batch for this long: the portal is idle, and the next command goes in the next tick. */
+const IDLE_AFTER_MS = 1000;
+/** Commands arriving over the last PACE_MS tell the pace a batch fills at. */
+const PACE_MS = 1000;
 
 /**
  * The Redis bucket token a flush took before choosing its commands. The HTTP interceptor spends it
@@ -65,9 +69,10 @@ export interface CoalescerDeps {
  * sends through it.
  *
  * - Idle: a command goes in the next tick (no added latency).
- * - Backlog: a flush first waits for a token of the shared Redis bucket and only then takes what has
- *   queued up meanwhile — the busier the portal, the fuller the batch. At most MAX_IN_FLIGHT batches
- *   are on the wire; commands arriving meanwhile wait for the next one.
+ * - Busy: a flush waits for a full batch as long as the current pace needs (at most one drain step,
+ *   see `gather`), then for a token of the shared Redis bucket, and only then takes what has queued up
+ *   meanwhile — the busier the portal, the fuller the batch.
+ *   At most MAX_IN_FLIGHT batches are on the wire; commands arriving meanwhile wait for the next one.
  * - A caller's batch stays whole inside one shared batch; its keys are prefixed and its `$result[key]`
  *   references rewritten to match.
  * - Order per deal: a group touching an entity that is in a batch on the wire waits for that batch
@@ -78,6 +83,11 @@ export class BatchCoalescer {
   private readonly busyEntities = new Map<string, number>();
   private inFlight = 0;
   private pumping = false;
+  private lastFlushAt = -Infinity;
+  private queuedCommands = 0;
+  private onFull: (() => void) | null = null;
+  /** [time, commands] of recent arrivals, oldest first, kept for PACE_MS. */
+  private readonly arrivals: Array<[number, number]> = [];
   private sequence = 0;
   private transport: BatchTransport | null = null;
   /** Figures for benches and tests. */
@@ -118,6 +128,9 @@ export class BatchCoalescer {
     const original = call ?? { batch: Object.fromEntries(keys.map((k) => [k, `${commands[k]!.method}?${stringify(commands[k]!.params ?? {})}`])) };
     return new Promise<BatchResult>((resolve, reject) => {
       this.queue.push({ original, cmd, prefix, keys, entities, resolve, reject });
+      this.queuedCommands += keys.length;
+      this.arrivals.push([performance.now(), keys.length]);
+      if (this.queuedCommands >= MAX_BATCH) this.onFull?.();
       this.schedule();
     });
   }
@@ -132,9 +145,11 @@ export class BatchCoalescer {
   private async pump(): Promise<void> {
     try {
       while (this.inFlight < MAX_IN_FLIGHT && this.sendable()) {
+        await this.gather();
         await this.deps.limiter.acquire(this.deps.limiterKey, this.deps.limits, 1, 'bitrix24');
         // Nothing but new commands joins the queue meanwhile, so what was sendable still is.
         const groups = this.take();
+        this.lastFlushAt = performance.now();
         this.inFlight++;
         void this.send(groups, { tokens: 1 }).finally(() => {
           this.inFlight--;
@@ -145,10 +160,37 @@ export class BatchCoalescer {
     } catch (err) {
       // The bucket itself failed (Redis down): every waiting caller learns it, as a direct call would.
       for (const group of this.queue.splice(0)) group.reject(err);
+      this.queuedCommands = 0;
     } finally {
       this.pumping = false;
       if (this.inFlight < MAX_IN_FLIGHT && this.sendable()) this.schedule();
     }
+  }
+
+  /**
+   * The adaptive window. Every HTTP call costs a token of a bucket that refills at `perSecond`, so a
+   * token spent on a near-empty batch during a burst is one missing later. Busy, a flush waits for a
+   * full batch as long as it takes to fill one at the current pace — at most one drain step (the
+   * bucket's pace anyway). It does not wait at all when the portal was idle (the first command goes in
+   * the next tick), or when commands come no faster than the bucket lets calls go (batching would
+   * save nothing).
+   */
+  private async gather(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastFlushAt > IDLE_AFTER_MS || this.queuedCommands >= MAX_BATCH) return;
+    while (this.arrivals.length && this.arrivals[0]![0] < now - PACE_MS) this.arrivals.shift();
+    const perSecond = (this.arrivals.reduce((sum, [, n]) => sum + n, 0) * 1000) / PACE_MS;
+    if (perSecond <= this.deps.limits.perSecond) return;
+    const windowMs = Math.min(1000 / this.deps.limits.perSecond, ((MAX_BATCH - this.queuedCommands) / perSecond) * 1000);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, windowMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.onFull = done;
+    });
+    this.onFull = null;
   }
 
   private sendable(): boolean {
@@ -170,6 +212,7 @@ export class BatchCoalescer {
         continue;
       }
       this.queue.splice(i, 1);
+      this.queuedCommands -= group.keys.length;
       taken.push(group);
       room -= group.keys.length;
     }

@@ -116,6 +116,7 @@ async function eventFor(item: ChangedDeal, installation: Installation, since: Sc
     entity: item.entity,
     entityId: item.id,
     receivedAt: Date.now(),
+    via: 'catch-up',
   };
 }
 

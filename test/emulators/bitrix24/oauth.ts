@@ -132,4 +132,10 @@ export class LeakyBucket {
     this.level = 0;
     this.updatedAt = this.now();
   }
+
+  /** Full to the brim now: the next request before a drain step is refused. */
+  fill(): void {
+    this.level = this.burst;
+    this.updatedAt = this.now();
+  }
 }
