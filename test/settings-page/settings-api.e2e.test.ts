@@ -1,3 +1,4 @@
+import { createHmac, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { SessionSigner } from '../../src/settings-access/session';
 import type { AmocrmWidgetTokenVerifier } from '../../src/settings-access/amocrm-widget';
@@ -196,7 +197,31 @@ describe('settings API: only a verified administrator or head of sales of this i
     });
 
     it('without a verifier the widget gets no session at all (503), never an unchecked one', async () => {
-      await request(createWebApp(stack.services)).post('/amocrm/widget/settings-session').send({ token: 'admin' }).expect(503);
+      await request(createWebApp(stack.services, { amocrmWidgetVerifier: null })).post('/amocrm/widget/settings-session').send({ token: 'admin' }).expect(503);
+    });
+
+    it('by default amoCRM’s disposable token is checked with the integration’s secret, and opens one session once', async () => {
+      const app = createWebApp(stack.services);
+      const config = stack.services.config;
+      const now = Math.floor(Date.now() / 1000);
+      const claims = (over: Record<string, unknown> = {}) => ({
+        iss: 'https://developer.amocrm.ru', aud: new URL(config.AMOCRM_REDIRECT_URI ?? config.PUBLIC_URL).origin, jti: randomUUID(), iat: now, nbf: now, exp: now + 600,
+        account_id: stack.amo.accountId, subdomain: 'developer', client_uuid: config.AMOCRM_CLIENT_ID, user_id: 1, is_admin: true, ...over,
+      });
+      const token = signWidgetToken(claims(), config.AMOCRM_CLIENT_SECRET);
+      const granted = await request(app).post('/amocrm/widget/settings-session').set('X-Auth-Token', token).expect(200);
+      await request(app).get(`/api/settings/${accountInstallation}`).set('Authorization', `Bearer ${granted.body.session}`).expect(200);
+      // The same disposable token again, a token signed with another secret, another integration's token: refused.
+      expect((await request(app).post('/amocrm/widget/settings-session').set('X-Auth-Token', token).expect(401)).body.error).toBe('widget_token_reused');
+      await request(app).post('/amocrm/widget/settings-session').set('X-Auth-Token', signWidgetToken(claims(), 'not-the-secret')).expect(401);
+      await request(app).post('/amocrm/widget/settings-session').set('X-Auth-Token', signWidgetToken(claims({ client_uuid: 'another-integration' }), config.AMOCRM_CLIENT_SECRET)).expect(401);
     });
   });
 });
+
+/** An HS256 JWT as amoCRM signs the widget's disposable token. */
+function signWidgetToken(claims: Record<string, unknown>, secret: string): string {
+  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
@@ -6,7 +7,7 @@ import type { Bitrix24Installation } from '../../src/installations/installation'
 import { robots } from '../../src/robots';
 import { globalSettingsOf } from '../../src/settings/installation-settings';
 import { settingsRoleOf } from '../../src/settings-access/access-rule';
-import { verifyAmocrmWidget, type AmocrmWidgetTokenVerifier } from '../../src/settings-access/amocrm-widget';
+import { configuredWidgetVerifier, verifyAmocrmWidget, type AmocrmWidgetTokenVerifier } from '../../src/settings-access/amocrm-widget';
 import { verifyBitrix24Frame } from '../../src/settings-access/bitrix24-frame';
 import { robotStatuses } from '../../src/settings-page/settings-view';
 import type { Services } from '../../src/services';
@@ -20,8 +21,12 @@ const APPS_DIR = path.join(__dirname, '..', '..', 'apps');
 export const SETTINGS_PAGE_DIR = path.join(__dirname, '..', '..', 'dist', 'pages', 'settings');
 
 export interface SettingsEntryOptions {
-  /** Checks the amoCRM widget's signed token (the widget's own module); absent: amoCRM sessions are refused with 503. */
-  amocrmWidgetVerifier?: AmocrmWidgetTokenVerifier;
+  /**
+   * Checks the amoCRM widget's signed token. Default: amoCRM's disposable JWT checked with this
+   * integration's id and secret (`configuredWidgetVerifier`); null, or an integration without
+   * them: amoCRM sessions are refused with 503.
+   */
+  amocrmWidgetVerifier?: AmocrmWidgetTokenVerifier | null;
 }
 
 /**
@@ -31,6 +36,7 @@ export interface SettingsEntryOptions {
  */
 export function settingsEntryRouter(services: Services, sessions: SettingsSessions, options: SettingsEntryOptions): Router {
   const router = Router();
+  const widgetVerifier = options.amocrmWidgetVerifier === undefined ? configuredWidgetVerifier(services.config) : (options.amocrmWidgetVerifier ?? undefined);
   const appCodes = [services.config.BITRIX24_APP_CODE ?? services.config.BITRIX24_CLIENT_ID];
   // The check spends one request of the portal's REST budget: it waits for the app's shared bucket like every other call.
   const beforeCall = (installation: Bitrix24Installation) => {
@@ -83,8 +89,9 @@ export function settingsEntryRouter(services: Services, sessions: SettingsSessio
   });
   router.post('/amocrm/widget/settings-session', express.json({ limit: '16kb' }), async (req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store');
-    const verdict = await verifyAmocrmWidget(widgetToken(req), options.amocrmWidgetVerifier, services.store);
+    const verdict = await verifyAmocrmWidget(widgetToken(req), widgetVerifier, services.store);
     if (!verdict.ok) return void res.status(verdict.status).json({ error: verdict.reason });
+    if (!(await firstUseOf(verdict))) return void res.status(401).json({ error: 'widget_token_reused' });
     const origin = req.get('origin');
     if (origin) {
       // A token of account A presented from account B's page is refused: the page must be the account's own.
@@ -100,6 +107,14 @@ export function settingsEntryRouter(services: Services, sessions: SettingsSessio
     // Absolute: the widget frames the page from the account's domain.
     res.json({ session: session.token, expiresAt: session.claims.expiresAt, settingsUrl: `${services.config.PUBLIC_URL}${settingsUrl(verdict.installation.id, session.token, 'ru')}` });
   });
+
+  /** amoCRM's widget token is disposable: one `jti` opens one session (kept until the token expires). */
+  async function firstUseOf(verdict: { installation: { id: string }; tokenId?: string; expiresAt?: number }): Promise<boolean> {
+    if (!verdict.tokenId) return true;
+    const key = installationKey(services.prefix, verdict.installation.id, 'widget-jti', createHash('sha256').update(verdict.tokenId).digest('hex'));
+    const keepSeconds = Math.max(60, (verdict.expiresAt ?? 0) - Math.floor(Date.now() / 1000) + 120);
+    return (await services.redis.set(key, '1', 'EX', keepSeconds, 'NX')) === 'OK';
+  }
 
   router.use(SETTINGS_PAGE_PATH, (req, res, next) => {
     if (existsSync(path.join(SETTINGS_PAGE_DIR, 'index.html'))) return next();

@@ -26,7 +26,7 @@ define(['jquery'], function ($) {
 
   var CSS_ID = 'reglament-widget-css';
   var APP_URL = '{{PUBLIC_URL}}';
-  var PAGE_SESSION_PATH = '/amocrm/widget/session';
+  var PAGE_SESSION_PATH = '/amocrm/widget/settings-session';
 
   /** Reglament's actions for a Digital Pipeline stage (the app's automation actions). */
   var DP_ACTIONS = [
@@ -306,16 +306,10 @@ define(['jquery'], function ($) {
         dataType: 'json',
         data: $.extend({ area: area, lang: locale() }, params || {})
       }).done(function (answer) {
-        var url = answer && typeof answer.url === 'string' ? answer.url : '';
+        var url = answer && typeof answer.settingsUrl === 'string' ? answer.settingsUrl : '';
         if (url.indexOf(APP_URL + '/') !== 0) return fallback();
         $target.html('<iframe class="reglament-widget__frame reglament-widget__frame_' + escapeHtml(area) + '" src="' + escapeHtml(url) + '" title="Reglament"></iframe>');
       }).fail(fallback);
-    }
-
-    /** The lead open in the card, when amoCRM says which. */
-    function currentLeadId() {
-      var card = window.AMOCRM && window.AMOCRM.data && window.AMOCRM.data.current_card;
-      return card && card.id ? String(card.id) : '';
     }
 
     /**
@@ -395,10 +389,9 @@ define(['jquery'], function ($) {
           self.render_template({
             caption: { class_name: 'reglament-widget__caption' },
             body: '',
-            render: cardHintHtml() + '<div class="reglament-widget__card-page"></div>'
+            render: cardHintHtml()
           });
-          var $page = $('.reglament-widget__card-page').last();
-          if ($page.length && currentLeadId()) openAppPage('card', { lead_id: currentLeadId() }, $page, '');
+          // The card's robot log (issue 12, item 4) is not served yet: the card shows the hint only.
         }
         return true;
       },
