@@ -14,6 +14,10 @@ import { installationAlertTexts } from '../alerts/failure-alerts';
 import { localeOfInstallation, raiseInstallationAlert, runDigestTimer } from '../alerts/installation-alerts';
 import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
 import { startHeartbeat } from './worker-heartbeat';
+import { moveLegacyQueueJobs } from './legacy-queue-migration';
+
+/** How often workers look for jobs an old web process of a rolling deploy enqueued under the legacy prefix. */
+const LEGACY_QUEUE_CHECK_MS = 60_000;
 
 export interface RunningWorkers {
   close(): Promise<void>;
@@ -80,12 +84,30 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   });
   const monthlyRating = runMonthlyRating(services);
   const stopHeartbeat = startHeartbeat(services.redis, services.prefix);
+  const stopLegacyDrain = drainLegacyQueues(services);
   return {
     async close() {
       stopHeartbeat();
+      await stopLegacyDrain();
       await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close(), inventory.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
+  };
+}
+
+/** Moves jobs queued under the pre-hash-tag BullMQ prefix now and every minute (see moveLegacyQueueJobs). */
+function drainLegacyQueues(services: Services): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  const pass = () =>
+    (running = moveLegacyQueueJobs(services.redis, services.queueSettings.connection, services.prefix, services.log).catch((err) =>
+      services.log.error({ err }, 'could not move jobs from the legacy BullMQ prefix; the next pass retries'),
+    ));
+  void pass();
+  const timer = setInterval(() => void running.then(pass), LEGACY_QUEUE_CHECK_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
   };
 }
 
