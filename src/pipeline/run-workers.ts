@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { connectRedis } from '../infra/redis';
 import { InstallationRevokedError } from '../errors';
@@ -42,7 +43,8 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   // Each worker blocks on its own connection (unbounded, as BullMQ requires); BullMQ does not close connections it was given.
   const connections = [connectRedis(services.redisUrl), connectRedis(services.redisUrl), connectRedis(services.redisUrl)] as const;
   connections.forEach((c, i) => services.outage.watch(c, `worker ${i}`));
-  const options = { prefix, concurrency, ...recoveryOptions(services.config) };
+  // The name lands on every job it runs (`processedBy`): which process of a scaled-out deployment ran a job.
+  const options = { prefix, concurrency, name: `${hostname()}:${process.pid}`, ...recoveryOptions(services.config) };
   const events = new Worker(
     EVENTS_QUEUE,
     async (job) => processInboundEvent(inboundEventSchema.parse(job.data), services, job.id),
