@@ -16,7 +16,11 @@ import { AmoRestClient } from './amocrm/rest-client';
 import { Bitrix24Adapter } from './bitrix24/adapter';
 import { BatchCoalescer } from './bitrix24/batch-coalescer';
 import { Bitrix24RestClient } from './bitrix24/rest-client';
+
 import type { CrmField, CrmFunnel, CrmPort, CrmUser } from './crm-port';
+
+/** Requests of room the shared bucket leaves under a Bitrix24 plan's burst (see `bitrix24Limits`). */
+export const BITRIX24_ARRIVAL_HEADROOM = 1;
 
 export interface CrmClientsDeps {
   redis: Redis;
@@ -112,11 +116,17 @@ export class CrmClients {
     });
   }
 
-  /** Plan limits: 50/2 by default, overridable per installation (`settings.rateLimit`, e.g. Enterprise 250/5). */
+  /**
+   * Plan limits: 50/2 by default, overridable per installation (`settings.rateLimit`, e.g. Enterprise 250/5).
+   * The shared bucket keeps one request of headroom under the plan's burst: it grants a request
+   * when it leaves, the portal counts it when it arrives, and two requests granted one drain step
+   * apart (by two processes, or two jobs of one) may arrive a few ms closer. At a full bucket that
+   * would be one over the limit; one request of room absorbs arrival jitter up to a drain step.
+   */
   private bitrix24Limits(installation: Installation) {
     const plan = globalSettingsOf(installation.settings).rateLimit;
     return {
-      burst: plan?.burst ?? this.deps.config.BITRIX24_RATE_BURST,
+      burst: Math.max(1, (plan?.burst ?? this.deps.config.BITRIX24_RATE_BURST) - BITRIX24_ARRIVAL_HEADROOM),
       perSecond: plan?.perSecond ?? this.deps.config.BITRIX24_RATE_PER_SECOND,
     };
   }
