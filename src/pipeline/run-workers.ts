@@ -41,7 +41,7 @@ export function recoveryOptions(config: Services['config']): Pick<WorkerOptions,
 export function runWorkers(services: Services, concurrency = services.config.WORKER_CONCURRENCY): RunningWorkers {
   const prefix = bullPrefix(services.prefix);
   // Each worker blocks on its own connection (unbounded, as BullMQ requires); BullMQ does not close connections it was given.
-  const connections = [connectRedis(services.redisUrl), connectRedis(services.redisUrl), connectRedis(services.redisUrl)] as const;
+  const connections = [connectRedis(services.redisTarget), connectRedis(services.redisTarget), connectRedis(services.redisTarget)] as const;
   connections.forEach((c, i) => services.outage.watch(c, `worker ${i}`));
   // The name lands on every job it runs (`processedBy`): which process of a scaled-out deployment ran a job.
   const options = { prefix, concurrency, name: `${hostname()}:${process.pid}`, ...recoveryOptions(services.config) };

@@ -31,17 +31,35 @@ export class PrivateRedis {
    * refused with CROSSSLOT. Running the app against it proves its key layout is cluster-ready.
    */
   static async startCluster(): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), mkdtempSync(path.join(tmpdir(), 'reglament-cluster-')));
-    await redis.restart();
-    const admin = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-    try {
-      await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
-      for (let i = 0; i < 100 && !String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok'); i++) await new Promise((r) => setTimeout(r, 50));
-      if (!String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) throw new Error('the one-node cluster did not reach cluster_state:ok');
-    } finally {
-      admin.disconnect();
+    const [node] = await PrivateRedis.startClusterNodes(1);
+    return node!;
+  }
+
+  /**
+   * A Redis Cluster of `count` masters on 127.0.0.1, the 16384 slots split evenly between them
+   * (no replicas). Reach it with a Cluster client (`REDIS_CLUSTER=on`) seeded with any node's url.
+   */
+  static async startClusterNodes(count: number): Promise<PrivateRedis[]> {
+    const nodes: PrivateRedis[] = [];
+    for (let i = 0; i < count; i++) {
+      const node = new PrivateRedis(await freePort(), mkdtempSync(path.join(tmpdir(), 'reglament-cluster-')));
+      await node.restart();
+      nodes.push(node);
     }
-    return redis;
+    const admins = nodes.map((node) => new Redis(node.url, { maxRetriesPerRequest: 1 }));
+    try {
+      const perNode = Math.ceil(16384 / count);
+      for (const [i, admin] of admins.entries()) {
+        await admin.call('CLUSTER', 'ADDSLOTSRANGE', String(i * perNode), String(Math.min(16383, (i + 1) * perNode - 1)));
+        if (i > 0) await admin.call('CLUSTER', 'MEET', '127.0.0.1', String(nodes[0]!.port));
+      }
+      const ok = async () => (await Promise.all(admins.map((a) => a.call('CLUSTER', 'INFO')))).every((info) => String(info).includes('cluster_state:ok') && String(info).includes(`cluster_known_nodes:${count}`));
+      for (let i = 0; i < 200 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 50));
+      if (!(await ok())) throw new Error(`the ${count}-node cluster did not reach cluster_state:ok`);
+    } finally {
+      for (const admin of admins) admin.disconnect();
+    }
+    return nodes;
   }
 
   get url(): string {

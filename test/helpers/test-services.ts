@@ -41,11 +41,7 @@ export async function removeAppData(services: Services): Promise<void> {
   await services.inventoryJobs.obliterate({ force: true }).catch(() => undefined);
   const keys = await scanKeys(services.redis, `${escapeGlob(services.prefix)}:*`);
   // One key per DEL: the keys of different installations sit in different Redis Cluster slots.
-  for (let i = 0; i < keys.length; i += 500) {
-    const pipeline = services.redis.pipeline();
-    for (const key of keys.slice(i, i + 500)) pipeline.del(key);
-    await pipeline.exec();
-  }
+  for (let i = 0; i < keys.length; i += 500) await Promise.all(keys.slice(i, i + 500).map((key) => services.redis.del(key)));
 }
 
 export function redisUrl(): string {
