@@ -15,6 +15,8 @@ export const configSchema = z.object({
   /** Public https base URL of the web process; handler URLs given to the CRMs are built from it. */
   PUBLIC_URL: z.url().optional(),
   REDIS_URL: z.string().optional(),
+  /** `on`: REDIS_URL names one node of a Redis Cluster, and every connection is an ioredis Cluster client. */
+  REDIS_CLUSTER: z.enum(['on', 'off']).default('off'),
   /** Every Redis key and BullMQ queue of the app lives under this prefix. */
   REDIS_PREFIX: z.string().min(1).default('reglament'),
   /** 32 bytes, base64 or hex: encrypts OAuth tokens at rest. */

@@ -5,7 +5,7 @@ import { encryptionKeyBytes, type AppConfig } from './config';
 import { CrmClients } from './crm/crm-clients';
 import { TokenCipher } from './infra/crypto';
 import { RedisRateLimiter } from './infra/rate-limiter';
-import { connectBoundedRedis, connectRedis } from './infra/redis';
+import { connectBoundedRedis, type RedisTarget } from './infra/redis';
 import { systemLookup, type HostLookup } from './installations/install-targets';
 import { RedisOutage } from './infra/redis-health';
 import { watchQueue } from './observability/metrics';
@@ -26,6 +26,8 @@ import { StageTracker } from './pipeline/stage-tracker';
 export interface Services {
   config: AppConfig;
   redisUrl: string;
+  /** The URL and whether it is a Redis Cluster node: what every further connection (workers') is made from. */
+  redisTarget: RedisTarget;
   redis: Redis;
   log: Logger;
   prefix: string;
@@ -57,7 +59,8 @@ export interface Services {
 
 export function createServices(config: AppConfig, redisUrl: string, log: Logger): Services {
   // The app's keys and the queue producers: every command bounded (a frozen Redis fails fast).
-  const redis = connectBoundedRedis(redisUrl, config.REDIS_COMMAND_TIMEOUT_MS);
+  const redisTarget: RedisTarget = { url: redisUrl, cluster: config.REDIS_CLUSTER === 'on' };
+  const redis = connectBoundedRedis(redisTarget, config.REDIS_COMMAND_TIMEOUT_MS);
   const outage = new RedisOutage(log, redis);
   outage.watch(redis, 'app');
   const prefix = config.REDIS_PREFIX;
@@ -74,7 +77,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   const limiter = new RedisRateLimiter(redis);
   // The queues get their own connection: producers fail fast when Redis is away (no offline queue,
   // bounded commands), so the edge answers 503 and the CRM retries. Workers use connections of their own.
-  const producer = outage.watch(connectBoundedRedis(redisUrl, config.REDIS_COMMAND_TIMEOUT_MS, { enableOfflineQueue: false }), 'queue');
+  const producer = outage.watch(connectBoundedRedis(redisTarget, config.REDIS_COMMAND_TIMEOUT_MS, { enableOfflineQueue: false }), 'queue');
   const queueSettings: QueueSettings = { connection: producer, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, deadlineMs: config.REDIS_COMMAND_TIMEOUT_MS };
   const events = new EventQueue(queueSettings);
   const timers = new TimerQueue(queueSettings);
@@ -85,6 +88,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   return {
     config,
     redisUrl,
+    redisTarget,
     redis,
     log,
     prefix,

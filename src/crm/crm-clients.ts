@@ -17,6 +17,7 @@ import { AmoRestClient } from './amocrm/rest-client';
 import { Bitrix24Adapter } from './bitrix24/adapter';
 import { BatchCoalescer } from './bitrix24/batch-coalescer';
 import { Bitrix24RestClient } from './bitrix24/rest-client';
+
 import type { CrmField, CrmFunnel, CrmPort, CrmUser } from './crm-port';
 
 export interface CrmClientsDeps {

@@ -1,15 +1,40 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { freePort } from './free-port';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
 
 export { Redis };
+
+/** Where the app's Redis is: a server, or (`cluster`) one node of a Redis Cluster. */
+export interface RedisTarget {
+  url: string;
+  cluster?: boolean;
+}
 
 /**
  * A connection for BullMQ workers. `maxRetriesPerRequest: null` is what BullMQ requires for
  * them (its blocking commands must not be cut short), so commands on it wait out an outage.
  */
-export function connectRedis(url: string, options: RedisOptions = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: null, ...options });
+export function connectRedis(target: string | RedisTarget, options: RedisOptions = {}): Redis {
+  return connect(target, { maxRetriesPerRequest: null, ...options });
+}
+
+/**
+ * One server, or a Cluster client seeded with the named node. The Cluster client is typed as
+ * `Redis`: it speaks the same commands, and the app's key layout keeps every multi-key command
+ * within one slot (README: Deployment). The one command that differs, SCAN (one node only), is
+ * handled where it is used (`scanKeys` walks every master).
+ */
+function connect(target: string | RedisTarget, options: RedisOptions): Redis {
+  const { url, cluster } = typeof target === 'string' ? { url: target, cluster: false } : target;
+  if (!cluster) return new Redis(url, options);
+  const seed = new URL(url);
+  const { enableOfflineQueue, ...nodeOptions } = options;
+  const auth = { username: seed.username ? decodeURIComponent(seed.username) : undefined, password: seed.password ? decodeURIComponent(seed.password) : undefined };
+  const client = new Cluster([{ host: seed.hostname, port: Number(seed.port || 6379) }], {
+    redisOptions: { ...nodeOptions, ...auth },
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+  });
+  return client as unknown as Redis;
 }
 
 /**
@@ -18,8 +43,8 @@ export function connectRedis(url: string, options: RedisOptions = {}): Redis {
  * that is down (refused, or frozen with the TCP connection still open) turns into an error the
  * edge answers 503 with, never into a request that waits forever. Never for BullMQ workers.
  */
-export function connectBoundedRedis(url: string, commandTimeoutMs: number, options: RedisOptions = {}): Redis {
-  return new Redis(url, {
+export function connectBoundedRedis(target: string | RedisTarget, commandTimeoutMs: number, options: RedisOptions = {}): Redis {
+  return connect(target, {
     // A frozen server keeps the socket open and never answers: only a client-side timeout ends that.
     commandTimeout: commandTimeoutMs,
     connectTimeout: Math.max(commandTimeoutMs, 1000),

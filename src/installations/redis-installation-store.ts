@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { Cluster, type Redis } from 'ioredis';
 import { TokenCipher } from '../infra/crypto';
 import { installationKey, installationKeysPattern } from '../infra/keys';
 import { installationSchema, tokenSetSchema, type Installation, type TokenSet } from './installation';
@@ -26,13 +26,16 @@ export class RedisInstallationStore implements InstallationStore {
     return `${this.prefix}:inst-index`;
   }
 
+  /**
+   * The index first, then the record: two commands, not one MULTI, because the shared index and
+   * the installation's keys sit in different Redis Cluster slots. A crash between them leaves an
+   * indexed id without a record, which `list` skips and the next save completes.
+   */
   async save(installation: Installation, tokens: TokenSet): Promise<void> {
     const valid = installationSchema.parse(installation);
-    await this.redis
-      .multi()
-      .hset(this.key(valid.id), { data: JSON.stringify(valid), tokens: this.seal(tokens) })
-      .sadd(this.indexKey, valid.id)
-      .exec();
+    const sealed = this.seal(tokens);
+    await this.redis.sadd(this.indexKey, valid.id);
+    await this.redis.hset(this.key(valid.id), { data: JSON.stringify(valid), tokens: sealed });
   }
 
   async find(id: string): Promise<Installation | null> {
@@ -111,8 +114,15 @@ export class RedisInstallationStore implements InstallationStore {
   }
 }
 
-/** Every key matching a SCAN pattern. Build patterns with `escapeGlob` around anything interpolated. */
-export async function scanKeys(redis: Redis, pattern: string): Promise<string[]> {
+/**
+ * Every key matching a SCAN pattern. Build patterns with `escapeGlob` around anything interpolated.
+ * SCAN walks one server: on a Redis Cluster client every master is walked.
+ */
+export async function scanKeys(redis: Redis | Cluster, pattern: string): Promise<string[]> {
+  if (redis instanceof Cluster) {
+    const perNode = await Promise.all(redis.nodes('master').map((node) => scanKeys(node, pattern)));
+    return perNode.flat();
+  }
   const keys: string[] = [];
   let cursor = '0';
   do {

@@ -111,7 +111,7 @@ async function forEachInventory(services: Services, run: (installation: Installa
 }
 
 export function runInventoryWorker(services: Services): { close(): Promise<void> } {
-  const connection: Redis = connectRedis(services.redisUrl);
+  const connection: Redis = connectRedis(services.redisTarget);
   const queue = inventoryQueue(services.queueSettings.connection, services.prefix);
   const worker = new Worker<InventoryJob>(
     INVENTORY_QUEUE,

@@ -9,7 +9,7 @@ export const TIMERS_QUEUE = 'timers';
 
 export interface QueueSettings {
   connection: ConnectionOptions;
-  /** Redis key prefix of the app; BullMQ keys go under `<prefix>:bull`. */
+  /** Redis key prefix of the app; BullMQ keys go under `<prefix>:{bull}` (see `bullPrefix`). */
   prefix: string;
   attempts: number;
   backoffMs: number;
@@ -17,7 +17,16 @@ export interface QueueSettings {
   deadlineMs?: number;
 }
 
-export const bullPrefix = (prefix: string) => `${prefix}:bull`;
+/**
+ * BullMQ's key prefix: `<prefix>:{bull}`. The braces are a Redis Cluster hash tag: BullMQ's Lua
+ * scripts touch several keys of a queue at once (wait, active, delayed, the job hash…), which a
+ * cluster only allows within one slot, so every queue's keys share the slot of `bull`. (The app's
+ * own per-installation keys spread over the cluster by their own tag, see `installationKey`.)
+ */
+export const bullPrefix = (prefix: string) => `${prefix}:{bull}`;
+
+/** The prefix of versions before the hash tag; its queues are drained by `moveLegacyQueueJobs`. */
+export const legacyBullPrefix = (prefix: string) => `${prefix}:bull`;
 
 const FAILED_JOBS_KEEP_DAYS = 14;
 

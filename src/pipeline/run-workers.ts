@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { connectRedis } from '../infra/redis';
 import { InstallationRevokedError } from '../errors';
@@ -15,6 +16,10 @@ import { localeOfInstallation, raiseInstallationAlert, runDigestTimer } from '..
 import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
 import { startHeartbeat } from './worker-heartbeat';
 import { runAutomationWorker } from '../automation/automation-worker';
+import { moveLegacyQueueJobs } from './legacy-queue-migration';
+
+/** How often workers look for jobs an old web process of a rolling deploy enqueued under the legacy prefix. */
+const LEGACY_QUEUE_CHECK_MS = 60_000;
 
 export interface RunningWorkers {
   close(): Promise<void>;
@@ -37,9 +42,10 @@ export function recoveryOptions(config: Services['config']): Pick<WorkerOptions,
 export function runWorkers(services: Services, concurrency = services.config.WORKER_CONCURRENCY): RunningWorkers {
   const prefix = bullPrefix(services.prefix);
   // Each worker blocks on its own connection (unbounded, as BullMQ requires); BullMQ does not close connections it was given.
-  const connections = [connectRedis(services.redisUrl), connectRedis(services.redisUrl), connectRedis(services.redisUrl)] as const;
+  const connections = [connectRedis(services.redisTarget), connectRedis(services.redisTarget), connectRedis(services.redisTarget)] as const;
   connections.forEach((c, i) => services.outage.watch(c, `worker ${i}`));
-  const options = { prefix, concurrency, ...recoveryOptions(services.config) };
+  // The name lands on every job it runs (`processedBy`): which process of a scaled-out deployment ran a job.
+  const options = { prefix, concurrency, name: `${hostname()}:${process.pid}`, ...recoveryOptions(services.config) };
   const events = new Worker(
     EVENTS_QUEUE,
     async (job) => processInboundEvent(inboundEventSchema.parse(job.data), services, job.id),
@@ -82,12 +88,30 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   });
   const monthlyRating = runMonthlyRating(services);
   const stopHeartbeat = startHeartbeat(services.redis, services.prefix);
+  const stopLegacyDrain = drainLegacyQueues(services);
   return {
     async close() {
       stopHeartbeat();
+      await stopLegacyDrain();
       await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close(), inventory.close(), automation.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
+  };
+}
+
+/** Moves jobs queued under the pre-hash-tag BullMQ prefix now and every minute (see moveLegacyQueueJobs). */
+function drainLegacyQueues(services: Services): () => Promise<void> {
+  let running: Promise<unknown> = Promise.resolve();
+  const pass = () =>
+    (running = moveLegacyQueueJobs(services.redis, services.queueSettings.connection, services.prefix, services.log).catch((err) =>
+      services.log.error({ err }, 'could not move jobs from the legacy BullMQ prefix; the next pass retries'),
+    ));
+  void pass();
+  const timer = setInterval(() => void running.then(pass), LEGACY_QUEUE_CHECK_MS);
+  timer.unref();
+  return async () => {
+    clearInterval(timer);
+    await running;
   };
 }
 

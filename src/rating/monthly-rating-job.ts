@@ -24,7 +24,7 @@ export const MONTHLY_RATING_CRON = { pattern: '0 9 1 * *', tz: 'Europe/Moscow' }
 const LINK_TTL_MS = 45 * 86_400_000;
 
 export function runMonthlyRating(services: Services): { close(): Promise<void> } {
-  const connection = connectRedis(services.redisUrl);
+  const connection = connectRedis(services.redisTarget);
   const prefix = bullPrefix(services.prefix);
   const queue = new Queue(SCHEDULES_QUEUE, { connection: services.queueSettings.connection, prefix });
   void queue

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { readConfig, type AppConfig } from '../../src/config';
@@ -69,6 +69,11 @@ export interface LocalStackOptions {
   /** false: no worker in this process (a test runs workers as child processes). Default true. */
   workers?: boolean;
   /**
+   * Serves the app's address with this instead of an in-process web app (a test puts a load
+   * balancer in front of web processes of its own there).
+   */
+  edge?: RequestListener;
+  /**
    * Profitbase's real limit is 1 request/s (the default here too). Tests that are not about the
    * limit pass 0 and raise PROFITBASE_REQUESTS_PER_SECOND through `env` to run faster.
    */
@@ -115,7 +120,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     return built;
   };
   let services = build();
-  server.on('request', createWebApp(services));
+  server.on('request', options.edge ?? createWebApp(services));
   let workers: RunningWorkers = options.workers === false ? { close: async () => {} } : runWorkers(services, options.workerConcurrency ?? 4);
   let running = true;
   let webUp = true;
@@ -130,7 +135,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const startWeb = async () => {
     if (webUp) return;
     server = await listen(port);
-    server.on('request', createWebApp(services));
+    server.on('request', options.edge ?? createWebApp(services));
     webUp = true;
   };
 

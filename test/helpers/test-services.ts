@@ -40,7 +40,8 @@ export async function removeAppData(services: Services): Promise<void> {
   await services.timers.queue.obliterate({ force: true }).catch(() => undefined);
   await services.inventoryJobs.obliterate({ force: true }).catch(() => undefined);
   const keys = await scanKeys(services.redis, `${escapeGlob(services.prefix)}:*`);
-  for (let i = 0; i < keys.length; i += 500) await services.redis.del(...keys.slice(i, i + 500));
+  // One key per DEL: the keys of different installations sit in different Redis Cluster slots.
+  for (let i = 0; i < keys.length; i += 500) await Promise.all(keys.slice(i, i + 500).map((key) => services.redis.del(key)));
 }
 
 export function redisUrl(): string {
