@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -8,7 +9,12 @@ import { launchChromium } from '../helpers/chromium';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { redisUrl } from '../helpers/test-services';
 
-const SCREENSHOTS = path.join(__dirname, '..', '..', 'docs', 'screenshots');
+/**
+ * Where the screenshots go: a temporary folder, so `npm test` leaves the tree clean;
+ * `SCREENSHOTS_DIR=docs/screenshots` refreshes the README's pictures.
+ */
+const SCREENSHOTS = path.resolve(process.env.SCREENSHOTS_DIR ?? path.join(tmpdir(), 'reglament-screenshots'));
+mkdirSync(SCREENSHOTS, { recursive: true });
 
 /**
  * The settings page in a real headless Chromium, opened the way Bitrix24 opens an app: a host page
@@ -67,7 +73,7 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
       if (f && (await f.locator(selector).first().isVisible().catch(() => false))) return;
       if (Date.now() > deadline) {
         await f?.page().screenshot({ path: path.join(SCREENSHOTS, 'failure.png') }).catch(() => {});
-        throw new Error(`${selector} did not show in the app frame (screenshot: docs/screenshots/failure.png)`);
+        throw new Error(`${selector} did not show in the app frame (screenshot: ${path.join(SCREENSHOTS, 'failure.png')})`);
       }
       await new Promise((r) => setTimeout(r, 100));
     }
