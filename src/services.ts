@@ -101,7 +101,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     edgeInstallations: new InstallationCache((id) => store.find(id), invalidations, { ttlMs: EDGE_INSTALLATION_TTL_MS, maxEntries: EDGE_INSTALLATION_MAX }),
     refresher,
     limiter,
-    clients: new CrmClients({ redis, prefix, config, store, refresher, limiter, log }),
+    clients: new CrmClients({ redis, prefix, config, store, refresher, limiter, log, invalidations }),
     inventories: new Inventories({ redis, prefix, limiter, config, log }),
     ownWrites: new OwnWriteLedger(redis, prefix),
     tracker: new StageTracker(redis, prefix),

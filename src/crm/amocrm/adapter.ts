@@ -9,7 +9,7 @@ import * as tasks from './tasks';
 
 /** Closed-won and closed-lost have these ids in every amoCRM pipeline. */
 export { AMO_LOST, AMO_WON };
-interface AmoLead {
+export interface AmoLead {
   id: number;
   name: string;
   status_id: number;
@@ -29,6 +29,12 @@ export interface AmoCaches {
   users: TtlCache<CrmUser[]>;
   /** Loss reasons (`/api/v4/leads/loss_reasons`), read once per TTL. */
   lossReasons?: TtlCache<Array<{ id: number; name: string }>>;
+  /**
+   * Called when the CRM shows the cached catalog is stale: amoCRM has no webhook for field or
+   * pipeline changes, so a lead in a status or with a field the cache lacks, or a write refused
+   * because a status/field/user no longer exists, is how a change is noticed before the TTL ends.
+   */
+  stale?: (installationId: string) => void;
 }
 
 /** CrmPort for amoCRM API v4. amoCRM "leads" are deals here; notes explain, tasks notify. */
@@ -44,7 +50,7 @@ export class AmoCrmAdapter implements CrmPort {
   ) {}
 
   async getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null> {
-    const lead = await this.rest.get<AmoLead>(`/api/v4/leads/${encodeURIComponent(ref.id)}`, { with: 'contacts' }).catch(notFoundAsNull);
+    const lead = await this.readLead(ref);
     if (!lead) return null;
     const linked = lead._embedded?.contacts ?? [];
     const main = linked.find((c) => c.is_main) ?? linked[0];
@@ -53,8 +59,24 @@ export class AmoCrmAdapter implements CrmPort {
   }
 
   async getDeal(ref: DealRef): Promise<Deal | null> {
-    const lead = await this.rest.get<AmoLead>(`/api/v4/leads/${encodeURIComponent(ref.id)}`, { with: 'contacts' }).catch(notFoundAsNull);
+    const lead = await this.readLead(ref);
     return lead ? toDeal(lead) : null;
+  }
+
+  private async readLead(ref: DealRef): Promise<AmoLead | null> {
+    const lead = await this.rest.get<AmoLead>(`/api/v4/leads/${encodeURIComponent(ref.id)}`, { with: 'contacts' }).catch(notFoundAsNull);
+    if (lead && catalogLacks(lead, this.caches, this.installationId)) this.caches.stale?.(this.installationId);
+    return lead;
+  }
+
+  /** PATCH of one lead; a refusal naming a status, field or user the account no longer has makes the catalog stale. */
+  private async patchLead(ref: DealRef, body: Record<string, unknown>): Promise<void> {
+    try {
+      await this.rest.patch(`/api/v4/leads/${ref.id}`, body);
+    } catch (err) {
+      if (refusesUnknownCatalogEntry(err)) this.caches.stale?.(this.installationId);
+      throw err;
+    }
   }
 
   async getContact(id: string): Promise<Contact | null> {
@@ -64,13 +86,13 @@ export class AmoCrmAdapter implements CrmPort {
 
   async renameDeal(ref: DealRef, title: string): Promise<void> {
     // Only the changed field: sending the whole lead back overwrites concurrent edits.
-    await this.rest.patch(`/api/v4/leads/${ref.id}`, { name: title });
+    await this.patchLead(ref, { name: title });
   }
 
   async moveDeal(ref: DealRef, stageId: string, options: MoveOptions = {}): Promise<void> {
     // A loss reason only means something with "closed, not realised" (143).
     const lossReasonId = options.lossReason && Number(stageId) === AMO_LOST ? await this.lossReasonId(options.lossReason) : null;
-    await this.rest.patch(`/api/v4/leads/${ref.id}`, { status_id: Number(stageId), ...(lossReasonId ? { loss_reason_id: lossReasonId } : {}) });
+    await this.patchLead(ref, { status_id: Number(stageId), ...(lossReasonId ? { loss_reason_id: lossReasonId } : {}) });
   }
 
   // region Duplicate catcher (issue 7)
@@ -227,7 +249,7 @@ export class AmoCrmAdapter implements CrmPort {
   }
 
   async assignResponsible(ref: DealRef, userId: string): Promise<void> {
-    await this.rest.patch(`/api/v4/leads/${ref.id}`, { responsible_user_id: Number(userId) });
+    await this.patchLead(ref, { responsible_user_id: Number(userId) });
   }
 
   /** The lead's outgoing calls, notes, e-mails and messages from `/api/v4/events` (one page of 100 is plenty for minutes). */
@@ -319,6 +341,22 @@ function toDeal(lead: AmoLead): Deal {
 
 function toContact(contact: AmoContact): Contact {
   return toAmoContact(contact);
+}
+
+/** The lead names a pipeline/status, custom field or responsible user the cached catalog does not have. */
+export function catalogLacks(lead: AmoLead, caches: AmoCaches, installationId: string): boolean {
+  const funnels = caches.funnels.peek(installationId);
+  if (funnels && !funnels.some((f) => f.id === String(lead.pipeline_id) && f.stages.some((s) => s.id === String(lead.status_id)))) return true;
+  const fields = caches.fields.peek(installationId);
+  if (fields && (lead.custom_fields_values ?? []).some((cf) => !fields.some((f) => f.code === String(cf.field_id)))) return true;
+  const users = caches.users.peek(installationId);
+  return Boolean(users && lead.responsible_user_id && !users.some((u) => u.id === String(lead.responsible_user_id)));
+}
+
+/** amoCRM's 400 validation answer: NotSupportedChoice on a status, pipeline, custom field or user. */
+export function refusesUnknownCatalogEntry(err: unknown): boolean {
+  if (!(err instanceof Error) || !/NotSupportedChoice/.test(err.message)) return false;
+  return /"path":"(status_id|pipeline_id|responsible_user_id|custom_fields_values)/.test(err.message);
 }
 
 function notFoundAsNull(err: unknown): null {
