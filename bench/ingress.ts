@@ -5,6 +5,8 @@
  * accepted request became a job. Last line: one JSON object.
  *
  * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 10: concurrent deliveries from the CRM's queue servers) tune the run.
+ * Redis: a private redis-server of its own (so other work on a shared Redis does not slow the enqueue it
+ * measures); BENCH_REDIS=shared uses REDIS_URL or 127.0.0.1:6379 instead.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +14,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { stringify } from 'qs';
-import { connectRedis, resolveRedis } from '../src/infra/redis';
+import { connectRedis, resolveRedis, startPrivateRedis } from '../src/infra/redis';
 import { escapeGlob } from '../src/infra/keys';
 import { scanKeys } from '../src/installations/redis-installation-store';
 import { bullPrefix, EVENTS_QUEUE } from '../src/pipeline/queues';
@@ -96,7 +98,7 @@ async function load(port: number, server: ChildProcess) {
 }
 
 async function main() {
-  const redis = await resolveRedis();
+  const redis = process.env.BENCH_REDIS === 'shared' ? await resolveRedis() : await startPrivateRedis();
   const prefix = `reglament-bench-${randomBytes(3).toString('hex')}`;
   const conn = connectRedis(redis.url);
   try {
@@ -126,6 +128,7 @@ async function main() {
     console.log(
       JSON.stringify({
         bench: 'ingress',
+        redis: process.env.BENCH_REDIS === 'shared' ? 'shared' : 'private',
         seconds: SECONDS,
         connections: CONNECTIONS,
         app_rps: Math.round(appRun.rps),
