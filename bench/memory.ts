@@ -153,11 +153,19 @@ async function main() {
     await waitForWeb(stack.appUrl);
     const sample = () => {
       for (const role of ['web', 'worker'] as const) {
-        const pid = children[role]?.pid;
-        if (pid) peak[role] = Math.max(peak[role], memoryOf(pid).peakMb);
+        const child = children[role];
+        if (!child?.pid || child.exitCode !== null || child.signalCode !== null) throw new Error(`the ${role} process is not running`);
+        peak[role] = Math.max(peak[role], memoryOf(child.pid).peakMb);
       }
     };
-    sampler = setInterval(sample, 250);
+    let sampleError: unknown;
+    sampler = setInterval(() => {
+      try {
+        sample();
+      } catch (err) {
+        sampleError ??= err;
+      }
+    }, 250);
     const before = { web: memoryOf(children.web.pid!).rssMb, worker: memoryOf(children.worker.pid!).rssMb };
 
     const started = Date.now();
@@ -165,7 +173,10 @@ async function main() {
     const touched = await touchEveryInstallation(stack.appUrl, others);
     const renamedNow = () => ids.filter((id) => portal.getDeal(id)?.title.startsWith(`${id} / `)).length;
     let renamed = 0;
-    while ((renamed = renamedNow()) < DEALS && Date.now() - started < GIVE_UP_MS) await new Promise((resolve) => setTimeout(resolve, 250));
+    while ((renamed = renamedNow()) < DEALS && Date.now() - started < GIVE_UP_MS) {
+      if (sampleError) throw sampleError;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     const seconds = Math.round((Date.now() - started) / 100) / 10;
     await stack.idle(GIVE_UP_MS);
     sample();
