@@ -160,16 +160,10 @@ export class CrmClients {
     return { funnels: this.caches.funnels.size, fields: this.caches.fields.size, users: this.caches.users.size, coalescers: this.coalescers.size };
   }
 
-  /**
-   * Hears other processes' catalog changes from the first adapter built on (processes that build none
-   * open no subscription). A change to the installation record itself (a reinstall, a regulation bound
-   * by the operator command against freshly read funnels, settings) forgets the catalog too: rare, and
-   * a regulation must meet the funnels it was bound to.
-   */
+  /** Hears other processes' catalog changes from the first adapter built on (processes that build none open no subscription). */
   private listen(): void {
     if (this.listening || !this.deps.invalidations) return;
     this.listening = true;
     this.deps.invalidations.subscribe('catalog', (installationId) => this.invalidate(installationId));
-    this.deps.invalidations.subscribe('installation', (installationId) => this.invalidate(installationId));
   }
 }

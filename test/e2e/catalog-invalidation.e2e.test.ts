@@ -91,19 +91,6 @@ describe('cached CRM catalogs (users, fields, funnels) are forgotten when the CR
       await eventually(async () => expect((await there.listUsers()).map((u) => u.id)).toContain('7'));
     });
 
-    it('a change to the installation record (a regulation bound by the operator command) makes every process read the catalog again', async () => {
-      const installation = await installed('bitrix24');
-      const there = await other.clients.forInstallation(installation);
-      await other.invalidations.ready();
-      await there.listFields('deal');
-      const readsBefore = fieldReads();
-      await stack.services.store.updateSettings(installation.id, (current) => ({ ...current.settings, locale: 'en' }));
-      await eventually(async () => {
-        await there.listFields('deal');
-        expect(fieldReads()).toBe(readsBefore + 1);
-      });
-    });
-
     it('a forged user field event is refused and forgets nothing', async () => {
       const installation = await installed('bitrix24');
       const there = await other.clients.forInstallation(installation);
