@@ -5,6 +5,8 @@
  * accepted request became a job. Last line: one JSON object.
  *
  * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 10: concurrent deliveries from the CRM's queue servers) tune the run.
+ * Redis: a private redis-server of its own (so other work on a shared Redis does not slow the enqueue it
+ * measures); BENCH_REDIS=shared uses REDIS_URL or 127.0.0.1:6379 instead.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +14,7 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 import { Queue } from 'bullmq';
 import { stringify } from 'qs';
-import { connectRedis, resolveRedis } from '../src/infra/redis';
+import { connectRedis, resolveRedis, startPrivateRedis } from '../src/infra/redis';
 import { escapeGlob } from '../src/infra/keys';
 import { scanKeys } from '../src/installations/redis-installation-store';
 import { bullPrefix, EVENTS_QUEUE } from '../src/pipeline/queues';
@@ -62,8 +64,20 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
-async function load(port: number) {
+function cpuOf(child: ChildProcess, message: 'cpu-start' | 'cpu-stop'): Promise<number> {
+  return new Promise((resolve) => {
+    if (message === 'cpu-start') {
+      child.send(message);
+      return resolve(0);
+    }
+    child.once('message', (answer) => resolve((answer as { cpuMicros: number }).cpuMicros));
+    child.send(message);
+  });
+}
+
+async function load(port: number, server: ChildProcess) {
   let next = 1;
+  await cpuOf(server, 'cpu-start');
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/bitrix24/events`,
     method: 'POST',
@@ -72,7 +86,9 @@ async function load(port: number) {
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     requests: [{ setupRequest: (req) => ({ ...req, body: eventBody(next++) }) }],
   });
+  const cpuMicros = await cpuOf(server, 'cpu-stop');
   return {
+    cpuPerRequestMicros: Math.round(cpuMicros / Math.max(1, result['2xx'])),
     accepted: result['2xx'],
     rejected: result.non2xx + result.errors + result.timeouts,
     rps: result['2xx'] / SECONDS,
@@ -82,14 +98,14 @@ async function load(port: number) {
 }
 
 async function main() {
-  const redis = await resolveRedis();
+  const redis = process.env.BENCH_REDIS === 'shared' ? await resolveRedis() : await startPrivateRedis();
   const prefix = `reglament-bench-${randomBytes(3).toString('hex')}`;
   const conn = connectRedis(redis.url);
   try {
     const appPort = await freePort();
     const app = await startServer('app', appPort, redis.url, prefix);
     console.log(`app edge: ${CONNECTIONS} connections for ${SECONDS}s …`);
-    const appRun = await load(appPort);
+    const appRun = await load(appPort, app);
     await stopChild(app);
     const queue = new Queue(EVENTS_QUEUE, { connection: conn, prefix: bullPrefix(prefix) });
     const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
@@ -99,7 +115,7 @@ async function main() {
     const barePort = await freePort();
     const bare = await startServer('bare', barePort, redis.url, prefix);
     console.log(`bare express (parse only): ${CONNECTIONS} connections for ${SECONDS}s …`);
-    const bareRun = await load(barePort);
+    const bareRun = await load(barePort, bare);
     await stopChild(bare);
 
     // Requests still in flight when the load stopped were enqueued but not counted as accepted.
@@ -107,10 +123,12 @@ async function main() {
     const inFlightAtStop = Math.max(0, jobs - appRun.accepted);
     console.log(`app:  ${appRun.rps.toFixed(0)} req/s accepted, p50 ${appRun.p50} ms, p99 ${appRun.p99} ms, ${appRun.rejected} rejected`);
     console.log(`bare: ${bareRun.rps.toFixed(0)} req/s, p50 ${bareRun.p50} ms, p99 ${bareRun.p99} ms`);
+    console.log(`server CPU per request: app ${appRun.cpuPerRequestMicros} µs, bare ${bareRun.cpuPerRequestMicros} µs`);
     console.log(`jobs enqueued ${jobs} ≥ requests accepted ${appRun.accepted} (${inFlightAtStop} answered after the load stopped): ${lost === 0 ? 'none lost' : `${lost} LOST`}`);
     console.log(
       JSON.stringify({
         bench: 'ingress',
+        redis: process.env.BENCH_REDIS === 'shared' ? 'shared' : 'private',
         seconds: SECONDS,
         connections: CONNECTIONS,
         app_rps: Math.round(appRun.rps),
@@ -118,6 +136,9 @@ async function main() {
         ratio: Number((appRun.rps / bareRun.rps).toFixed(2)),
         p50_ms: appRun.p50,
         p99_ms: appRun.p99,
+        bare_p99_ms: bareRun.p99,
+        app_cpu_us_per_req: appRun.cpuPerRequestMicros,
+        bare_cpu_us_per_req: bareRun.cpuPerRequestMicros,
         accepted: appRun.accepted,
         jobs,
         in_flight_at_stop: inFlightAtStop,

@@ -30,6 +30,21 @@ export const inboundEventSchema = z.object({
 });
 export type InboundEvent = z.infer<typeof inboundEventSchema>;
 
+/** The CRM's users or fields changed (Bitrix24 user field events, ONUSERADD): the worker forgets its cached catalog. */
+export const catalogChangeSchema = z.object({
+  installationId: installationIdSchema,
+  crm: z.enum(['bitrix24', 'amocrm']),
+  kind: z.literal('updated'),
+  entity: z.literal('catalog'),
+  entityId: z.enum(['fields', 'users']),
+  receivedAt: z.number(),
+});
+export type CatalogChange = z.infer<typeof catalogChangeSchema>;
+
+/** Everything the events queue carries. */
+export const queuedEventSchema = z.union([inboundEventSchema, catalogChangeSchema]);
+export type QueuedEvent = z.infer<typeof queuedEventSchema>;
+
 /** A deal (or Bitrix24 lead) as a robot sees it: the CRM's current state and its contacts. */
 export interface DealEventPayload {
   deal: Deal;

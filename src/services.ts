@@ -14,6 +14,8 @@ import { inventoryQueue, type InventoryJob } from './inventory/inventory-jobs';
 import type { Queue } from 'bullmq';
 import { amocrmRefreshGrant, bitrix24RefreshGrant, type OAuthCredentials } from './installations/oauth-grants';
 import { RedisInstallationStore } from './installations/redis-installation-store';
+import { InstallationCache } from './installations/installation-cache';
+import { InvalidationBus } from './infra/invalidation-bus';
 import { TokenRefresher } from './installations/token-refresher';
 import type { Logger } from './log';
 import { OwnWriteLedger } from './pipeline/own-write-ledger';
@@ -32,6 +34,10 @@ export interface Services {
   log: Logger;
   prefix: string;
   store: RedisInstallationStore;
+  /** Tells every process that an installation record or its CRM catalog changed (Redis pub/sub). */
+  invalidations: InvalidationBus;
+  /** The edge's cached `store.find` (invalidated across processes; see InstallationCache). */
+  edgeInstallations: InstallationCache;
   refresher: TokenRefresher;
   limiter: RedisRateLimiter;
   clients: CrmClients;
@@ -57,6 +63,11 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/** A safety net only: changes reach the edge's cache through the invalidation bus at once. */
+const EDGE_INSTALLATION_TTL_MS = 60_000;
+/** Records are about 1 KB: 10,000 portals' worth is ~10 MB, beyond that the least recent go. */
+const EDGE_INSTALLATION_MAX = 10_000;
+
 export function createServices(config: AppConfig, redisUrl: string, log: Logger): Services {
   // The app's keys and the queue producers: every command bounded (a frozen Redis fails fast).
   const redisTarget: RedisTarget = { url: redisUrl, cluster: config.REDIS_CLUSTER === 'on' };
@@ -65,6 +76,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   outage.watch(redis, 'app');
   const prefix = config.REDIS_PREFIX;
   const store = new RedisInstallationStore(redis, new TokenCipher(encryptionKeyBytes(config)), prefix);
+  const invalidations = new InvalidationBus(redis, redisUrl, prefix);
   const oauth: OAuthCredentials = {
     bitrix24: { clientId: config.BITRIX24_CLIENT_ID, clientSecret: config.BITRIX24_CLIENT_SECRET },
     amocrm: {
@@ -77,7 +89,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   const limiter = new RedisRateLimiter(redis);
   // The queues get their own connection: producers fail fast when Redis is away (no offline queue,
   // bounded commands), so the edge answers 503 and the CRM retries. Workers use connections of their own.
-  const producer = outage.watch(connectBoundedRedis(redisTarget, config.REDIS_COMMAND_TIMEOUT_MS, { enableOfflineQueue: false }), 'queue');
+  const producer = outage.watch(connectBoundedRedis(redisTarget, config.REDIS_COMMAND_TIMEOUT_MS, { enableOfflineQueue: false, enableAutoPipelining: true }), 'queue');
   const queueSettings: QueueSettings = { connection: producer, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, deadlineMs: config.REDIS_COMMAND_TIMEOUT_MS };
   const events = new EventQueue(queueSettings);
   const timers = new TimerQueue(queueSettings);
@@ -93,9 +105,11 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     log,
     prefix,
     store,
+    invalidations,
+    edgeInstallations: new InstallationCache((id) => store.find(id), invalidations, { ttlMs: EDGE_INSTALLATION_TTL_MS, maxEntries: EDGE_INSTALLATION_MAX }),
     refresher,
     limiter,
-    clients: new CrmClients({ redis, prefix, config, store, refresher, limiter, log }),
+    clients: new CrmClients({ redis, prefix, config, store, refresher, limiter, log, invalidations }),
     inventories: new Inventories({ redis, prefix, limiter, config, log }),
     ownWrites: new OwnWriteLedger(redis, prefix),
     tracker: new StageTracker(redis, prefix),
@@ -113,6 +127,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     async close() {
       for (const stop of unwatch) stop();
       outage.close();
+      await invalidations.close();
       await events.close();
       await timers.close();
       await automation.close();

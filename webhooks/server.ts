@@ -25,6 +25,8 @@ export function createWebApp(services: Services, options: SettingsEntryOptions =
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', true);
+  // No ETags: CRMs never revalidate webhook answers, and hashing every response body cost CPU per request.
+  app.set('etag', false);
   // Liveness: the process answers. Readiness: Redis answers and a worker is alive.
   app.get(['/health', '/healthz'], (_req, res) => void res.json({ ok: true }));
   app.get('/ready', async (_req, res) => {

@@ -4,6 +4,7 @@ import { installationKey } from '../infra/keys';
 import type { BucketLimits, RedisRateLimiter } from '../infra/rate-limiter';
 import { TtlCache } from '../infra/ttl-cache';
 import { InstallationRevokedError } from '../errors';
+import type { InvalidationBus } from '../infra/invalidation-bus';
 import { installationLock } from '../installations/installation-lock';
 import { RedisInstallationState } from '../installations/installation-state';
 import type { AmocrmInstallation, Bitrix24Installation, Installation, TokenSet } from '../installations/installation';
@@ -28,18 +29,33 @@ export interface CrmClientsDeps {
   refresher: TokenRefresher;
   limiter: RedisRateLimiter;
   log: Logger;
+  /** Tells the other processes that an installation's catalog changed; without it, changes stay local. */
+  invalidations?: InvalidationBus;
 }
 
+/**
+ * How long users, fields and funnels are trusted without a change being heard. Bitrix24 announces
+ * user field changes and new users (bound at install, invalidated through the bus); funnels and
+ * stages, user deactivation, and anything on amoCRM (no such webhooks) rely on this TTL and on
+ * noticing a stale catalog in what the CRM answers.
+ */
 const FIVE_MINUTES = 5 * 60 * 1000;
+/** Per cache; the least recently used installation's entries go first (one worker serves thousands). */
+const CATALOG_ENTRIES_MAX = 5000;
+/** Coalescers are small but one per portal; an evicted one is rebuilt on the next job (the rate lives in Redis). */
+const COALESCERS_MAX = 2000;
 
 /** Builds the CrmPort of an installation: the right adapter, its tokens, the shared limiter. */
 export class CrmClients {
   private readonly caches = {
-    funnels: new TtlCache<CrmFunnel[]>(FIVE_MINUTES),
-    fields: new TtlCache<CrmField[]>(FIVE_MINUTES),
-    users: new TtlCache<CrmUser[]>(FIVE_MINUTES),
-    lossReasons: new TtlCache<Array<{ id: number; name: string }>>(FIVE_MINUTES),
+    funnels: new TtlCache<CrmFunnel[]>(FIVE_MINUTES, CATALOG_ENTRIES_MAX),
+    fields: new TtlCache<CrmField[]>(FIVE_MINUTES, CATALOG_ENTRIES_MAX),
+    users: new TtlCache<CrmUser[]>(FIVE_MINUTES, CATALOG_ENTRIES_MAX),
+    lossReasons: new TtlCache<Array<{ id: number; name: string }>>(FIVE_MINUTES, CATALOG_ENTRIES_MAX),
+    /** An adapter saw the catalog is stale (amoCRM: a field or status the CRM no longer knows). */
+    stale: (installationId: string) => void this.catalogChanged(installationId).catch(() => undefined),
   };
+  private listening = false;
 
   /**
    * One batch coalescer per Bitrix24 installation in this process, shared by every job's client, so
@@ -53,6 +69,7 @@ export class CrmClients {
   constructor(private readonly deps: CrmClientsDeps) {}
 
   async forInstallation(installation: Installation): Promise<CrmPort> {
+    this.listen();
     const tokens = await this.deps.store.tokens(installation.id);
     if (!tokens || installation.status !== 'active') throw new InstallationRevokedError(installation.id, installation.revokedReason ?? 'no tokens');
     const log = this.deps.log.child({ installation: installation.id });
@@ -96,18 +113,27 @@ export class CrmClients {
     const limits = this.bitrix24Limits(installation);
     const fingerprint = JSON.stringify([installation.clientEndpoint, installation.memberId, limits]);
     const known = this.coalescers.get(installation.id);
-    if (known && known.fingerprint === fingerprint) return known.coalescer;
+    if (known && known.fingerprint === fingerprint) {
+      this.coalescers.delete(installation.id);
+      this.coalescers.set(installation.id, known); // most recently used last: eviction takes the first
+      return known.coalescer;
+    }
     const coalescer = new BatchCoalescer(
       deps ?? { limiter: this.deps.limiter, limiterKey: installationKey(this.deps.prefix, installation.id, 'rate'), limits, log: this.deps.log.child({ installation: installation.id }) },
     );
+    this.coalescers.delete(installation.id);
     this.coalescers.set(installation.id, { fingerprint, coalescer });
+    while (this.coalescers.size > COALESCERS_MAX) this.coalescers.delete(this.coalescers.keys().next().value as string);
     return coalescer;
   }
 
   /** The account's shared request merger (for benches and diagnostics: its `stats`). */
   amocrmMerger(installation: AmocrmInstallation): AmoRequestMerger {
-    let merger = this.mergers.get(installation.id);
-    if (!merger) this.mergers.set(installation.id, (merger = new AmoRequestMerger()));
+    const merger = this.mergers.get(installation.id) ?? new AmoRequestMerger();
+    // Most recently used last; past the cap the least recent (idle for long) goes, as with coalescers.
+    this.mergers.delete(installation.id);
+    this.mergers.set(installation.id, merger);
+    while (this.mergers.size > COALESCERS_MAX) this.mergers.delete(this.mergers.keys().next().value as string);
     return merger;
   }
 
@@ -139,10 +165,34 @@ export class CrmClients {
     );
   }
 
-  /** Forget cached funnels/fields of an installation (after its regulation or funnels change). */
-  invalidate(installationId: string): void {
-    for (const cache of Object.values(this.caches)) cache.clear(installationId);
+  /** An uninstalled installation: its caches, request merger and batch coalescer go. */
+  forget(installationId: string): void {
+    this.invalidate(installationId);
     this.mergers.delete(installationId);
+    this.coalescers.delete(installationId);
+  }
+
+  /** Forget cached funnels/fields/users of an installation in this process (after its regulation or funnels change). */
+  invalidate(installationId: string | null): void {
+    for (const cache of [this.caches.funnels, this.caches.fields, this.caches.users, this.caches.lossReasons]) cache.clear(installationId ?? undefined);
+  }
+
+  /** The installation's users, fields or funnels changed: forget them here and in every other process. */
+  async catalogChanged(installationId: string): Promise<void> {
+    this.invalidate(installationId);
+    await this.deps.invalidations?.publish('catalog', installationId);
+  }
+
+  /** Sizes for the memory bench and diagnostics. */
+  get cachedInstallations() {
+    return { funnels: this.caches.funnels.size, fields: this.caches.fields.size, users: this.caches.users.size, coalescers: this.coalescers.size };
+  }
+
+  /** Hears other processes' catalog changes from the first adapter built on (processes that build none open no subscription). */
+  private listen(): void {
+    if (this.listening || !this.deps.invalidations) return;
+    this.listening = true;
+    this.deps.invalidations.subscribe('catalog', (installationId) => this.invalidate(installationId));
   }
 }
 

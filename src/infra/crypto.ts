@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * AES-256-GCM for OAuth tokens at rest. The output carries its own IV and tag:
@@ -27,12 +27,13 @@ export class TokenCipher {
 
 /** Secrets we only need to recognise (Bitrix24 application_token, amoCRM URL secret) are stored as hashes. */
 export function secretHash(secret: string): string {
-  return createHash('sha256').update(secret, 'utf8').digest('hex');
+  // One-shot hash: checked on every webhook, and cheaper than a Hash object per call.
+  return hash('sha256', secret, 'hex');
 }
 
 /** Constant-time check of a presented secret against a stored hash. */
 export function matchesSecretHash(presented: string, storedHash: string): boolean {
-  const a = Buffer.from(secretHash(presented), 'hex');
+  const a = hash('sha256', presented, 'buffer');
   const b = Buffer.from(storedHash, 'hex');
   return a.length === b.length && timingSafeEqual(a, b);
 }

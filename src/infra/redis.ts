@@ -103,7 +103,8 @@ function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
-async function startPrivateRedis(): Promise<ResolvedRedis> {
+/** A redis-server of our own (benchmarks that must not share Redis with unrelated load); stopped by `stop()`. */
+export async function startPrivateRedis(): Promise<ResolvedRedis> {
   const port = await freePort();
   const child = spawn('redis-server', privateRedisArgs(port), {
     stdio: 'ignore',

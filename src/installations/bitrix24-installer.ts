@@ -10,8 +10,28 @@ import { registerBitrix24Robots } from '../automation/register-bitrix24-robots';
 /** Where Bitrix24 posts robot calls (webhooks/bitrix24/robot-call.ts serves it). */
 export const BITRIX24_ROBOTS_HANDLER_PATH = '/bitrix24/robots';
 
-/** Events the app listens to; all go to one handler (`POST /bitrix24/events`). */
-export const BITRIX24_EVENTS = ['ONCRMDEALADD', 'ONCRMDEALUPDATE', 'ONCRMLEADADD', 'ONCRMLEADUPDATE', 'ONCRMCONTACTADD', 'ONAPPUNINSTALL'] as const;
+/**
+ * Events the app listens to; all go to one handler (`POST /bitrix24/events`). The user field and
+ * ONUSERADD events only invalidate cached catalogs (fields, users); Bitrix24 documents no event for
+ * funnel/stage changes or user deactivation, so those rely on the cache TTL.
+ */
+export const BITRIX24_EVENTS = [
+  'ONCRMDEALADD',
+  'ONCRMDEALUPDATE',
+  'ONCRMLEADADD',
+  'ONCRMLEADUPDATE',
+  'ONCRMCONTACTADD',
+  'ONAPPUNINSTALL',
+  'ONCRMDEALUSERFIELDADD',
+  'ONCRMDEALUSERFIELDUPDATE',
+  'ONCRMDEALUSERFIELDDELETE',
+  'ONCRMDEALUSERFIELDSETENUMVALUES',
+  'ONCRMLEADUSERFIELDADD',
+  'ONCRMLEADUSERFIELDUPDATE',
+  'ONCRMLEADUSERFIELDDELETE',
+  'ONCRMLEADUSERFIELDSETENUMVALUES',
+  'ONUSERADD',
+] as const;
 
 export interface Bitrix24InstallRequest {
   /** Validated by the edge schema: 32 lower-case hex. */

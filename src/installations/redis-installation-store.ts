@@ -1,5 +1,6 @@
 import { Cluster, type Redis } from 'ioredis';
 import { TokenCipher } from '../infra/crypto';
+import { invalidationChannel, invalidationMessage } from '../infra/invalidation-bus';
 import { installationKey, installationKeysPattern } from '../infra/keys';
 import { installationSchema, tokenSetSchema, type Installation, type TokenSet } from './installation';
 import type { InstallationStore } from './installation-store';
@@ -9,6 +10,9 @@ import type { InstallationStore } from './installation-store';
  * and the sealed token pair; `<prefix>:inst-index` lists ids. Everything other modules keep per
  * installation lives under `<prefix>:i:{<id>}:` (see `installationKey`), so `delete` removes it
  * all and nothing else: the id is validated and the pattern escaped.
+ *
+ * Every change to a record is announced on the invalidation bus after it is written, so caches of
+ * the record in other processes (the edge's `InstallationCache`) drop it at once.
  */
 export class RedisInstallationStore implements InstallationStore {
   constructor(
@@ -36,6 +40,7 @@ export class RedisInstallationStore implements InstallationStore {
     const sealed = this.seal(tokens);
     await this.redis.sadd(this.indexKey, valid.id);
     await this.redis.hset(this.key(valid.id), { data: JSON.stringify(valid), tokens: sealed });
+    await this.announce(valid.id);
   }
 
   async find(id: string): Promise<Installation | null> {
@@ -65,6 +70,7 @@ export class RedisInstallationStore implements InstallationStore {
     const revoked = { ...installation, status: 'revoked' as const, revokedReason: reason };
     await this.redis.hset(this.key(id), { data: JSON.stringify(revoked) });
     await this.redis.hdel(this.key(id), 'tokens');
+    await this.announce(id);
   }
 
   /** `modify` for the settings alone (the settings command, the demo, tests). */
@@ -90,7 +96,10 @@ export class RedisInstallationStore implements InstallationStore {
         raw,
         JSON.stringify(next),
       );
-      if (swapped === 1) return next;
+      if (swapped === 1) {
+        await this.announce(id);
+        return next;
+      }
     }
     throw new Error(`Installation ${id} changed concurrently 20 times in a row; try again`);
   }
@@ -98,6 +107,7 @@ export class RedisInstallationStore implements InstallationStore {
   async delete(id: string): Promise<void> {
     // The record first: a late token refresh or event then finds nothing to write into.
     await this.redis.del(this.key(id));
+    await this.announce(id);
     const scoped = await scanKeys(this.redis, installationKeysPattern(this.prefix, id));
     for (let i = 0; i < scoped.length; i += 500) await this.redis.del(...scoped.slice(i, i + 500));
     await this.redis.srem(this.indexKey, id);
@@ -107,6 +117,10 @@ export class RedisInstallationStore implements InstallationStore {
     const ids = await this.redis.smembers(this.indexKey);
     const found = await Promise.all(ids.sort().map((id) => this.find(id)));
     return found.filter((i): i is Installation => i !== null);
+  }
+
+  private async announce(id: string): Promise<void> {
+    await this.redis.publish(invalidationChannel(this.prefix), invalidationMessage('installation', id));
   }
 
   private seal(tokens: TokenSet): string {

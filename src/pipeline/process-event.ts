@@ -125,7 +125,7 @@ async function removeInstallation(event: InboundEvent, installation: Installatio
   await services.events.removeAllOf(installation.id);
   await services.store.delete(installation.id);
   forgetReconcileLag(installation.id);
-  services.clients.invalidate(installation.id);
+  services.clients.forget(installation.id);
   services.log.info({ installation: event.installationId }, 'installation removed with its tokens and data');
   return 'removed';
 }

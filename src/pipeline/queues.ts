@@ -1,6 +1,6 @@
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { InboundEvent } from '../events';
+import type { QueuedEvent } from '../events';
 import { installationKey } from '../infra/keys';
 import { withinDeadline } from '../infra/redis-health';
 
@@ -101,19 +101,19 @@ class InstallationJobIndex {
  * while that deal's job runs makes exactly one follow-up job: a deal's events never run in
  * parallel and run in arrival order.
  */
-export const entityKey = (e: Pick<InboundEvent, 'installationId' | 'entity' | 'entityId'>) => `${e.installationId}|${e.entity}|${e.entityId}`;
+export const entityKey = (e: Pick<QueuedEvent, 'installationId' | 'entity' | 'entityId'>) => `${e.installationId}|${e.entity}|${e.entityId}`;
 
 /** The producer side used by the HTTP edge. Fails fast when Redis is away, so the CRM sees an error. */
 export class EventQueue {
-  readonly queue: Queue<InboundEvent>;
+  readonly queue: Queue<QueuedEvent>;
   private readonly index: InstallationJobIndex;
 
   constructor(private readonly settings: QueueSettings) {
-    this.queue = new Queue<InboundEvent>(EVENTS_QUEUE, { connection: settings.connection, prefix: bullPrefix(settings.prefix) });
+    this.queue = new Queue<QueuedEvent>(EVENTS_QUEUE, { connection: settings.connection, prefix: bullPrefix(settings.prefix) });
     this.index = new InstallationJobIndex(this.queue as Queue, settings.connection as Redis, settings.prefix);
   }
 
-  async enqueue(event: InboundEvent): Promise<void> {
+  async enqueue(event: QueuedEvent): Promise<void> {
     this.index.key(event.installationId); // refuses an invalid id before anything is queued
     const removal = event.entity === 'installation';
     const added = this.queue.add(`${event.entity}.${event.kind}`, event, {

@@ -2,7 +2,8 @@ import { hostname } from 'node:os';
 import { UnrecoverableError, Worker, type Job, type WorkerOptions } from 'bullmq';
 import { connectRedis } from '../infra/redis';
 import { InstallationRevokedError } from '../errors';
-import { inboundEventSchema } from '../events';
+import { queuedEventSchema } from '../events';
+import { applyCatalogChange } from './catalog-changes';
 import { jobsFinished } from '../observability/metrics';
 import type { Services } from '../services';
 import { startCatchUp } from './catch-up/catch-up-queue';
@@ -48,7 +49,10 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   const options = { prefix, concurrency, name: `${hostname()}:${process.pid}`, ...recoveryOptions(services.config) };
   const events = new Worker(
     EVENTS_QUEUE,
-    async (job) => processInboundEvent(inboundEventSchema.parse(job.data), services, job.id),
+    async (job) => {
+      const event = queuedEventSchema.parse(job.data);
+      return event.entity === 'catalog' ? applyCatalogChange(event, services) : processInboundEvent(event, services, job.id);
+    },
     { connection: connections[0], ...options },
   );
   const timers = new Worker<TimerJob>(

@@ -23,7 +23,7 @@ describe('Bitrix24 end to end: install → verified event → queue → deal ren
     expect(stack.portal.isInstalled).toBe(true);
   }
 
-  it('installs through the install page and binds the six events to POST /bitrix24/events', async () => {
+  it('installs through the install page and binds every event the app listens to, to POST /bitrix24/events', async () => {
     await install();
     const bound = stack.portal.bindings().map((b) => `${b.event}→${b.handler}`).sort();
     expect(bound).toEqual(BITRIX24_EVENTS.map((e) => `${e}→${stack.appUrl}/bitrix24/events`).sort());

@@ -455,6 +455,13 @@ export class AmoCrmAccountEmulator {
     return this.store.addCustomField('contacts', spec);
   }
 
+  /** An administrator deletes a stage of a pipeline in the account settings (no webhook is sent for it). */
+  adminDeletesStatus(statusId: number): void {
+    const pipeline = this.store.pipelines.find((p) => p.statuses.some((s) => s.id === statusId));
+    if (!pipeline) throw new Error(`amoCRM emulator: no status ${statusId}`);
+    pipeline.statuses = pipeline.statuses.filter((s) => s.id !== statusId);
+  }
+
   addLossReason(name: string): { id: number; name: string } {
     const r = this.store.addLossReason(name);
     return { id: r.id, name: r.name };

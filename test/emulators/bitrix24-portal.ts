@@ -485,6 +485,65 @@ export class Bitrix24PortalEmulator {
     return addActivity(this.internals(), entityType === 'deal' ? 2 : 1, id, activity);
   }
 
+  // region Catalog changes by an administrator (fire the documented events)
+
+  /**
+   * An administrator adds a custom field in the CRM settings: ONCRMDEALUSERFIELDADD /
+   * ONCRMLEADUSERFIELDADD with `data[id]`, `data[entityId]` (CRM_DEAL / CRM_LEAD), `data[fieldName]`
+   * (restdocs crm/deals/user-defined-fields/events). Setup code that needs no event uses `addUserField`.
+   */
+  adminAddsUserField(entityTypeId: 1 | 2, def: UserFieldDefinition): void {
+    this.store.addUserField(entityTypeId, def);
+    this.userFieldEvent(entityTypeId, 'ADD', def.fieldName.toUpperCase());
+  }
+
+  /** An administrator renames a custom field (ONCRM…USERFIELDUPDATE). */
+  adminRenamesUserField(entityTypeId: 1 | 2, fieldName: string, title: string): void {
+    const def = this.store.ufDefs(entityTypeId).get(fieldName.toUpperCase());
+    if (!def) throw new Error(`no user field ${fieldName}`);
+    def.title = title;
+    this.userFieldEvent(entityTypeId, 'UPDATE', def.fieldName);
+  }
+
+  /** An administrator deletes a custom field (ONCRM…USERFIELDDELETE). */
+  adminDeletesUserField(entityTypeId: 1 | 2, fieldName: string): void {
+    const name = fieldName.toUpperCase();
+    if (!this.store.ufDefs(entityTypeId).delete(name)) throw new Error(`no user field ${fieldName}`);
+    this.userFieldEvent(entityTypeId, 'DELETE', name);
+  }
+
+  /**
+   * An employee completes registration (ONUSERADD is sent then, not at the invitation), with the
+   * documented `data` keys (restdocs common/events/on-user-add.md).
+   */
+  userJoins(user: PortalUser): void {
+    this.users.push({ ...user });
+    this.deliver('ONUSERADD', 1, {
+      ID: String(user.id),
+      ACTIVE: user.active === false ? 'N' : 'Y',
+      EMAIL: user.email ?? '',
+      NAME: user.name,
+      LAST_NAME: user.lastName,
+      PERSONAL_GENDER: '',
+      PERSONAL_BIRTHDAY: '',
+      UF_DEPARTMENT: (user.departments ?? [1]).map(String),
+    });
+  }
+
+  private userFieldEvent(entityTypeId: 1 | 2, change: 'ADD' | 'UPDATE' | 'DELETE', fieldName: string): void {
+    const entity = entityTypeId === 2 ? 'DEAL' : 'LEAD';
+    this.deliver(`ONCRM${entity}USERFIELD${change}`, 1, { id: String(this.userFieldIds.get(fieldName) ?? this.nextUserFieldId(fieldName)), entityId: `CRM_${entity}`, fieldName });
+  }
+
+  private readonly userFieldIds = new Map<string, number>();
+  private nextUserFieldId(fieldName: string): number {
+    const id = 400 + this.userFieldIds.size;
+    this.userFieldIds.set(fieldName, id);
+    return id;
+  }
+
+  // endregion
+
   /** An administrator deactivates an employee who left (user.get with ACTIVE=true no longer lists them). */
   userLeaves(id: number): void {
     const user = this.users.find((u) => u.id === id);
@@ -589,7 +648,13 @@ export class Bitrix24PortalEmulator {
   }
 
   private onCrmEvent(event: CrmEvent): void {
+    this.deliver(event.event, event.actor, { FIELDS: event.fields });
+  }
+
+  /** Queues `event` to every handler bound to it, with `data` as the event's `data` block. */
+  private deliver(eventName: string, actor: Actor, data: Record<string, unknown>): void {
     if (!this.isInstalled) return; // "events are not sent to the handler" until installFinish
+    const event = { event: eventName, actor };
     for (const binding of this.bus.bound(event.event)) {
       const userId = binding.authType > 0 ? binding.authType : event.actor;
       // Tokens belong to the acting user (or auth_type); none when an automation rule/workflow/agent acted.
@@ -598,7 +663,7 @@ export class Bitrix24PortalEmulator {
       this.bus.enqueue(event.event, binding.handler, {
         event: event.event,
         event_handler_id: String(binding.id),
-        data: { FIELDS: event.fields },
+        data,
         ts: String(Math.floor(this.now() / 1000)),
         auth: {
           ...tokenAuth,

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import request from 'supertest';
 import type { HostLookup } from '../../src/installations/install-targets';
+import { BITRIX24_EVENTS } from '../../src/installations/bitrix24-installer';
 import { createWebApp } from '../../webhooks/server';
 import { Bitrix24PortalEmulator } from '../emulators/bitrix24-portal';
 import { createTestServices } from '../helpers/test-services';
@@ -173,7 +174,7 @@ describe('install targets in production', () => {
       expect(res.text).toBe('{"ok":true}');
       expect(res.status).toBe(200);
       expect(oauth.isDone() && confirmed.isDone() && rest.isDone()).toBe(true);
-      expect(bound).toHaveLength(6);
+      expect(bound).toHaveLength(BITRIX24_EVENTS.length);
       expect(bound.every((cmd) => cmd.startsWith('event.bind?') && cmd.includes(encodeURIComponent('https://reglament.example.net/bitrix24/events')))).toBe(true);
       expect(await services.store.find(`b24:${MEMBER_ID}`)).toMatchObject({ status: 'active', clientEndpoint: `${portal}/rest/`, userId: '1', adminUserIds: ['1'] });
       expect(await services.store.tokens(`b24:${MEMBER_ID}`)).toMatchObject({ accessToken: 'fresh-access', refreshToken: 'fresh-refresh' });

@@ -28,11 +28,13 @@ export function amocrmRouter(services: Services, edge: EdgeOutcomes): Router {
   router.post('/amocrm/webhook/:secret', formText, async (req: Request, res: Response) => {
     const parsed = amocrmWebhookSchema.safeParse(parseForm(req.body));
     if (!parsed.success) return edge.refuse(res, 'amocrm', 400, 'malformed_webhook', { reason: describeIssues(parsed.error.issues) });
-    const installation = await services.store.find(amocrmInstallationId(parsed.data.account.id));
+    const installation = await services.edgeInstallations.find(amocrmInstallationId(parsed.data.account.id));
     const secret = String(req.params.secret ?? '');
     if (!installation || installation.crm !== 'amocrm' || !matchesSecretHash(secret, installation.webhookSecretHash)) {
       return edge.refuse(res, 'amocrm', 401, 'unknown_installation');
     }
+    // Revoked: nothing can act on the account until it is installed again (its removal comes through /amocrm/disconnect).
+    if (installation.status !== 'active') return edge.refuse(res, 'amocrm', 403, 'installation_revoked', { installation: installation.id });
     const events = normalizeAmocrmWebhook(parsed.data, Date.now());
     // All at once: one connection keeps their order, and a POST of 1,000 events (an import) is
     // queued well within amoCRM's 2 s, where one after another was not.

@@ -16,13 +16,17 @@ export const bitrix24AuthSchema = z.object({
   user_id: z.string().optional(),
 });
 
-/** An event POSTed to a bound handler (restdocs api-reference/events/index.md). */
+/**
+ * An event POSTed to a bound handler (restdocs api-reference/events/index.md). Only what the edge
+ * uses is checked (on every webhook, so it stays lean): the member_id that finds the installation,
+ * the application_token that proves it, the domain Bitrix24 always sends. The other `auth` keys
+ * (an access token of the acting user…) are neither read nor kept.
+ */
 export const bitrix24EventSchema = z.object({
   event: z.string().min(1).transform((e) => e.toUpperCase()),
-  event_handler_id: z.string().optional(),
   data: z.record(z.string(), z.unknown()).optional(),
   ts: z.string().regex(/^\d+$/, 'must be a unix timestamp'),
-  auth: bitrix24AuthSchema,
+  auth: z.object({ member_id: memberIdSchema, application_token: z.string().min(1), domain: z.string().min(1) }),
 });
 export type Bitrix24Event = z.infer<typeof bitrix24EventSchema>;
 

@@ -28,7 +28,7 @@ export function bitrix24Router(services: Services, edge: EdgeOutcomes): Router {
     const parsed = bitrix24EventSchema.safeParse(parseForm(req.body));
     if (!parsed.success) return edge.refuse(res, 'bitrix24', 400, 'malformed_event', { reason: describeIssues(parsed.error.issues) });
     const event = parsed.data;
-    const installation = await services.store.find(bitrix24InstallationId(event.auth.member_id));
+    const installation = await services.edgeInstallations.find(bitrix24InstallationId(event.auth.member_id));
     if (!installation || installation.crm !== 'bitrix24') return edge.refuse(res, 'bitrix24', 401, 'unknown_installation');
     if (!matchesSecretHash(event.auth.application_token, installation.applicationTokenHash)) {
       return edge.refuse(res, 'bitrix24', 401, 'invalid_application_token', { installation: installation.id });
@@ -36,6 +36,10 @@ export function bitrix24Router(services: Services, edge: EdgeOutcomes): Router {
     const normalized = normalizeBitrix24Event(event, Date.now());
     if (!normalized.ok) return edge.refuse(res, 'bitrix24', 400, 'malformed_event', { reason: normalized.reason });
     if (!normalized.event) return void res.status(200).json({ ok: true, ignored: event.event });
+    // Revoked: nothing can act on the portal until it is installed again; only its uninstall still counts.
+    if (installation.status !== 'active' && normalized.event.entity !== 'installation') {
+      return edge.refuse(res, 'bitrix24', 403, 'installation_revoked', { installation: installation.id });
+    }
     await services.events.enqueue(normalized.event);
     edge.accepted('bitrix24', 1);
     res.status(200).json({ ok: true });

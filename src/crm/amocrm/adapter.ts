@@ -7,12 +7,12 @@ import type { InstallationLock } from '../../installations/installation-lock';
 import { PermanentCrmError } from '../../errors';
 import type { LaneName } from './merge-lanes';
 import { AmoRequestMerger } from './request-merger';
-import type { AmoRestClient } from './rest-client';
+import { AmoValidationError, type AmoRestClient } from './rest-client';
 import * as tasks from './tasks';
 
 /** Closed-won and closed-lost have these ids in every amoCRM pipeline. */
 export { AMO_LOST, AMO_WON };
-interface AmoLead {
+export interface AmoLead {
   id: number;
   name: string;
   status_id: number;
@@ -32,6 +32,12 @@ export interface AmoCaches {
   users: TtlCache<CrmUser[]>;
   /** Loss reasons (`/api/v4/leads/loss_reasons`), read once per TTL. */
   lossReasons?: TtlCache<Array<{ id: number; name: string }>>;
+  /**
+   * Called when the CRM shows the cached catalog is stale: amoCRM has no webhook for field or
+   * pipeline changes, so a lead in a status or with a field the cache lacks, or a write refused
+   * because a status/field/user no longer exists, is how a change is noticed before the TTL ends.
+   */
+  stale?: (installationId: string) => void;
 }
 
 /** CrmPort for amoCRM API v4. amoCRM "leads" are deals here; notes explain, tasks notify. */
@@ -85,7 +91,10 @@ export class AmoCrmAdapter implements CrmPort {
   /** A lead with its contact links; null when amoCRM has none by that id (an id that is no number cannot exist). */
   private async readLead(id: string): Promise<AmoLead | null> {
     const n = numericId(id);
-    return n === null ? null : ((await this.merger.submit('read-leads', { entity: `leads:${n}`, id: n, element: {} })) as AmoLead | null);
+    if (n === null) return null;
+    const lead = (await this.merger.submit('read-leads', { entity: `leads:${n}`, id: n, element: {} })) as AmoLead | null;
+    if (lead && catalogLacks(lead, this.caches, this.installationId)) this.caches.stale?.(this.installationId);
+    return lead;
   }
 
   private async readContact(id: string): Promise<AmoContact | null> {
@@ -93,9 +102,15 @@ export class AmoCrmAdapter implements CrmPort {
     return n === null ? null : ((await this.merger.submit('read-contacts', { entity: `contacts:${n}`, id: n, element: {} })) as AmoContact | null);
   }
 
+  /** A refusal naming a status, field or user the account no longer has makes the catalog stale. */
   private async patchLead(ref: DealRef, fields: Record<string, unknown>): Promise<void> {
     const id = writableId(ref.id);
-    await this.merger.submit('patch-leads', { entity: `leads:${id}`, id, element: { id, ...fields } });
+    try {
+      await this.merger.submit('patch-leads', { entity: `leads:${id}`, id, element: { id, ...fields } });
+    } catch (err) {
+      if (refusesUnknownCatalogEntry(err)) this.caches.stale?.(this.installationId);
+      throw err;
+    }
   }
 
   /** A write about one lead (note, link, task): it keeps its place among the lead's other writes. */
@@ -366,4 +381,22 @@ function ownMerger(rest: AmoRestClient): AmoRequestMerger {
   const merger = new AmoRequestMerger();
   merger.useTransport(rest);
   return merger;
+}
+
+/** The lead names a pipeline/status, custom field or responsible user the cached catalog does not have. */
+export function catalogLacks(lead: AmoLead, caches: AmoCaches, installationId: string): boolean {
+  const funnels = caches.funnels.peek(installationId);
+  if (funnels && !funnels.some((f) => f.id === String(lead.pipeline_id) && f.stages.some((s) => s.id === String(lead.status_id)))) return true;
+  const fields = caches.fields.peek(installationId);
+  if (fields && (lead.custom_fields_values ?? []).some((cf) => !fields.some((f) => f.code === String(cf.field_id)))) return true;
+  const users = caches.users.peek(installationId);
+  return Boolean(users && lead.responsible_user_id && !users.some((u) => u.id === String(lead.responsible_user_id)));
+}
+
+/** amoCRM's 400 validation answer: NotSupportedChoice on a status, pipeline, custom field or user. */
+export function refusesUnknownCatalogEntry(err: unknown): boolean {
+  const catalogPath = /^(status_id|pipeline_id|responsible_user_id|custom_fields_values)/;
+  if (err instanceof AmoValidationError) return err.groups.some((g) => g.errors.some((e) => e.code === 'NotSupportedChoice' && catalogPath.test(e.path)));
+  if (!(err instanceof Error) || !/NotSupportedChoice/.test(err.message)) return false;
+  return /"path":"(status_id|pipeline_id|responsible_user_id|custom_fields_values)/.test(err.message);
 }
