@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_DRAIN_PER_SECOND } from './pipeline/fair-priority';
 
 /**
  * Everything the app reads from the environment, validated once.
@@ -51,6 +52,12 @@ export const configSchema = z.object({
    */
   PROFITBASE_REQUESTS_PER_SECOND: z.coerce.number().positive().default(0.9),
   WORKER_CONCURRENCY: z.coerce.number().int().positive().default(8),
+  /**
+   * Fair scheduling between installations (src/pipeline/fair-priority.ts): the events per second
+   * of one installation that count as its fair share; a portal sending more queues behind quieter
+   * ones. A very large value turns fairness off (plain arrival order).
+   */
+  EVENT_FAIR_SHARE_PER_SECOND: z.coerce.number().positive().default(DEFAULT_DRAIN_PER_SECOND),
   /** Concurrent jobs of one Bitrix24 portal share `batch` calls (README, "Coalesced batches"). Off until the crash-recovery scenarios account for it. */
   BITRIX24_COALESCE_BATCHES: z.enum(['on', 'off']).default('off'),
   /** How many times a job is tried before it stays in the failed list for inspection. */

@@ -63,6 +63,9 @@ export function drainedLevel(backlog: Backlog | undefined, now: number, drainPer
   return Math.max(0, backlog.level - elapsedSeconds * drainPerSecond);
 }
 
+/** Below this many installations the map is never swept. */
+const MIN_PRUNE_AT = 1024;
+
 /**
  * The backlog estimates of one producer process (the edge, or the worker's catch-up). In memory
  * on purpose: no Redis round trip per webhook. Drained entries are pruned once the map doubles,
@@ -70,8 +73,7 @@ export function drainedLevel(backlog: Backlog | undefined, now: number, drainPer
  */
 export class InstallationBacklogs {
   private readonly backlogs = new Map<string, Backlog>();
-  private pruneAt = InstallationBacklogs.MIN_PRUNE_AT;
-  private static readonly MIN_PRUNE_AT = 1024;
+  private pruneAt = MIN_PRUNE_AT;
 
   constructor(
     private readonly drainPerSecond = DEFAULT_DRAIN_PER_SECOND,
@@ -98,6 +100,6 @@ export class InstallationBacklogs {
     for (const [id, backlog] of this.backlogs) {
       if (drainedLevel(backlog, now, this.drainPerSecond) === 0) this.backlogs.delete(id);
     }
-    this.pruneAt = Math.max(InstallationBacklogs.MIN_PRUNE_AT, this.backlogs.size * 2);
+    this.pruneAt = Math.max(MIN_PRUNE_AT, this.backlogs.size * 2);
   }
 }

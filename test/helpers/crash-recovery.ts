@@ -54,9 +54,9 @@ export async function runCrashRecovery(options: { redisUrl: string; deals: numbe
     await stack.portal.settle();
     await until(
       async () => {
-        const counts = await stack.services.events.queue.getJobCounts('waiting', 'active');
+        const counts = await stack.services.events.queue.getJobCounts('waiting', 'prioritized', 'active');
         const active = counts.active ?? 0;
-        return counts.waiting === 0 && active >= options.deals && active === slowCalls(stack, options.slowMethod) - slowBefore;
+        return counts.waiting === 0 && counts.prioritized === 0 && active >= options.deals && active === slowCalls(stack, options.slowMethod) - slowBefore;
       },
       60_000,
       'every job reached the slow portal call',
