@@ -1,0 +1,160 @@
+/**
+ * `npm run bench:fairness`: one noisy Bitrix24 portal has a backlog of 10,000 queued events (an
+ * import: ONCRMDEALADD for 10,000 deals with wrong titles), and meanwhile a quiet portal's managers
+ * create a deal now and then. Measures the quiet portal's event → write latency: from the deal's
+ * creation on the quiet portal (its ONCRMDEALADD goes through the app's HTTP edge) until the deal
+ * renamer's new title is visible on that portal. Both portals at the documented limit (a leaky
+ * bucket of 50 draining 2 requests/s). Also prints the noisy backlog's throughput meanwhile.
+ * Last line: one JSON object.
+ *
+ * The backlog is put in the queue with the app's own `EventQueue.enqueue` (the edge's path minus
+ * HTTP), so it is all queued before the first quiet event; the noisy portal's echoes and every
+ * quiet event arrive over HTTP.
+ *
+ * BENCH_BACKLOG (10000), BENCH_QUIET_EVENTS (60), BENCH_QUIET_INTERVAL_MS (1000),
+ * BENCH_CONCURRENCY (jobs per worker process, 50), BENCH_COALESCE (on), and
+ * BENCH_FAIR_SHARE (EVENT_FAIR_SHARE_PER_SECOND; 1e9 = plain arrival order, for comparison).
+ */
+import { bitrix24InstallationId } from '../src/installations/installation';
+import { resolveRedis } from '../src/infra/redis';
+import { Bitrix24PortalEmulator } from '../test/emulators/bitrix24-portal';
+import { BITRIX24_APP, startLocalStack, type LocalStack } from '../test/helpers/local-stack';
+
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 10_000);
+const QUIET_EVENTS = Number(process.env.BENCH_QUIET_EVENTS ?? 60);
+const QUIET_INTERVAL_MS = Number(process.env.BENCH_QUIET_INTERVAL_MS ?? 1000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
+const COALESCE = process.env.BENCH_COALESCE === 'off' ? 'off' : 'on';
+const FAIR_SHARE = process.env.BENCH_FAIR_SHARE;
+const RATE = { burst: 50, drainPerSecond: 2 };
+const GIVE_UP_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 120_000);
+
+async function main() {
+  const redis = await resolveRedis();
+  const stack = await startLocalStack({
+    redisUrl: redis.url,
+    prefix: `reglament-bench-fairness-${process.pid}`,
+    portalRateLimit: RATE,
+    env: {
+      BITRIX24_RATE_BURST: String(RATE.burst),
+      BITRIX24_RATE_PER_SECOND: String(RATE.drainPerSecond),
+      BITRIX24_COALESCE_BATCHES: COALESCE,
+      ...(FAIR_SHARE ? { EVENT_FAIR_SHARE_PER_SECOND: FAIR_SHARE } : {}),
+    },
+    workerConcurrency: CONCURRENCY,
+    logLevel: 'error',
+  });
+  const quiet = await Bitrix24PortalEmulator.start({ ...BITRIX24_APP, rateLimit: RATE });
+  try {
+    const f = await run(stack, quiet);
+    const fairShare = stack.services.config.EVENT_FAIR_SHARE_PER_SECOND;
+    console.log(`two portals at ${RATE.drainPerSecond} requests/s, burst ${RATE.burst}; ${CONCURRENCY} jobs per worker; coalesced batches ${COALESCE}; fair share ${fairShare} events/s per installation`);
+    console.log(`noisy portal: ${BACKLOG} events queued in ${f.enqueueSeconds} s; ${f.noisyRenamed} deals renamed while the quiet portal was measured (${f.windowSeconds} s): ${f.noisyPerSecond} deals/s; ${f.noisyLeft} still waiting`);
+    console.log(`quiet portal: ${f.samples}/${QUIET_EVENTS} deals renamed, one every ${QUIET_INTERVAL_MS} ms; event → write p50 ${f.p50} ms, p95 ${f.p95} ms, p99 ${f.p99} ms, max ${f.max} ms`);
+    console.log(
+      JSON.stringify({
+        bench: 'fairness',
+        crm: 'bitrix24',
+        noisy_backlog: BACKLOG,
+        quiet_events: QUIET_EVENTS,
+        quiet_interval_ms: QUIET_INTERVAL_MS,
+        worker_concurrency: CONCURRENCY,
+        coalesce_batches: COALESCE,
+        fair_share_per_second: fairShare,
+        quiet_renamed: f.samples,
+        quiet_p50_ms: f.p50,
+        quiet_p95_ms: f.p95,
+        quiet_p99_ms: f.p99,
+        quiet_max_ms: f.max,
+        noisy_renamed_during_window: f.noisyRenamed,
+        noisy_deals_per_second: f.noisyPerSecond,
+        noisy_left: f.noisyLeft,
+        window_seconds: f.windowSeconds,
+      }),
+    );
+  } finally {
+    await stack.stop();
+    await quiet.stop();
+    await redis.stop();
+  }
+}
+
+async function run(stack: LocalStack, quiet: Bitrix24PortalEmulator) {
+  const noisy = stack.portal;
+  // Clients and deals exist before the installs (no events for them yet).
+  const noisyDeals = Array.from({ length: BACKLOG }, (_, i) => {
+    const contactId = noisy.userAddContact({ name: `Клиент${i}`, lastName: 'Импортов', phones: [`+7999${String(10_000_000 + i).slice(1)}`] }, 2);
+    return noisy.userAddDeal({ title: `Импорт ${i}`, contactId } as never, 2);
+  });
+  const quietContacts = Array.from({ length: QUIET_EVENTS }, (_, i) => quiet.userAddContact({ name: `Покупатель${i}`, lastName: 'Тихонов' }, 2));
+  await noisy.install(`${stack.appUrl}/bitrix24/install`);
+  await quiet.install(`${stack.appUrl}/bitrix24/install`);
+  await stack.idle(60_000);
+  await quiet.settle();
+
+  // The import's backlog: every ONCRMDEALADD queued before the quiet portal's first event.
+  const noisyId = bitrix24InstallationId(noisy.memberId);
+  const enqueueStarted = Date.now();
+  for (const id of noisyDeals) {
+    await stack.services.events.enqueue({ installationId: noisyId, crm: 'bitrix24', kind: 'created', entity: 'deal', entityId: String(id), receivedAt: Date.now() });
+  }
+  const enqueueSeconds = (Date.now() - enqueueStarted) / 1000;
+  const renamedNoisy = () => noisyDeals.filter((id) => noisy.getDeal(id)?.title.startsWith(`${id} / `)).length;
+
+  const windowStarted = Date.now();
+  const noisyAtStart = renamedNoisy();
+  const latencies = await measureQuiet(quiet, quietContacts);
+  const windowSeconds = (Date.now() - windowStarted) / 1000;
+  const noisyRenamed = renamedNoisy() - noisyAtStart;
+  const sorted = [...latencies].sort((a, b) => a - b);
+  return {
+    enqueueSeconds: round(enqueueSeconds),
+    windowSeconds: round(windowSeconds),
+    noisyRenamed,
+    noisyPerSecond: round(noisyRenamed / windowSeconds),
+    noisyLeft: BACKLOG - renamedNoisy(),
+    samples: latencies.filter(Number.isFinite).length,
+    p50: percentile(sorted, 50),
+    p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
+    max: sorted.at(-1) ?? null,
+  };
+}
+
+/** Creates the quiet portal's deals one every QUIET_INTERVAL_MS; resolves with each one's creation → renamed time. */
+async function measureQuiet(quiet: Bitrix24PortalEmulator, contacts: number[]): Promise<number[]> {
+  const latencies: number[] = [];
+  const pending = new Map<number, number>(); // deal id → created at
+  const started = Date.now();
+  let created = 0;
+  while ((created < contacts.length || pending.size > 0) && Date.now() - started < GIVE_UP_MS + contacts.length * QUIET_INTERVAL_MS) {
+    if (created < contacts.length && Date.now() - started >= created * QUIET_INTERVAL_MS) {
+      const createdAt = Date.now();
+      pending.set(quiet.userAddDeal({ title: `Заявка ${created}`, contactId: contacts[created] } as never, 2), createdAt);
+      created++;
+    }
+    for (const [id, createdAt] of pending) {
+      if (quiet.getDeal(id)?.title.startsWith(`${id} / `)) {
+        latencies.push(Date.now() - createdAt);
+        pending.delete(id);
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  // A deal never renamed counts as infinitely late (JSON null), not as a missing sample.
+  for (let i = latencies.length; i < contacts.length; i++) latencies.push(Infinity);
+  return latencies;
+}
+
+/** Nearest-rank percentile of sorted samples (null without samples). */
+function percentile(sorted: number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
