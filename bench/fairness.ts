@@ -27,6 +27,7 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 50);
 const COALESCE = process.env.BENCH_COALESCE === 'off' ? 'off' : 'on';
 const FAIR_SHARE = process.env.BENCH_FAIR_SHARE;
 const RATE = { burst: 50, drainPerSecond: 2 };
+const ENQUEUE_CHUNK = 200;
 const GIVE_UP_MS = Number(process.env.BENCH_TIMEOUT_MS ?? 120_000);
 
 async function main() {
@@ -95,8 +96,13 @@ async function run(stack: LocalStack, quiet: Bitrix24PortalEmulator) {
   // The import's backlog: every ONCRMDEALADD queued before the quiet portal's first event.
   const noisyId = bitrix24InstallationId(noisy.memberId);
   const enqueueStarted = Date.now();
-  for (const id of noisyDeals) {
-    await stack.services.events.enqueue({ installationId: noisyId, crm: 'bitrix24', kind: 'created', entity: 'deal', entityId: String(id), receivedAt: Date.now() });
+  // In chunks, as concurrent webhooks would arrive (each event's priority is set in arrival order).
+  for (let i = 0; i < noisyDeals.length; i += ENQUEUE_CHUNK) {
+    await Promise.all(
+      noisyDeals
+        .slice(i, i + ENQUEUE_CHUNK)
+        .map((id) => stack.services.events.enqueue({ installationId: noisyId, crm: 'bitrix24', kind: 'created', entity: 'deal', entityId: String(id), receivedAt: Date.now() })),
+    );
   }
   const enqueueSeconds = (Date.now() - enqueueStarted) / 1000;
   const renamedNoisy = () => noisyDeals.filter((id) => noisy.getDeal(id)?.title.startsWith(`${id} / `)).length;
