@@ -15,6 +15,7 @@
  * BENCH_CONCURRENCY (jobs per worker process, 50), BENCH_COALESCE (on), and
  * BENCH_FAIR_SHARE (EVENT_FAIR_SHARE_PER_SECOND; 1e9 = plain arrival order, for comparison).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { bitrix24InstallationId } from '../src/installations/installation';
 import { resolveRedis } from '../src/infra/redis';
 import { Bitrix24PortalEmulator } from '../test/emulators/bitrix24-portal';
@@ -52,6 +53,7 @@ async function main() {
     console.log(`two portals at ${RATE.drainPerSecond} requests/s, burst ${RATE.burst}; ${CONCURRENCY} jobs per worker; coalesced batches ${COALESCE}; fair share ${fairShare} events/s per installation`);
     console.log(`noisy portal: ${BACKLOG} events queued in ${f.enqueueSeconds} s; ${f.noisyRenamed} deals renamed while the quiet portal was measured (${f.windowSeconds} s): ${f.noisyPerSecond} deals/s; ${f.noisyLeft} still waiting`);
     console.log(`quiet portal: ${f.samples}/${QUIET_EVENTS} deals renamed, one every ${QUIET_INTERVAL_MS} ms; event → write p50 ${f.p50} ms, p95 ${f.p95} ms, p99 ${f.p99} ms, max ${f.max} ms`);
+    console.log(`quiet portal's jobs: waiting for a worker p50 ${f.queueWaitP50} ms, p99 ${f.queueWaitP99} ms; running p50 ${f.runP50} ms, p99 ${f.runP99} ms; event-loop delay of the process (app and emulators) p99 ${f.loopDelayP99} ms`);
     console.log(
       JSON.stringify({
         bench: 'fairness',
@@ -67,6 +69,9 @@ async function main() {
         quiet_p95_ms: f.p95,
         quiet_p99_ms: f.p99,
         quiet_max_ms: f.max,
+        quiet_queue_wait_p99_ms: f.queueWaitP99,
+        quiet_job_run_p99_ms: f.runP99,
+        event_loop_delay_p99_ms: f.loopDelayP99,
         noisy_renamed_during_window: f.noisyRenamed,
         noisy_deals_per_second: f.noisyPerSecond,
         noisy_left: f.noisyLeft,
@@ -107,13 +112,23 @@ async function run(stack: LocalStack, quiet: Bitrix24PortalEmulator) {
   const enqueueSeconds = (Date.now() - enqueueStarted) / 1000;
   const renamedNoisy = () => noisyDeals.filter((id) => noisy.getDeal(id)?.title.startsWith(`${id} / `)).length;
 
+  // App, emulators and bench share one process: its event-loop delay is part of every latency here.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const windowStarted = Date.now();
   const noisyAtStart = renamedNoisy();
   const latencies = await measureQuiet(quiet, quietContacts);
   const windowSeconds = (Date.now() - windowStarted) / 1000;
+  loopDelay.disable();
   const noisyRenamed = renamedNoisy() - noisyAtStart;
   const sorted = [...latencies].sort((a, b) => a - b);
+  const stages = await quietJobStages(stack, bitrix24InstallationId(quiet.memberId));
   return {
+    loopDelayP99: Math.round(loopDelay.percentile(99) / 1e6),
+    queueWaitP50: percentile(stages.queueWait, 50),
+    queueWaitP99: percentile(stages.queueWait, 99),
+    runP50: percentile(stages.run, 50),
+    runP99: percentile(stages.run, 99),
     enqueueSeconds: round(enqueueSeconds),
     windowSeconds: round(windowSeconds),
     noisyRenamed,
@@ -150,6 +165,17 @@ async function measureQuiet(quiet: Bitrix24PortalEmulator, contacts: number[]): 
   // A deal never renamed counts as infinitely late (JSON null), not as a missing sample.
   for (let i = latencies.length; i < contacts.length; i++) latencies.push(Infinity);
   return latencies;
+}
+
+/** Where a quiet deal's time went, from BullMQ's own timestamps of its ONCRMDEALADD jobs: waiting for a worker, then running. */
+async function quietJobStages(stack: LocalStack, installationId: string) {
+  const jobs = await stack.services.events.queue.getJobs(['completed'], 0, 20_000);
+  const created = jobs.filter((j) => j?.data.installationId === installationId && j.data.kind === 'created' && j.processedOn && j.finishedOn);
+  const sorted = (values: number[]) => values.sort((a, b) => a - b);
+  return {
+    queueWait: sorted(created.map((j) => j.processedOn! - j.timestamp)),
+    run: sorted(created.map((j) => j.finishedOn! - j.processedOn!)),
+  };
 }
 
 /** Nearest-rank percentile of sorted samples (null without samples). */
