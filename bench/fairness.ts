@@ -52,7 +52,7 @@ async function main() {
     const fairShare = stack.services.config.EVENT_FAIR_SHARE_PER_SECOND;
     console.log(`two portals at ${RATE.drainPerSecond} requests/s, burst ${RATE.burst}; ${CONCURRENCY} jobs per worker; coalesced batches ${COALESCE}; fair share ${fairShare} events/s per installation`);
     console.log(`noisy portal: ${BACKLOG} events queued in ${f.enqueueSeconds} s; ${f.noisyRenamed} deals renamed while the quiet portal was measured (${f.windowSeconds} s): ${f.noisyPerSecond} deals/s; ${f.noisyLeft} still waiting`);
-    console.log(`quiet portal: ${f.samples}/${QUIET_EVENTS} deals renamed, one every ${QUIET_INTERVAL_MS} ms; event → write p50 ${f.p50} ms, p95 ${f.p95} ms, p99 ${f.p99} ms, max ${f.max} ms`);
+    console.log(`quiet portal: ${f.samples}/${QUIET_EVENTS} deals renamed, one every ${QUIET_INTERVAL_MS} ms (${f.quietCallsPerDeal} HTTP calls each, echo included); event → write p50 ${f.p50} ms, p95 ${f.p95} ms, p99 ${f.p99} ms, max ${f.max} ms`);
     console.log(`quiet portal's jobs: waiting for a worker p50 ${f.queueWaitP50} ms, p99 ${f.queueWaitP99} ms; running p50 ${f.runP50} ms, p99 ${f.runP99} ms; event-loop delay of the process (app and emulators) p99 ${f.loopDelayP99} ms`);
     console.log(
       JSON.stringify({
@@ -61,6 +61,7 @@ async function main() {
         noisy_backlog: BACKLOG,
         quiet_events: QUIET_EVENTS,
         quiet_interval_ms: QUIET_INTERVAL_MS,
+        quiet_calls_per_deal: f.quietCallsPerDeal,
         worker_concurrency: CONCURRENCY,
         coalesce_batches: COALESCE,
         fair_share_per_second: fairShare,
@@ -117,6 +118,7 @@ async function run(stack: LocalStack, quiet: Bitrix24PortalEmulator) {
   loopDelay.enable();
   const windowStarted = Date.now();
   const noisyAtStart = renamedNoisy();
+  const quietCallsBefore = quiet.stats.restCalls;
   const latencies = await measureQuiet(quiet, quietContacts);
   const windowSeconds = (Date.now() - windowStarted) / 1000;
   loopDelay.disable();
@@ -124,6 +126,7 @@ async function run(stack: LocalStack, quiet: Bitrix24PortalEmulator) {
   const sorted = [...latencies].sort((a, b) => a - b);
   const stages = await quietJobStages(stack, bitrix24InstallationId(quiet.memberId));
   return {
+    quietCallsPerDeal: round((quiet.stats.restCalls - quietCallsBefore) / QUIET_EVENTS),
     loopDelayP99: Math.round(loopDelay.percentile(99) / 1e6),
     queueWaitP50: percentile(stages.queueWait, 50),
     queueWaitP99: percentile(stages.queueWait, 99),
