@@ -11,9 +11,10 @@
  * HTTP), so it is all queued before the first quiet event; the noisy portal's echoes and every
  * quiet event arrive over HTTP.
  *
- * BENCH_BACKLOG (10000), BENCH_QUIET_EVENTS (60), BENCH_QUIET_INTERVAL_MS (2000: with ~3 HTTP calls per deal, echo included, the quiet portal stays within its own 2 requests/s),
- * BENCH_CONCURRENCY (jobs per worker process, 50), BENCH_COALESCE (on), and
- * BENCH_FAIR_SHARE (EVENT_FAIR_SHARE_PER_SECOND; 1e9 = plain arrival order, for comparison).
+ * BENCH_BACKLOG (10000), BENCH_QUIET_EVENTS (60), BENCH_QUIET_INTERVAL_MS (2000: at ~3 HTTP calls
+ * per deal, echo included, the quiet portal stays within its own 2 requests/s), BENCH_CONCURRENCY
+ * (jobs per worker process, 50), BENCH_COALESCE (on), and BENCH_FAIR_SHARE
+ * (EVENT_FAIR_SHARE_PER_SECOND; 1e9 = plain arrival order, for comparison).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { bitrix24InstallationId } from '../src/installations/installation';
