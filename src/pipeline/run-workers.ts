@@ -14,6 +14,10 @@ import { installationAlertTexts } from '../alerts/failure-alerts';
 import { localeOfInstallation, raiseInstallationAlert, runDigestTimer } from '../alerts/installation-alerts';
 import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues';
 import { startHeartbeat } from './worker-heartbeat';
+import { fastLaneProcessor } from './fast-lane';
+
+/** Fast-lane slots per worker process: a quiet portal's events rarely need more than one at a time. */
+const FAST_LANE_SLOTS = 2;
 
 export interface RunningWorkers {
   close(): Promise<void>;
@@ -36,14 +40,14 @@ export function recoveryOptions(config: Services['config']): Pick<WorkerOptions,
 export function runWorkers(services: Services, concurrency = services.config.WORKER_CONCURRENCY): RunningWorkers {
   const prefix = bullPrefix(services.prefix);
   // Each worker blocks on its own connection (unbounded, as BullMQ requires); BullMQ does not close connections it was given.
-  const connections = [connectRedis(services.redisUrl), connectRedis(services.redisUrl), connectRedis(services.redisUrl)] as const;
+  const connections = [connectRedis(services.redisUrl), connectRedis(services.redisUrl), connectRedis(services.redisUrl), connectRedis(services.redisUrl)] as const;
   connections.forEach((c, i) => services.outage.watch(c, `worker ${i}`));
   const options = { prefix, concurrency, ...recoveryOptions(services.config) };
-  const events = new Worker(
-    EVENTS_QUEUE,
-    async (job) => processInboundEvent(inboundEventSchema.parse(job.data), services, job.id),
-    { connection: connections[0], ...options },
-  );
+  const processEvent = async (job: Job) => processInboundEvent(inboundEventSchema.parse(job.data), services, job.id);
+  const events = new Worker(EVENTS_QUEUE, processEvent, { connection: connections[0], ...options });
+  // Slots of their own for installations without a backlog, so an import filling every slot above
+  // does not keep a quiet portal's event waiting for one (src/pipeline/fast-lane.ts).
+  const fastLane = new Worker(EVENTS_QUEUE, fastLaneProcessor(processEvent), { connection: connections[3], ...options, concurrency: FAST_LANE_SLOTS });
   const timers = new Worker<TimerJob>(
     TIMERS_QUEUE,
     async (job) => {
@@ -61,7 +65,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     { connection: connections[1], ...options },
   );
   const inventory = runInventoryWorker(services);
-  for (const worker of [events, timers]) {
+  for (const worker of [events, fastLane, timers]) {
     worker.on('completed', () => jobsFinished.inc({ queue: worker.name, outcome: 'done' }));
     worker.on('failed', (job, err) => {
       if (err instanceof InstallationRevokedError || err.name === 'InstallationRevokedError') {
@@ -83,7 +87,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   return {
     async close() {
       stopHeartbeat();
-      await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close(), inventory.close()]);
+      await Promise.all([events.close(), fastLane.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close(), inventory.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };

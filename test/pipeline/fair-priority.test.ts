@@ -1,4 +1,5 @@
 import { drainedLevel, InstallationBacklogs, PRIORITY_LIMIT, scheduleEvent, type Backlog } from '../../src/pipeline/fair-priority';
+import { runsInFastLane } from '../../src/pipeline/fast-lane';
 
 const DRAIN = 2; // events per second
 
@@ -50,5 +51,18 @@ describe('backlogs of one producer process', () => {
 
   it('refuses a fair share that would never drain', () => {
     expect(() => new InstallationBacklogs(0)).toThrow(/positive/);
+  });
+});
+
+describe('the fast lane runs only an installation\'s first queued events', () => {
+  it.each([
+    [1, true, 'the first event of a portal without a backlog'],
+    [2, true, 'its second, queued right behind'],
+    [3, false, 'a portal with a backlog'],
+    [10_000, false, 'the back of an import'],
+    [0, true, 'a job without priority (back from a killed worker)'],
+    [undefined, true, 'a job added without options'],
+  ] as Array<[number | undefined, boolean, string]>)('priority %p → %p (%s)', (priority, expected) => {
+    expect(runsInFastLane(priority)).toBe(expected);
   });
 });
