@@ -16,7 +16,8 @@ import { sleep } from '../infra/sleep';
  * slot pauses a moment before fetching again, so a backlog costs a few fetches a second, not a
  * spin. Both workers are ordinary BullMQ workers: locks, stall checks and retries are the same.
  */
-export const FAST_LANE_MAX_PRIORITY = 2;
+/** Up to 4: a portal without a backlog may queue a few events at once (a deal, its contact, an echo). */
+export const FAST_LANE_MAX_PRIORITY = 4;
 
 /** The slot's pause after giving a job back, ms: how late the fast lane may notice a quiet event. */
 export const FAST_LANE_PAUSE_MS = 100;

@@ -58,7 +58,8 @@ describe('the fast lane runs only an installation\'s first queued events', () =>
   it.each([
     [1, true, 'the first event of a portal without a backlog'],
     [2, true, 'its second, queued right behind'],
-    [3, false, 'a portal with a backlog'],
+    [4, true, 'a few events at once (a deal, its contact, the echo of a write)'],
+    [5, false, 'a portal with a backlog'],
     [10_000, false, 'the back of an import'],
     [0, true, 'a job without priority (back from a killed worker)'],
     [undefined, true, 'a job added without options'],

@@ -106,7 +106,7 @@ describe('fair scheduling between installations on the events queue (real Redis)
     expect(processed.indexOf(`noisy:${NOISY}`)).toBeLessThanOrEqual(1);
   });
   it("a quiet portal's event runs while the noisy portal's jobs hold every regular slot", async () => {
-    for (let deal = 1; deal <= 6; deal++) await services.events.enqueue(dealEvent(NOISY, deal));
+    for (let deal = 1; deal <= 8; deal++) await services.events.enqueue(dealEvent(NOISY, deal));
     // The regular worker's one slot stays busy with the noisy portal's first job until released.
     let release: () => void = () => {};
     const released = new Promise<void>((resolve) => (release = resolve));
@@ -120,19 +120,18 @@ describe('fair scheduling between installations on the events queue (real Redis)
     await eventually(() => expect(processed).toEqual(['noisy:1']));
     const fastLane = new Worker(EVENTS_QUEUE, fastLaneProcessor(record, 20), { connection: fastConnection, prefix: bullPrefix(services.prefix), concurrency: 1 });
     try {
-      // The fast lane takes the noisy portal's second event (still its first round), then gives the rest back.
-      await eventually(() => expect(processed).toEqual(['noisy:1', 'noisy:2']));
+      // The fast lane takes the noisy portal's events of the first rounds (priority ≤ 4), then gives the rest back.
+      await eventually(() => expect(processed).toEqual(['noisy:1', 'noisy:2', 'noisy:3', 'noisy:4']));
       await services.events.enqueue(dealEvent(QUIET, 7));
-      await eventually(() => expect(processed).toEqual(['noisy:1', 'noisy:2', 'quiet:7']));
+      await eventually(() => expect(processed).toEqual(['noisy:1', 'noisy:2', 'noisy:3', 'noisy:4', 'quiet:7']));
       await new Promise((r) => setTimeout(r, 300));
-      expect(processed).toHaveLength(3); // the backlog waits for the regular slot
+      expect(processed).toHaveLength(5); // the backlog waits for the regular slot
       release();
       // Nothing given back is lost. (A job in the middle of being given back may be passed by the
       // next one of its portal: other deals, so no deal's events change order.)
-      await eventually(() => expect(processed).toHaveLength(7));
-      expect(processed.slice(0, 3)).toEqual(['noisy:1', 'noisy:2', 'quiet:7']);
-      expect([...processed.slice(3)].sort()).toEqual(['noisy:3', 'noisy:4', 'noisy:5', 'noisy:6']);
-      expect(await services.events.queue.getJobCounts('completed', 'failed', 'delayed', 'prioritized')).toEqual({ completed: 7, failed: 0, delayed: 0, prioritized: 0 });
+      await eventually(() => expect(processed).toHaveLength(9));
+      expect([...processed.slice(5)].sort()).toEqual(['noisy:5', 'noisy:6', 'noisy:7', 'noisy:8']);
+      expect(await services.events.queue.getJobCounts('completed', 'failed', 'delayed', 'prioritized')).toEqual({ completed: 9, failed: 0, delayed: 0, prioritized: 0 });
     } finally {
       release();
       await fastLane.close();
