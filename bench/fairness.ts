@@ -91,10 +91,13 @@ async function main() {
 async function run(stack: LocalStack, quiet: Bitrix24PortalEmulator) {
   const noisy = stack.portal;
   // Clients and deals exist before the installs (no events for them yet).
-  const noisyDeals = Array.from({ length: BACKLOG }, (_, i) => {
+  const noisyDeals: number[] = [];
+  for (let i = 0; i < BACKLOG; i++) {
     const contactId = noisy.userAddContact({ name: `Клиент${i}`, lastName: 'Импортов', phones: [`+7999${String(10_000_000 + i).slice(1)}`] }, 2);
-    return noisy.userAddDeal({ title: `Импорт ${i}`, contactId } as never, 2);
-  });
+    noisyDeals.push(noisy.userAddDeal({ title: `Импорт ${i}`, contactId } as never, 2));
+    // Let the app's Redis connections breathe: a long synchronous loop makes their timeouts fire.
+    if (i % 200 === 199) await new Promise((resolve) => setImmediate(resolve));
+  }
   const quietContacts = Array.from({ length: QUIET_EVENTS }, (_, i) => quiet.userAddContact({ name: `Покупатель${i}`, lastName: 'Тихонов' }, 2));
   await noisy.install(`${stack.appUrl}/bitrix24/install`);
   await quiet.install(`${stack.appUrl}/bitrix24/install`);
