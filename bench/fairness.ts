@@ -14,7 +14,7 @@
  * BENCH_BACKLOG (10000), BENCH_QUIET_EVENTS (60), BENCH_QUIET_INTERVAL_MS (2000: at ~3 HTTP calls
  * per deal, echo included, the quiet portal stays within its own 2 requests/s), BENCH_CONCURRENCY
  * (jobs per worker process, 50), BENCH_COALESCE (on), and BENCH_FAIR_SHARE
- * (EVENT_FAIR_SHARE_PER_SECOND; 1e9 = plain arrival order, for comparison).
+ * (EVENT_FAIR_SHARE_PER_SECOND; 0 = plain arrival order, for comparison).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { InboundEvent } from '../src/events';

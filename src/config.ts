@@ -55,9 +55,9 @@ export const configSchema = z.object({
   /**
    * Fair scheduling between installations (src/pipeline/fair-priority.ts): the events per second
    * of one installation that count as its fair share; a portal sending more queues behind quieter
-   * ones. A very large value turns fairness off (plain arrival order).
+   * ones. 0 turns fairness off (plain arrival order).
    */
-  EVENT_FAIR_SHARE_PER_SECOND: z.coerce.number().positive().default(DEFAULT_DRAIN_PER_SECOND),
+  EVENT_FAIR_SHARE_PER_SECOND: z.coerce.number().min(0).default(DEFAULT_DRAIN_PER_SECOND),
   /** Concurrent jobs of one Bitrix24 portal share `batch` calls (README, "Coalesced batches"). Off until the crash-recovery scenarios account for it. */
   BITRIX24_COALESCE_BATCHES: z.enum(['on', 'off']).default('off'),
   /** How many times a job is tried before it stays in the failed list for inspection. */

@@ -79,11 +79,12 @@ export class InstallationBacklogs {
     private readonly drainPerSecond = DEFAULT_DRAIN_PER_SECOND,
     private readonly now: () => number = Date.now,
   ) {
-    if (!(drainPerSecond > 0)) throw new Error(`drainPerSecond must be positive, got ${drainPerSecond}`);
+    if (!(drainPerSecond >= 0)) throw new Error(`drainPerSecond must be 0 (fairness off) or positive, got ${drainPerSecond}`);
   }
 
-  /** Counts one event of the installation and returns its priority. */
+  /** Counts one event of the installation and returns its priority (always 1 with fairness off: arrival order). */
   priorityOf(installationId: string): number {
+    if (this.drainPerSecond === 0) return 1;
     const now = this.now();
     const { priority, backlog } = scheduleEvent(this.backlogs.get(installationId), now, this.drainPerSecond);
     this.backlogs.set(installationId, backlog);

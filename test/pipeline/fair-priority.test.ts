@@ -49,8 +49,13 @@ describe('backlogs of one producer process', () => {
     expect(backlogs.size).toBe(1);
   });
 
-  it('refuses a fair share that would never drain', () => {
-    expect(() => new InstallationBacklogs(0)).toThrow(/positive/);
+  it('with a fair share of 0 (fairness off) every event has the same priority: arrival order', () => {
+    const backlogs = new InstallationBacklogs(0, () => 0);
+    expect([1, 2, 3].map(() => backlogs.priorityOf('b24:noisy'))).toEqual([1, 1, 1]);
+  });
+
+  it('refuses a negative fair share', () => {
+    expect(() => new InstallationBacklogs(-1)).toThrow(/positive/);
   });
 });
 
