@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_DRAIN_PER_SECOND } from './pipeline/fair-priority';
 
 /**
  * Everything the app reads from the environment, validated once.
@@ -68,6 +69,12 @@ export const configSchema = z.object({
    * never arrive over the limit. Costs ceil(rate × margin) requests of the burst, nothing of the steady rate.
    */
   BITRIX24_RATE_MARGIN_MS: z.coerce.number().int().nonnegative().default(1000),
+  /**
+   * Fair scheduling between installations (src/pipeline/fair-priority.ts): the events per second
+   * of one installation that count as its fair share; a portal sending more queues behind quieter
+   * ones. 0 turns fairness off (plain arrival order).
+   */
+  EVENT_FAIR_SHARE_PER_SECOND: z.coerce.number().min(0).default(DEFAULT_DRAIN_PER_SECOND),
   /** How many times a job is tried before it stays in the failed list for inspection. */
   JOB_ATTEMPTS: z.coerce.number().int().positive().default(8),
   JOB_BACKOFF_MS: z.coerce.number().int().positive().default(2000),

@@ -90,7 +90,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   // The queues get their own connection: producers fail fast when Redis is away (no offline queue,
   // bounded commands), so the edge answers 503 and the CRM retries. Workers use connections of their own.
   const producer = outage.watch(connectBoundedRedis(redisTarget, config.REDIS_COMMAND_TIMEOUT_MS, { enableOfflineQueue: false, enableAutoPipelining: true }), 'queue');
-  const queueSettings: QueueSettings = { connection: producer, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, deadlineMs: config.REDIS_COMMAND_TIMEOUT_MS };
+  const queueSettings: QueueSettings = { connection: producer, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, deadlineMs: config.REDIS_COMMAND_TIMEOUT_MS, fairDrainPerSecond: config.EVENT_FAIR_SHARE_PER_SECOND };
   const events = new EventQueue(queueSettings);
   const timers = new TimerQueue(queueSettings);
   const automation = new AutomationQueue(queueSettings);

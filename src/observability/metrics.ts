@@ -140,12 +140,27 @@ export const queueOldestWaitingSeconds = new Gauge({
   async collect() {
     this.reset();
     for (const queue of watchedQueues) {
-      // asc = true: the job that has waited longest comes first.
-      const [oldest] = await queue.getJobs(['waiting'], 0, 0, true).catch(() => []);
-      this.set({ queue: queue.name }, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
+      const oldest = await oldestWaitingTimestamp(queue);
+      this.set({ queue: queue.name }, oldest !== null ? Math.max(0, (Date.now() - oldest) / 1000) : 0);
     }
   },
 });
+
+/**
+ * The oldest of: the head of the wait list (FIFO) and both ends of the prioritized set. Event jobs
+ * are prioritized per installation (src/pipeline/fair-priority.ts), ordered by priority, not age:
+ * its two ends are the next job to run and the back of the noisiest backlog, which is the oldest
+ * there as long as an installation's events keep their arrival order. Three reads, not a scan.
+ */
+async function oldestWaitingTimestamp(queue: Queue): Promise<number | null> {
+  const ends = await Promise.all([
+    queue.getJobs(['waiting'], 0, 0, true), // asc: the job that has waited longest
+    queue.getJobs(['prioritized'], 0, 0, true),
+    queue.getJobs(['prioritized'], 0, 0, false),
+  ]).catch(() => []);
+  const stamps = ends.flat().flatMap((job) => (job ? [job.timestamp] : []));
+  return stamps.length ? Math.min(...stamps) : null;
+}
 
 export const redisUp = new Gauge({
   name: 'reglament_redis_up',

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { QueuedEvent } from '../events';
 import { installationKey } from '../infra/keys';
 import { withinDeadline } from '../infra/redis-health';
+import { InstallationBacklogs } from './fair-priority';
 
 export const EVENTS_QUEUE = 'events';
 export const TIMERS_QUEUE = 'timers';
@@ -15,6 +16,8 @@ export interface QueueSettings {
   backoffMs: number;
   /** The edge's enqueue gives up after this (503 to the CRM) instead of waiting for Redis. */
   deadlineMs?: number;
+  /** Events per second per installation that fair scheduling counts as served (see fair-priority.ts). */
+  fairDrainPerSecond?: number;
 }
 
 /**
@@ -103,14 +106,28 @@ class InstallationJobIndex {
  */
 export const entityKey = (e: Pick<QueuedEvent, 'installationId' | 'entity' | 'entityId'>) => `${e.installationId}|${e.entity}|${e.entityId}`;
 
-/** The producer side used by the HTTP edge. Fails fast when Redis is away, so the CRM sees an error. */
+/**
+ * The producer side used by the HTTP edge (and the catch-up). Fails fast when Redis is away, so
+ * the CRM sees an error.
+ *
+ * Every event job carries a priority from its installation's estimated backlog (fair-priority.ts),
+ * so installations are served round-robin. How that meets BullMQ's other mechanisms:
+ * - deduplication: a second event for a queued deal is dropped and the job keeps its place; one
+ *   arriving while the deal's job runs becomes its follow-up with the newest event's priority;
+ * - retries: a failed job waits its backoff, then returns among the prioritized jobs at its own
+ *   priority;
+ * - a job of a killed worker goes back to the plain wait list, which BullMQ serves before any
+ *   prioritized job: it was already due, and it is not lost.
+ */
 export class EventQueue {
   readonly queue: Queue<QueuedEvent>;
   private readonly index: InstallationJobIndex;
+  private readonly backlogs: InstallationBacklogs;
 
   constructor(private readonly settings: QueueSettings) {
     this.queue = new Queue<QueuedEvent>(EVENTS_QUEUE, { connection: settings.connection, prefix: bullPrefix(settings.prefix) });
     this.index = new InstallationJobIndex(this.queue as Queue, settings.connection as Redis, settings.prefix);
+    this.backlogs = new InstallationBacklogs(settings.fairDrainPerSecond);
   }
 
   async enqueue(event: QueuedEvent): Promise<void> {
@@ -119,7 +136,9 @@ export class EventQueue {
     const added = this.queue.add(`${event.entity}.${event.kind}`, event, {
       ...jobOptions(this.settings),
       // The removal job outlives the installation it removes: it leaves nothing behind either.
-      ...(removal ? { removeOnComplete: true } : {}),
+      // It goes first: the installation's queued events then find no installation and end at
+      // once, instead of each failing against a CRM whose tokens are revoked.
+      ...(removal ? { removeOnComplete: true, priority: 1 } : { priority: this.backlogs.priorityOf(event.installationId) }),
       deduplication: { id: entityKey(event), keepLastIfActive: true },
     });
     // BullMQ first waits for its connection to be ready; the deadline bounds that wait too. A job

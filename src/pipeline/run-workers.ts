@@ -21,6 +21,10 @@ import { moveLegacyQueueJobs } from './legacy-queue-migration';
 
 /** How often workers look for jobs an old web process of a rolling deploy enqueued under the legacy prefix. */
 const LEGACY_QUEUE_CHECK_MS = 60_000;
+import { fastLaneProcessor } from './fast-lane';
+
+/** Fast-lane slots per worker process: a quiet portal's events rarely need more than one at a time. */
+const FAST_LANE_SLOTS = 2;
 
 export interface RunningWorkers {
   close(): Promise<void>;
@@ -43,18 +47,18 @@ export function recoveryOptions(config: Services['config']): Pick<WorkerOptions,
 export function runWorkers(services: Services, concurrency = services.config.WORKER_CONCURRENCY): RunningWorkers {
   const prefix = bullPrefix(services.prefix);
   // Each worker blocks on its own connection (unbounded, as BullMQ requires); BullMQ does not close connections it was given.
-  const connections = [connectRedis(services.redisTarget), connectRedis(services.redisTarget), connectRedis(services.redisTarget)] as const;
+  const connections = [connectRedis(services.redisTarget), connectRedis(services.redisTarget), connectRedis(services.redisTarget), connectRedis(services.redisTarget)] as const;
   connections.forEach((c, i) => services.outage.watch(c, `worker ${i}`));
   // The name lands on every job it runs (`processedBy`): which process of a scaled-out deployment ran a job.
   const options = { prefix, concurrency, name: `${hostname()}:${process.pid}`, ...recoveryOptions(services.config) };
-  const events = new Worker(
-    EVENTS_QUEUE,
-    async (job) => {
-      const event = queuedEventSchema.parse(job.data);
-      return event.entity === 'catalog' ? applyCatalogChange(event, services) : processInboundEvent(event, services, job.id);
-    },
-    { connection: connections[0], ...options },
-  );
+  const processEvent = async (job: Job) => {
+    const event = queuedEventSchema.parse(job.data);
+    return event.entity === 'catalog' ? applyCatalogChange(event, services) : processInboundEvent(event, services, job.id);
+  };
+  const events = new Worker(EVENTS_QUEUE, processEvent, { connection: connections[0], ...options });
+  // Slots of their own for installations without a backlog, so an import filling every slot above
+  // does not keep a quiet portal's event waiting for one (src/pipeline/fast-lane.ts).
+  const fastLane = new Worker(EVENTS_QUEUE, fastLaneProcessor(processEvent), { connection: connections[3], ...options, concurrency: FAST_LANE_SLOTS });
   const timers = new Worker<TimerJob>(
     TIMERS_QUEUE,
     async (job) => {
@@ -73,7 +77,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   );
   const inventory = runInventoryWorker(services);
   const automation = runAutomationWorker(services, recoveryOptions(services.config));
-  for (const worker of [events, timers]) {
+  for (const worker of [events, fastLane, timers]) {
     worker.on('completed', () => jobsFinished.inc({ queue: worker.name, outcome: 'done' }));
     worker.on('failed', (job, err) => {
       if (err instanceof InstallationRevokedError || err.name === 'InstallationRevokedError') {
@@ -97,7 +101,7 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
     async close() {
       stopHeartbeat();
       await stopLegacyDrain();
-      await Promise.all([events.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close(), inventory.close(), automation.close()]);
+      await Promise.all([events.close(), fastLane.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close(), inventory.close(), automation.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };

@@ -59,7 +59,7 @@ describe('amoCRM end to end: OAuth install → webhook → queue → deal rename
       body: `leads%5Badd%5D%5B0%5D%5Bid%5D=1&account%5Bid%5D=${stack.amo.accountId}&account%5Bsubdomain%5D=${stack.amo.subdomain}`,
     });
     expect(response.status).toBe(401);
-    expect(await stack.services.events.queue.getJobCounts('waiting', 'completed')).toEqual({ waiting: 0, completed: 0 });
+    expect(await stack.services.events.queue.getJobCounts('waiting', 'prioritized', 'completed')).toEqual({ waiting: 0, prioritized: 0, completed: 0 });
   });
 
   it('refreshes an expired token once for 50 concurrent calls from separate processes', async () => {

@@ -65,10 +65,10 @@ export async function runCrashRecovery(options: { redisUrl: string; deals: numbe
     await stack.portal.settle();
     await until(
       async () => {
-        const counts = await stack.services.events.queue.getJobCounts('waiting');
+        const counts = await stack.services.events.queue.getJobCounts('waiting', 'prioritized');
         const dealJobs = (await stack.services.events.queue.getActive()).filter((job) => (job.data as { entity?: string }).entity === 'deal').length;
         const reached = options.slowMethod === 'crm.item.update' ? written() : read();
-        return counts.waiting === 0 && dealJobs === options.deals && reached === options.deals;
+        return counts.waiting === 0 && counts.prioritized === 0 && dealJobs === options.deals && reached === options.deals;
       },
       60_000,
       'every deal job reached the slow portal call',

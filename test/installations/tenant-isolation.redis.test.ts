@@ -52,7 +52,7 @@ describe('tenant isolation', () => {
     const values = await Promise.all(keys.map(async (k) => [k, (await services.redis.dumpBuffer(k))?.toString('base64')] as const));
     const jobs = await Promise.all(
       [services.events.queue, services.timers.queue].map(async (q) =>
-        (await q.getJobs(['waiting', 'delayed', 'failed', 'completed'])).filter((j) => j.data.installationId === id).map((j) => j.id),
+        (await q.getJobs(['waiting', 'prioritized', 'delayed', 'failed', 'completed'])).filter((j) => j.data.installationId === id).map((j) => j.id),
       ),
     );
     return { values: Object.fromEntries(values), jobs: jobs.flat().sort() };
@@ -67,7 +67,7 @@ describe('tenant isolation', () => {
       connection,
       prefix: bullPrefix(services.prefix),
     });
-    await eventually(async () => expect(await services.events.queue.getJobCounts('waiting', 'active', 'failed')).toEqual({ waiting: 0, active: 0, failed: 3 }));
+    await eventually(async () => expect(await services.events.queue.getJobCounts('waiting', 'prioritized', 'active', 'failed')).toEqual({ waiting: 0, prioritized: 0, active: 0, failed: 3 }));
     await worker.close();
     await connection.quit();
   }
