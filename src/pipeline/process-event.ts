@@ -36,6 +36,10 @@ export async function processInboundEvent(event: InboundEvent, services: Service
   const crm = recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, moved);
   const robotServices = servicesFor(installation, crm, services);
   if (event.entity === 'contact') {
+    if (event.kind === 'updated') {
+      // No robot acts on a contact edit; reading it is what keeps amoCRM's identity index current (the adapter indexes what it reads).
+      return (await crm.getContact(event.entityId)) ? 'done' : 'gone';
+    }
     if (event.kind !== 'created') return 'done';
     const contact = await crm.getContact(event.entityId);
     if (!contact) return 'gone';
