@@ -53,7 +53,8 @@ export interface IndexedLookup {
  */
 export async function findAmoClients(rest: AmoRestClient, search: ClientSearch, indexed?: IndexedLookup): Promise<ClientMatches> {
   const wanted = new Set(identitiesOf({ ...search, messengers: search.messengers.map(bareMessenger) }).identities.map((i) => i.key));
-  const found = indexed && (await indexed.index.isComplete()) ? await indexed.readWithLeads(await indexed.index.candidates([...wanted])) : await searchContacts(rest, search);
+  const byIndex = indexed && (await indexed.index.isComplete()) ? indexed : null;
+  const found = byIndex ? await byIndex.readWithLeads(await byIndex.index.candidates([...wanted])) : await searchContacts(rest, search);
   const contacts = new Map<number, AmoContact>(found.map((c) => [c.id, c]));
   // What was just read is the contacts' current state: the index learns it for free.
   if (indexed) await indexed.index.add(found);
@@ -66,8 +67,8 @@ export async function findAmoClients(rest: AmoRestClient, search: ClientSearch, 
     return { contacts: matching.map((m) => m.contact), deals: [] };
   }
   const deals: ClientDeal[] = [];
-  if (leadIds.length && indexed) {
-    for (const lead of await indexed.readLeads(leadIds)) deals.push(toClientDeal(lead));
+  if (leadIds.length && byIndex) {
+    for (const lead of await byIndex.readLeads(leadIds)) deals.push(toClientDeal(lead));
   } else if (leadIds.length) {
     const params: Record<string, string | number> = { with: 'contacts', limit: 250 };
     leadIds.forEach((id, i) => (params[`filter[id][${i}]`] = id));
