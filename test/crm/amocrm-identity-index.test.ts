@@ -40,7 +40,7 @@ describe('the amoCRM identity index (duplicate lookups without a search per phon
           pages.push(String(n));
           return body as never;
         });
-    page(1, 200, { _embedded: { contacts: numbered(1, 250) } });
+    page(1, 200, { _links: { next: { href: `${host}/api/v4/contacts?page=2&limit=250` } }, _embedded: { contacts: numbered(1, 250) } });
     // The worker dies (here: amoCRM fails past every retry) on page 2.
     page(2, 502, { title: 'Bad Gateway' });
     await expect(refreshIdentityIndex(rest, index, silent)).rejects.toThrow(/502/);

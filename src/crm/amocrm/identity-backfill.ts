@@ -33,14 +33,15 @@ export async function refreshIdentityIndex(rest: AmoRestClient, index: AmoIdenti
   let pages = 0;
   let contacts = 0;
   for (;;) {
-    const answer = await rest.get<{ _embedded?: { contacts?: AmoContact[] } }>('/api/v4/contacts', { limit: PAGE, page, 'order[id]': 'asc' });
+    const answer = await rest.get<{ _embedded?: { contacts?: AmoContact[] }; _links?: { next?: unknown } }>('/api/v4/contacts', { limit: PAGE, page, 'order[id]': 'asc' });
     const rows = answer?._embedded?.contacts ?? [];
     await index.add(rows);
     await index.pageDone(page + 1, rows.length);
     pages++;
     contacts += rows.length;
     if (pages % 20 === 0) log.info({ page, contacts: state.contacts + contacts }, 'amoCRM identity index: backfill in progress');
-    if (rows.length < PAGE) break;
+    // amoCRM links the next page only when there is one: a full last page costs no extra request.
+    if (rows.length < PAGE || !answer?._links?.next) break;
     page++;
   }
   await index.complete(startedAt, nowSeconds());
