@@ -48,7 +48,9 @@ async function checkAndRepair(installation: AmocrmInstallation, services: Servic
   if (current && !current.disabled && !lacking.length) return 'ok';
 
   const reason = current?.disabled ? 'disabled by amoCRM after failed deliveries' : current ? `not subscribed to ${lacking.join(', ')}` : 'missing';
-  log.error(
+  // Only a lost webhook is an operator's alert; one lacking a newer event is routine after an upgrade.
+  if (current && !current.disabled) log.warn({ account: installation.accountId, reason }, `amoCRM webhook ${reason}: re-subscribing with a new secret`);
+  else log.error(
     { account: installation.accountId, reason, webhooks: mine.length, alert: 'amocrm_webhook_resubscribed' },
     `amoCRM webhook ${reason}: re-subscribing with a new secret; changes made meanwhile are caught up from /api/v4/leads`,
   );
