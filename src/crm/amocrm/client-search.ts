@@ -56,8 +56,8 @@ export async function findAmoClients(rest: AmoRestClient, search: ClientSearch, 
   const byIndex = indexed && (await indexed.index.isComplete()) ? indexed : null;
   const found = byIndex ? await byIndex.readWithLeads(await byIndex.index.candidates([...wanted])) : await searchContacts(rest, search);
   const contacts = new Map<number, AmoContact>(found.map((c) => [c.id, c]));
-  // What was just read is the contacts' current state: the index learns it for free.
-  if (indexed) await indexed.index.add(found);
+  // What the search found is the contacts' current state: the index learns it for free (reads by id index themselves).
+  if (indexed && !byIndex) await indexed.index.add(found);
   const matching = [...contacts.values()]
     .map((raw) => ({ raw, contact: toAmoContact(raw, search.messengerFields ?? []) }))
     .filter(({ contact }) => identitiesOf({ ...contact, messengers: contact.messengers ?? [] }).identities.some((i) => wanted.has(i.key)));
