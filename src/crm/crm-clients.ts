@@ -13,6 +13,7 @@ import type { TokenRefresher } from '../installations/token-refresher';
 import type { Logger } from '../log';
 import { globalSettingsOf } from '../settings/installation-settings';
 import { AmoCrmAdapter } from './amocrm/adapter';
+import { AmoIdentityIndex } from './amocrm/identity-index';
 import { AmoRequestMerger } from './amocrm/request-merger';
 import { AmoRestClient } from './amocrm/rest-client';
 import { Bitrix24Adapter } from './bitrix24/adapter';
@@ -79,7 +80,7 @@ export class CrmClients {
     const merger = this.deps.config.AMOCRM_MERGE_REQUESTS === 'on' ? this.amocrmMerger(installation) : undefined;
     // The newest client carries the newest stored tokens: shared requests go with its access token.
     merger?.useTransport(rest);
-    return new AmoCrmAdapter(rest, installation.id, this.caches, lock, merger);
+    return new AmoCrmAdapter(rest, installation.id, this.caches, lock, merger, this.amocrmIdentities(installation));
   }
 
   /** The raw Bitrix24 REST client, for install-time calls that are not part of the CrmPort (event.bind). */
@@ -135,6 +136,11 @@ export class CrmClients {
     this.mergers.set(installation.id, merger);
     while (this.mergers.size > COALESCERS_MAX) this.mergers.delete(this.mergers.keys().next().value as string);
     return merger;
+  }
+
+  /** The account's contact identity index (duplicate lookups; README "Duplicate catcher"). */
+  amocrmIdentities(installation: AmocrmInstallation): AmoIdentityIndex {
+    return new AmoIdentityIndex(this.deps.redis, this.deps.prefix, installation.id);
   }
 
   /** The raw amoCRM REST client, for install-time calls (account, webhooks). */

@@ -1,12 +1,16 @@
 import { randomSecret, secretHash } from '../infra/crypto';
+import { CatchUpQueue } from '../pipeline/catch-up/catch-up-queue';
 import type { Services } from '../services';
 import { amocrmAccountIdSchema, amocrmInstallationId, type AmocrmInstallation, type TokenSet } from './installation';
 import { assertPublicHost, UntrustedInstallTargetError } from './install-targets';
 import { amocrmTokenRequest } from './oauth-grants';
 import { withWebhookLock } from './webhook-lock';
 
-/** Webhook events the app subscribes to (amoCRM sends them in the API v2 layout). */
-export const AMOCRM_WEBHOOK_SETTINGS = ['add_lead', 'update_lead', 'status_lead', 'responsible_lead', 'add_contact'];
+/**
+ * Webhook events the app subscribes to (amoCRM sends them in the API v2 layout). `add_contact` and
+ * `update_contact` keep the duplicate catcher's identity index current (src/crm/amocrm/identity-index.ts).
+ */
+export const AMOCRM_WEBHOOK_SETTINGS = ['add_lead', 'update_lead', 'status_lead', 'responsible_lead', 'add_contact', 'update_contact'];
 
 /** Hosts an amoCRM account lives on; a `referer` elsewhere is refused (unless listed for development). */
 const AMOCRM_HOSTS = /^[a-z0-9-]+\.(amocrm\.ru|amocrm\.com|kommo\.com)$/i;
@@ -57,8 +61,25 @@ export async function installAmocrm(code: string, referer: string, services: Ser
     services.clients.invalidate(id);
     await subscribeWebhook(installation, secret, services);
   });
+  // Webhooks missed while disconnected are unknown: duplicate lookups use amoCRM's search until the
+  // catch-up has read every contact again (src/crm/amocrm/identity-backfill.ts).
+  await services.clients.amocrmIdentities(installation).startRebuild(Math.floor(Date.now() / 1000));
+  await requestCatchUp(id, services);
   services.log.info({ installation: id, subdomain: account.subdomain }, 'amoCRM account installed');
   return installation;
+}
+
+/** The backfill starts now rather than at the next sweep; without it, the sweep starts it within RECONCILE_INTERVAL_S. */
+async function requestCatchUp(id: string, services: Services): Promise<void> {
+  if (services.config.RECONCILE_INTERVAL_S <= 0) return;
+  const queue = new CatchUpQueue(services.queueSettings);
+  try {
+    await queue.catchUp(id);
+  } catch (err) {
+    services.log.warn({ err, installation: id }, 'catch-up not requested after install: the next sweep builds the identity index');
+  } finally {
+    await queue.close();
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import { localeOfInstallation, raiseInstallationAlert } from '../alerts/installa
 import { matchesSecretHash, randomSecret, secretHash } from '../infra/crypto';
 import { InstallationRevokedError } from '../errors';
 import type { Services } from '../services';
-import { subscribeWebhook } from './amocrm-installer';
+import { AMOCRM_WEBHOOK_SETTINGS, subscribeWebhook } from './amocrm-installer';
 import type { AmocrmInstallation } from './installation';
 import { withWebhookLock } from './webhook-lock';
 
@@ -12,6 +12,7 @@ export type WebhookHealth = 'ok' | 'resubscribed' | 'busy';
 interface AmoWebhookRow {
   destination: string;
   disabled?: boolean;
+  settings?: string[];
 }
 
 /**
@@ -42,10 +43,14 @@ async function checkAndRepair(installation: AmocrmInstallation, services: Servic
   const listed = await rest.get<{ _embedded?: { webhooks?: AmoWebhookRow[] } }>('/api/v4/webhooks');
   const mine = (listed?._embedded?.webhooks ?? []).filter((hook) => hook.destination.startsWith(ours));
   const current = mine.find((hook) => matchesSecretHash(hook.destination.slice(ours.length), installation.webhookSecretHash));
-  if (current && !current.disabled) return 'ok';
+  // Subscribed before the app needed an event (e.g. `update_contact` for the identity index): subscribe again.
+  const lacking = current?.settings ? AMOCRM_WEBHOOK_SETTINGS.filter((event) => !current.settings!.includes(event)) : [];
+  if (current && !current.disabled && !lacking.length) return 'ok';
 
-  const reason = current ? 'disabled by amoCRM after failed deliveries' : 'missing';
-  log.error(
+  const reason = current?.disabled ? 'disabled by amoCRM after failed deliveries' : current ? `not subscribed to ${lacking.join(', ')}` : 'missing';
+  // Only a lost webhook is an operator's alert; one lacking a newer event is routine after an upgrade.
+  if (current && !current.disabled) log.warn({ account: installation.accountId, reason }, `amoCRM webhook ${reason}: re-subscribing with a new secret`);
+  else log.error(
     { account: installation.accountId, reason, webhooks: mine.length, alert: 'amocrm_webhook_resubscribed' },
     `amoCRM webhook ${reason}: re-subscribing with a new secret; changes made meanwhile are caught up from /api/v4/leads`,
   );
@@ -54,6 +59,6 @@ async function checkAndRepair(installation: AmocrmInstallation, services: Servic
   if (!rotated || rotated.crm !== 'amocrm') throw new InstallationRevokedError(installation.id, 'removed during catch-up');
   await subscribeWebhook(rotated, secret, services);
   // Seed 001: a disabled webhook is a process failure the head of sales hears about (in the hourly digest).
-  if (current) await raiseInstallationAlert(services, installation.id, 'installation.webhookDisabled', installationAlertTexts.webhookDisabled(localeOfInstallation(rotated)));
+  if (current?.disabled) await raiseInstallationAlert(services, installation.id, 'installation.webhookDisabled', installationAlertTexts.webhookDisabled(localeOfInstallation(rotated)));
   return 'resubscribed';
 }

@@ -37,6 +37,11 @@ export async function processInboundEvent(event: InboundEvent, services: Service
   const moved = new Map<string, string>();
   const connect = async () => recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, moved);
   if (event.entity === 'contact') {
+    if (event.kind === 'updated') {
+      // No robot acts on a contact edit; reading it is what keeps amoCRM's identity index current (the adapter indexes what it reads).
+      if (installation.crm !== 'amocrm') return 'done';
+      return (await (await connect()).getContact(event.entityId)) ? 'done' : 'gone';
+    }
     if (event.kind !== 'created') return 'done';
     const crm = await connect();
     const contact = await crm.getContact(event.entityId);

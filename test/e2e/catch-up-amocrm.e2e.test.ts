@@ -62,6 +62,24 @@ describe('amoCRM catch-up after downtime', () => {
     for (const id of ids) expect(patchesSince(callsBefore, id)).toHaveLength(1);
   });
 
+  it('a webhook subscribed before the app needed update_contact is re-subscribed with it, and a contact edit reaches the identity index', async () => {
+    stack = await startLocalStack({ redisUrl: redisUrl(), amoOptions: fastAccount, env: fastApp, logLevel: process.env.E2E_LOG });
+    expect((await stack.amo.install(`${stack.appUrl}/amocrm/oauth/callback`)).status).toBe(200);
+    await stack.idle();
+    // As an installation of an earlier version left it.
+    const store = (stack.amo as unknown as { store: { webhooks: Array<{ settings: string[] }> } }).store;
+    store.webhooks[0]!.settings = ['add_lead', 'update_lead', 'status_lead', 'responsible_lead', 'add_contact'];
+    expect(await reconcileInstallation(installationId(), stack.services)).toMatchObject({ outcome: 'done', webhook: 'resubscribed' });
+    expect(stack.amo.webhooks()).toEqual([expect.objectContaining({ disabled: false, settings: expect.arrayContaining(['add_contact', 'update_contact']) })]);
+
+    const contactId = stack.amo.userAddContact({ name: 'Иванов Иван', phones: ['+7 999 123-45-67'] });
+    await stack.idle();
+    stack.amo.userUpdateContact(contactId, { phones: ['+7 999 123-45-67', '+7 916 555-44-33'] });
+    await stack.idle();
+    const installation = (await stack.services.store.find(installationId())) as AmocrmInstallation;
+    expect(await stack.services.clients.amocrmIdentities(installation).candidates(['+79165554433'])).toEqual([contactId]);
+  });
+
   it('a webhook amoCRM disabled is re-subscribed with a new secret, and events flow again', async () => {
     // The documented rule (more than 100 invalid answers in 2 h) with a smaller count.
     stack = await startLocalStack({ redisUrl: redisUrl(), amoOptions: { ...fastAccount, disableAfterInvalid: 3 }, env: fastApp, logLevel: process.env.E2E_LOG });

@@ -45,6 +45,26 @@ describe('amoCRM edge: POST /amocrm/webhook/:secret', () => {
     expect(kinds).toEqual(['contact.created:5551001', 'deal.created:10701100', 'deal.updated:10701093']);
   });
 
+  it('turns a contacts[update] entry (API v2 layout, custom_fields with codes) into a contact.updated job, for the identity index', async () => {
+    const body = new URLSearchParams({
+      'contacts[update][0][id]': '5551001',
+      'contacts[update][0][name]': 'Иванов Иван',
+      'contacts[update][0][custom_fields][0][id]': '64523',
+      'contacts[update][0][custom_fields][0][name]': 'Телефон',
+      'contacts[update][0][custom_fields][0][code]': 'PHONE',
+      'contacts[update][0][custom_fields][0][values][0][value]': '+7 916 555-44-33',
+      'contacts[update][0][custom_fields][0][values][0][enum]': '122171',
+      'contacts[update][0][last_modified]': '1790000000',
+      'contacts[update][0][modified_user_id]': '2079718',
+      'contacts[update][0][type]': 'contact',
+      'account[id]': '17769199',
+      'account[subdomain]': 'apfitness',
+    }).toString();
+    const res = await request(app).post(hookUrl).type(FORM).send(body);
+    expect(res.status).toBe(200);
+    expect((await jobs()).map((j) => j.data)).toEqual([expect.objectContaining({ installationId: 'amo:17769199', kind: 'updated', entity: 'contact', entityId: '5551001' })]);
+  });
+
   it('refuses a wrong URL secret with 401 and enqueues nothing', async () => {
     const res = await request(app).post('/amocrm/webhook/not-the-secret').type(FORM).send(fixture('amocrm/status_lead.form'));
     expect(res.status).toBe(401);

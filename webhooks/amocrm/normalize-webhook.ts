@@ -25,5 +25,7 @@ export function normalizeAmocrmWebhook(hook: AmocrmWebhook, receivedAt: number):
     events.push({ ...base, kind: 'updated', entity: 'deal', entityId: lead.id, hint: { modifiedBy: lead.modified_user_id, toStageId: lead.status_id, title: lead.name } });
   }
   for (const contact of hook.contacts?.add ?? []) events.push({ ...base, kind: 'created', entity: 'contact', entityId: contact.id });
+  // The worker reads the contact (its current values, whatever order events arrive in) into the identity index.
+  for (const contact of hook.contacts?.update ?? []) events.push({ ...base, kind: 'updated', entity: 'contact', entityId: contact.id });
   return events;
 }

@@ -6,6 +6,7 @@ import { AMO_LOST, AMO_WON, communicationsPatch, findAmoClients, toAmoContact, t
 import type { InstallationLock } from '../../installations/installation-lock';
 import { PermanentCrmError } from '../../errors';
 import type { LaneName } from './merge-lanes';
+import type { AmoIdentityIndex } from './identity-index';
 import { AmoRequestMerger } from './request-merger';
 import { AmoValidationError, type AmoRestClient } from './rest-client';
 import * as tasks from './tasks';
@@ -55,6 +56,8 @@ export class AmoCrmAdapter implements CrmPort {
      * concurrent jobs (CrmClients), or by default one of this adapter's own (no company).
      */
     private readonly merger: AmoRequestMerger = ownMerger(rest),
+    /** The account's identity index (duplicate lookups without per-phone searches); none: amoCRM's search. */
+    private readonly identities?: AmoIdentityIndex,
   ) {}
 
   async getDealWithContacts(ref: DealRef): Promise<DealWithContacts | null> {
@@ -97,9 +100,15 @@ export class AmoCrmAdapter implements CrmPort {
     return lead;
   }
 
-  private async readContact(id: string): Promise<AmoContact | null> {
+  /**
+   * Every contact read is indexed: a request's own contact is read before the duplicate catcher
+   * takes its identity locks, so a concurrent request by the same person finds it (./identity-index.ts).
+   */
+  private async readContact(id: string, lane: 'read-contacts' | 'read-contacts-with-leads' = 'read-contacts'): Promise<AmoContact | null> {
     const n = numericId(id);
-    return n === null ? null : ((await this.merger.submit('read-contacts', { entity: `contacts:${n}`, id: n, element: {} })) as AmoContact | null);
+    const contact = n === null ? null : ((await this.merger.submit(lane, { entity: `contacts:${n}`, id: n, element: {} })) as AmoContact | null);
+    if (contact) await this.identities?.add([contact]);
+    return contact;
   }
 
   /** A refusal naming a status, field or user the account no longer has makes the catalog stale. */
@@ -122,7 +131,14 @@ export class AmoCrmAdapter implements CrmPort {
 
   // region Duplicate catcher (issue 7)
   findClientsByCommunications(search: ClientSearch): Promise<ClientMatches> {
-    return findAmoClients(this.rest, search);
+    const index = this.identities;
+    if (!index) return findAmoClients(this.rest, search);
+    return findAmoClients(this.rest, search, {
+      index,
+      // One element per id: concurrent jobs' candidates share `filter[id][]` reads.
+      readWithLeads: async (ids) => (await Promise.all(ids.map((id) => this.readContact(String(id), 'read-contacts-with-leads')))).filter((c): c is AmoContact => c !== null),
+      readLeads: async (ids) => (await Promise.all(ids.map((id) => this.readLead(String(id))))).filter((l): l is AmoLead => l !== null),
+    });
   }
 
   async linkContact(ref: DealRef, contactId: string): Promise<void> {
@@ -137,7 +153,10 @@ export class AmoCrmAdapter implements CrmPort {
   async addContactCommunications(contactId: string, add: ContactCommunications): Promise<void> {
     const contact = await this.readContact(contactId);
     const fields = contact ? communicationsPatch(contact, add) : null;
-    if (fields) await this.merger.submit('patch-contacts', { entity: `contacts:${contact!.id}`, id: contact!.id, element: { id: contact!.id, custom_fields_values: fields } });
+    if (!fields) return;
+    await this.merger.submit('patch-contacts', { entity: `contacts:${contact!.id}`, id: contact!.id, element: { id: contact!.id, custom_fields_values: fields } });
+    // The app's own write: the index must not wait for its webhook to propose this contact.
+    await this.identities?.addValues(contact!.id, add);
   }
 
   /** amoCRM has no public merge API (only the web UI's); the duplicate stays, linked and enriched. */

@@ -1,5 +1,6 @@
 import { identitiesOf } from '../../dedup/communications';
 import type { ClientDeal, ClientMatches, ClientSearch, Contact, ContactCommunications } from '../crm-port';
+import type { AmoIdentityIndex } from './identity-index';
 import type { AmoRestClient } from './rest-client';
 
 export const AMO_WON = 142;
@@ -20,7 +21,7 @@ export interface AmoContact {
   custom_fields_values: AmoCustomFieldValue[] | null;
   _embedded?: { tags?: Array<{ id: number; name: string }>; leads?: Array<{ id: number }> };
 }
-interface AmoLeadRow {
+export interface AmoLeadRow {
   id: number;
   name: string;
   status_id: number;
@@ -30,25 +31,33 @@ interface AmoLeadRow {
   _embedded?: { contacts?: Array<{ id: number; is_main: boolean }> };
 }
 
+/** How the lookup reaches the identity index: its candidates are read by id, with their leads. */
+export interface IndexedLookup {
+  index: AmoIdentityIndex;
+  /** The contacts by id (merged into shared `filter[id][]` reads); missing ones are left out. */
+  readWithLeads(ids: number[]): Promise<AmoContact[]>;
+  /** Leads by id with their contacts, merged the same way. */
+  readLeads(ids: number[]): Promise<AmoLeadRow[]>;
+}
+
 /**
- * amoCRM has no phone search: `GET /api/v4/contacts?query=` is a full-text search over every
- * filled field, so "9991234567" also finds "+7 999 123-45-67" and "29991234567…". Phones are
- * searched by their last ten digits, then every contact found is compared exactly, by the same
- * normalisation the robot uses; the leads of those that match are read in one request.
+ * The contacts holding the searched communications, and their leads.
+ *
+ * While the account's identity index is complete (./identity-index.ts), candidates come from it
+ * and are read by id: concurrent jobs share one `GET /api/v4/contacts?filter[id][]=…&with=leads`.
+ * Otherwise (index still building) amoCRM's search is used: `GET /api/v4/contacts?query=` is a
+ * full-text search over every filled field, so "9991234567" also finds "+7 999 123-45-67" and
+ * "29991234567…"; phones are searched by their last ten digits, one request per value.
+ * Either way every contact found is compared exactly, by the same normalisation the robot uses
+ * (a stale index entry can only cost a read), and the leads of those that match are read in one request.
  */
-export async function findAmoClients(rest: AmoRestClient, search: ClientSearch): Promise<ClientMatches> {
-  const queries = new Set<string>([
-    ...search.phones.map((p) => p.replace(/\D/g, '').slice(-10)),
-    ...search.emails,
-    ...search.messengers.map((m) => (m.includes('|') ? m.slice(m.indexOf('|') + 1) : m).replace(/^@/, '')),
-  ]);
+export async function findAmoClients(rest: AmoRestClient, search: ClientSearch, indexed?: IndexedLookup): Promise<ClientMatches> {
   const wanted = new Set(identitiesOf({ ...search, messengers: search.messengers.map(bareMessenger) }).identities.map((i) => i.key));
-  const contacts = new Map<number, AmoContact>();
-  for (const query of queries) {
-    if (!query) continue;
-    const page = await rest.get<{ _embedded: { contacts: AmoContact[] } }>('/api/v4/contacts', { query, with: 'leads', limit: 50 });
-    for (const c of page?._embedded.contacts ?? []) contacts.set(c.id, c);
-  }
+  const byIndex = indexed && (await indexed.index.isComplete()) ? indexed : null;
+  const found = byIndex ? await byIndex.readWithLeads(await byIndex.index.candidates([...wanted])) : await searchContacts(rest, search);
+  const contacts = new Map<number, AmoContact>(found.map((c) => [c.id, c]));
+  // What the search found is the contacts' current state: the index learns it for free (reads by id index themselves).
+  if (indexed && !byIndex) await indexed.index.add(found);
   const matching = [...contacts.values()]
     .map((raw) => ({ raw, contact: toAmoContact(raw, search.messengerFields ?? []) }))
     .filter(({ contact }) => identitiesOf({ ...contact, messengers: contact.messengers ?? [] }).identities.some((i) => wanted.has(i.key)));
@@ -58,13 +67,31 @@ export async function findAmoClients(rest: AmoRestClient, search: ClientSearch):
     return { contacts: matching.map((m) => m.contact), deals: [] };
   }
   const deals: ClientDeal[] = [];
-  if (leadIds.length) {
+  if (leadIds.length && byIndex) {
+    for (const lead of await byIndex.readLeads(leadIds)) deals.push(toClientDeal(lead));
+  } else if (leadIds.length) {
     const params: Record<string, string | number> = { with: 'contacts', limit: 250 };
     leadIds.forEach((id, i) => (params[`filter[id][${i}]`] = id));
     const page = await rest.get<{ _embedded: { leads: AmoLeadRow[] } }>('/api/v4/leads', params);
     for (const lead of page?._embedded.leads ?? []) deals.push(toClientDeal(lead));
   }
   return { contacts: matching.map((m) => m.contact), deals };
+}
+
+/** amoCRM's full-text search, one request per value (the index is not complete yet). */
+async function searchContacts(rest: AmoRestClient, search: ClientSearch): Promise<AmoContact[]> {
+  const queries = new Set<string>([
+    ...search.phones.map((p) => p.replace(/\D/g, '').slice(-10)),
+    ...search.emails,
+    ...search.messengers.map((m) => (m.includes('|') ? m.slice(m.indexOf('|') + 1) : m).replace(/^@/, '')),
+  ]);
+  const contacts = new Map<number, AmoContact>();
+  for (const query of queries) {
+    if (!query) continue;
+    const page = await rest.get<{ _embedded: { contacts: AmoContact[] } }>('/api/v4/contacts', { query, with: 'leads', limit: 50 });
+    for (const c of page?._embedded.contacts ?? []) contacts.set(c.id, c);
+  }
+  return [...contacts.values()];
 }
 
 const bareMessenger = (m: string) => (m.includes('|') ? m.slice(m.indexOf('|') + 1) : m);

@@ -6,7 +6,9 @@ import type { DealEntity } from '../../crm/crm-port';
 import { InstallationRevokedError } from '../../errors';
 import type { InboundEvent } from '../../events';
 import { ensureAmocrmWebhook, type WebhookHealth } from '../../installations/amocrm-webhook-health';
-import type { Installation } from '../../installations/installation';
+import type { AmocrmInstallation, Installation } from '../../installations/installation';
+import { refreshIdentityIndex } from '../../crm/amocrm/identity-backfill';
+import type { AmoRestClient } from '../../crm/amocrm/rest-client';
 import type { Services } from '../../services';
 import { CatchUpState } from './catch-up-state';
 
@@ -67,6 +69,8 @@ export async function reconcileInstallation(installationId: string, services: Se
       if (Number.isFinite(newest)) await state.advance(installation.id, entity, newest);
     }
   }
+  // amoCRM: the duplicate catcher's identity index (backfill, then contacts modified since the last run).
+  if (installation.crm === 'amocrm') await refreshIdentityIndex(await amocrmRestFor(installation, services), services.clients.amocrmIdentities(installation), log);
   const finishedAt = Date.now();
   await state.finishRun(installation.id, finishedAt);
   const after = await state.status(installation.id);
@@ -122,7 +126,11 @@ async function eventFor(item: ChangedDeal, installation: Installation, since: Sc
 
 async function changeFeedFor(installation: Installation, services: Services): Promise<ChangeFeed> {
   if (installation.crm === 'bitrix24') return new Bitrix24ChangeFeed(await services.clients.bitrix24Rest(installation));
+  return new AmocrmChangeFeed(await amocrmRestFor(installation, services));
+}
+
+async function amocrmRestFor(installation: AmocrmInstallation, services: Services): Promise<AmoRestClient> {
   const tokens = await services.store.tokens(installation.id);
   if (!tokens) throw new InstallationRevokedError(installation.id, 'no tokens');
-  return new AmocrmChangeFeed(services.clients.amocrmRest(installation, tokens, services.log.child({ installation: installation.id })));
+  return services.clients.amocrmRest(installation, tokens, services.log.child({ installation: installation.id }));
 }
