@@ -36,6 +36,11 @@ const MAX_IN_FLIGHT = 2;
 const IDLE_AFTER_MS = 1000;
 /** Commands arriving over the last PACE_MS tell the pace a batch fills at. */
 const PACE_MS = 1000;
+/**
+ * A wait is worth it only when it gathers at least this many more commands into the batch: a job's few
+ * sequential calls (read, write, comment) at a handful per second would each wait a drain step for nothing.
+ */
+const MIN_GAIN_COMMANDS = 10;
 
 /**
  * The Redis bucket token a flush took before choosing its commands. The HTTP interceptor spends it
@@ -172,8 +177,9 @@ export class BatchCoalescer {
    * token spent on a near-empty batch during a burst is one missing later. Busy, a flush waits for a
    * full batch as long as it takes to fill one at the current pace — at most one drain step (the
    * bucket's pace anyway). It does not wait at all when the portal was idle (the first command goes in
-   * the next tick), or when commands come no faster than the bucket lets calls go (batching would
-   * save nothing).
+   * the next tick), when commands come no faster than the bucket lets calls go (batching would
+   * save nothing), or when the window would gather fewer than MIN_GAIN_COMMANDS (a single job's
+   * sequential calls: waiting would only add latency).
    */
   private async gather(): Promise<void> {
     const now = performance.now();
@@ -182,6 +188,7 @@ export class BatchCoalescer {
     const perSecond = (this.arrivals.reduce((sum, [, n]) => sum + n, 0) * 1000) / PACE_MS;
     if (perSecond <= this.deps.limits.perSecond) return;
     const windowMs = Math.min(1000 / this.deps.limits.perSecond, ((MAX_BATCH - this.queuedCommands) / perSecond) * 1000);
+    if ((perSecond * windowMs) / 1000 < MIN_GAIN_COMMANDS) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, windowMs);
       function done() {
