@@ -56,8 +56,10 @@ describe('GET /metrics after a working day on both CRMs', () => {
     expect(m('reglament_edge_events_refused_total', { crm: 'amocrm', reason: 'unknown_installation' })).toBe(1);
     expect(m('reglament_jobs_total', { queue: 'events', outcome: 'done' })).toBeGreaterThanOrEqual(4);
     expect(m('reglament_jobs_total', { queue: 'events', outcome: 'failed' })).toBeUndefined();
-    // The deal and the lead; their renames' echoes are dropped unread (own-echo.ts), so no robot runs on them.
-    expect(m('reglament_robot_runs_total', { robot: 'dealRenamer', outcome: 'done' })).toBe(2);
+    // The deal and the lead; their renames' echoes are dropped unread (own-echo.ts) when they come within the echo
+    // window, so at most one more run (an echo a loaded machine delivered late is read, and changes nothing).
+    expect(m('reglament_robot_runs_total', { robot: 'dealRenamer', outcome: 'done' })).toBeGreaterThanOrEqual(2);
+    expect(m('reglament_robot_runs_total', { robot: 'dealRenamer', outcome: 'done' })).toBeLessThanOrEqual(4);
     expect(m('reglament_robot_actions_total', { robot: 'dealRenamer', kind: 'renamed' })).toBe(2); // the deal and the lead
     // Install (event.get + profile, then event.bind ×6) and the deal reads are batches: one call each, method "batch".
     expect(m('reglament_crm_calls_total', { crm: 'bitrix24', method: 'batch', status: '200' })).toBeGreaterThanOrEqual(3);
