@@ -8,7 +8,8 @@ import { PermanentCrmError } from '../../errors';
 import type { LaneName } from './merge-lanes';
 import type { AmoIdentityIndex } from './identity-index';
 import { AmoRequestMerger } from './request-merger';
-import { AmoValidationError, type AmoRestClient } from './rest-client';
+import type { AmoRestClient } from './rest-client';
+import { catalogLacks, refusesUnknownCatalogEntry } from './catalog-staleness';
 import * as tasks from './tasks';
 
 /** Closed-won and closed-lost have these ids in every amoCRM pipeline. */
@@ -400,22 +401,4 @@ function ownMerger(rest: AmoRestClient): AmoRequestMerger {
   const merger = new AmoRequestMerger();
   merger.useTransport(rest);
   return merger;
-}
-
-/** The lead names a pipeline/status, custom field or responsible user the cached catalog does not have. */
-export function catalogLacks(lead: AmoLead, caches: AmoCaches, installationId: string): boolean {
-  const funnels = caches.funnels.peek(installationId);
-  if (funnels && !funnels.some((f) => f.id === String(lead.pipeline_id) && f.stages.some((s) => s.id === String(lead.status_id)))) return true;
-  const fields = caches.fields.peek(installationId);
-  if (fields && (lead.custom_fields_values ?? []).some((cf) => !fields.some((f) => f.code === String(cf.field_id)))) return true;
-  const users = caches.users.peek(installationId);
-  return Boolean(users && lead.responsible_user_id && !users.some((u) => u.id === String(lead.responsible_user_id)));
-}
-
-/** amoCRM's 400 validation answer: NotSupportedChoice on a status, pipeline, custom field or user. */
-export function refusesUnknownCatalogEntry(err: unknown): boolean {
-  const catalogPath = /^(status_id|pipeline_id|responsible_user_id|custom_fields_values)/;
-  if (err instanceof AmoValidationError) return err.groups.some((g) => g.errors.some((e) => e.code === 'NotSupportedChoice' && catalogPath.test(e.path)));
-  if (!(err instanceof Error) || !/NotSupportedChoice/.test(err.message)) return false;
-  return /"path":"(status_id|pipeline_id|responsible_user_id|custom_fields_values)/.test(err.message);
 }
