@@ -1,3 +1,4 @@
+import { childEnvOf } from './child-env';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request, type RequestListener } from 'node:http';
 import path from 'node:path';
@@ -29,28 +30,7 @@ export class AppProcess {
   /** Starts the process and resolves once it is serving (web) or its workers run (worker). */
   static async start(role: Role, config: AppConfig, redisUrl: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<AppProcess> {
     const root = path.join(__dirname, '..', '..');
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: config.NODE_ENV,
-      REDIS_URL: redisUrl,
-      REDIS_PREFIX: config.REDIS_PREFIX,
-      TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY,
-      PUBLIC_URL: config.PUBLIC_URL,
-      BITRIX24_CLIENT_ID: config.BITRIX24_CLIENT_ID,
-      BITRIX24_CLIENT_SECRET: config.BITRIX24_CLIENT_SECRET,
-      BITRIX24_COALESCE_BATCHES: config.BITRIX24_COALESCE_BATCHES,
-      BITRIX24_RATE_BURST: String(config.BITRIX24_RATE_BURST),
-      BITRIX24_RATE_PER_SECOND: String(config.BITRIX24_RATE_PER_SECOND),
-      AMOCRM_CLIENT_ID: config.AMOCRM_CLIENT_ID,
-      AMOCRM_CLIENT_SECRET: config.AMOCRM_CLIENT_SECRET,
-      AMOCRM_INSECURE_HOSTS: config.AMOCRM_INSECURE_HOSTS.join(','),
-      JOB_ATTEMPTS: String(config.JOB_ATTEMPTS),
-      JOB_BACKOFF_MS: String(config.JOB_BACKOFF_MS),
-      RECONCILE_INTERVAL_S: '0',
-      LOG_LEVEL: 'info',
-      ...extraEnv,
-    };
+    const env = childEnvOf(config, redisUrl, extraEnv);
     // Node itself with tsx's loader, so a kill reaches the process that runs the app.
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bin', `${role}.ts`)], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
     let resolveReady: (ready: boolean) => void = () => {};

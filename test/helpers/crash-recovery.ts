@@ -1,3 +1,4 @@
+import { childEnvOf } from './child-env';
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { AppConfig } from '../../src/config';
@@ -148,28 +149,8 @@ class WorkerProcess {
   /** Starts the process; with `waitUntilReady`, resolves once its workers are running (its start line). */
   static async start(config: AppConfig, redisUrl: string, waitUntilReady = true, extraEnv: NodeJS.ProcessEnv = {}): Promise<WorkerProcess> {
     const root = path.join(__dirname, '..', '..');
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      NODE_ENV: config.NODE_ENV,
-      REDIS_URL: redisUrl,
-      REDIS_PREFIX: config.REDIS_PREFIX,
-      TOKEN_ENCRYPTION_KEY: config.TOKEN_ENCRYPTION_KEY,
-      PUBLIC_URL: config.PUBLIC_URL,
-      BITRIX24_CLIENT_ID: config.BITRIX24_CLIENT_ID,
-      BITRIX24_CLIENT_SECRET: config.BITRIX24_CLIENT_SECRET,
-      AMOCRM_CLIENT_ID: config.AMOCRM_CLIENT_ID,
-      AMOCRM_CLIENT_SECRET: config.AMOCRM_CLIENT_SECRET,
-      AMOCRM_INSECURE_HOSTS: config.AMOCRM_INSECURE_HOSTS.join(','),
-      JOB_ATTEMPTS: String(config.JOB_ATTEMPTS),
-      JOB_BACKOFF_MS: String(config.JOB_BACKOFF_MS),
-      // Room for every job of the scenario at once (deals and their contacts).
-      WORKER_CONCURRENCY: '32',
-      // The scenario watches the events' portal calls: the catch-up's own reads at start would add some.
-      RECONCILE_INTERVAL_S: '0',
-      LOG_LEVEL: 'info',
-      ...extraEnv,
-    };
+    // Room for every job of the scenario at once (deals and their contacts).
+    const env = childEnvOf(config, redisUrl, { WORKER_CONCURRENCY: '32', ...extraEnv });
     // Node itself with tsx's loader (not the tsx CLI, which would run the worker in a grandchild
     // that a kill -9 of the CLI leaves running).
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bin', 'worker.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
