@@ -1,3 +1,4 @@
+import { BITRIX24_ROBOTS } from '../../src/automation/bitrix24-robot-catalog';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
@@ -170,8 +171,18 @@ describe('install targets in production', () => {
         })
         .query(true)
         .reply(200, batch({}));
+      // The automation robots are registered at install too (bizproc.robot.list, then one add per robot).
+      const robots = nock(portal)
+        .post((p) => p.includes('bizproc.robot.list'))
+        .query(true)
+        .reply(200, { result: [], time: {} })
+        .post((p) => p.includes('bizproc.robot.add'))
+        .query(true)
+        .times(BITRIX24_ROBOTS.length)
+        .reply(200, { result: true, time: {} });
       const res = await request(app).post('/bitrix24/install').type(FORM).send(onAppInstall({}));
       expect(res.text).toBe('{"ok":true}');
+      expect(robots.isDone()).toBe(true);
       expect(res.status).toBe(200);
       expect(oauth.isDone() && confirmed.isDone() && rest.isDone()).toBe(true);
       expect(bound).toHaveLength(BITRIX24_EVENTS.length);
