@@ -15,10 +15,15 @@ export function catalogLacks(lead: AmoLead, caches: AmoCaches, installationId: s
   return Boolean(users && lead.responsible_user_id && !users.some((u) => u.id === String(lead.responsible_user_id)));
 }
 
+/** Fields of a lead whose refused value names the catalog (a status, pipeline, custom field or user). */
+const CATALOG_PATHS = '(status_id|pipeline_id|responsible_user_id|custom_fields_values)';
+
 /** amoCRM's 400 validation answer: NotSupportedChoice on a status, pipeline, custom field or user. */
 export function refusesUnknownCatalogEntry(err: unknown): boolean {
-  const catalogPath = /^(status_id|pipeline_id|responsible_user_id|custom_fields_values)/;
-  if (err instanceof AmoValidationError) return err.groups.some((g) => g.errors.some((e) => e.code === 'NotSupportedChoice' && catalogPath.test(e.path)));
-  if (!(err instanceof Error) || !/NotSupportedChoice/.test(err.message)) return false;
-  return /"path":"(status_id|pipeline_id|responsible_user_id|custom_fields_values)/.test(err.message);
+  if (err instanceof AmoValidationError) {
+    const catalogPath = new RegExp(`^${CATALOG_PATHS}`);
+    return err.groups.some((g) => g.errors.some((e) => e.code === 'NotSupportedChoice' && catalogPath.test(e.path)));
+  }
+  // A refusal that reached us as text only (a single-lead PATCH outside the merger).
+  return err instanceof Error && /NotSupportedChoice/.test(err.message) && new RegExp(`"path":"${CATALOG_PATHS}`).test(err.message);
 }
