@@ -124,22 +124,16 @@ describe('duplicate catcher on Bitrix24 (seed 004 lead funnel with its special l
     expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_AGENT');
   });
 
-  it('an agent marked by the contact field named in settings (UF_CRM_AGENT ticked) is «Агент»', async () => {
+  it.each([
+    ['ticked marks an agent: «Агент»', 'Y', 'UC_AGENT'],
+    ['left unticked marks no agent: the client with an active deal is «Новые контакты у активного клиента»', 'N', 'UC_ACTIVE'],
+  ])('the agent field named in settings (UF_CRM_AGENT) %s', async (_case, ticked, stage) => {
     stack.portal.addUserField(3, { fieldName: 'UF_CRM_AGENT', title: 'Агент', type: 'boolean' });
     await stack.services.store.updateSettings(installationId, (current) => ({ ...current.settings, duplicateCatcher: { agentField: { bitrix24: 'UF_CRM_AGENT' } } }));
-    knownClient('PREPARATION', { ufCrmAgent: 'Y' });
+    knownClient('PREPARATION', { ufCrmAgent: ticked });
     await stack.idle();
     const leadId = await newLead(['9991234567']);
-    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_AGENT');
-  });
-
-  it('the agent field left unticked marks no agent: the client with an active deal is «Новые контакты у активного клиента»', async () => {
-    stack.portal.addUserField(3, { fieldName: 'UF_CRM_AGENT', title: 'Агент', type: 'boolean' });
-    await stack.services.store.updateSettings(installationId, (current) => ({ ...current.settings, duplicateCatcher: { agentField: { bitrix24: 'UF_CRM_AGENT' } } }));
-    knownClient('PREPARATION', { ufCrmAgent: 'N' });
-    await stack.idle();
-    const leadId = await newLead(['9991234567']);
-    expect(stack.portal.getLead(leadId)!.stageId).toBe('UC_ACTIVE');
+    expect(stack.portal.getLead(leadId)!.stageId).toBe(stage);
   });
 
   it('the switchboard number never makes a repeat', async () => {
