@@ -38,8 +38,8 @@ export async function processInboundEvent(event: InboundEvent, services: Service
   const connect = async () => recordOwnWrites(await services.clients.forInstallation(installation), installation.id, services.ownWrites, services.tracker, moved);
   if (event.entity === 'contact') {
     if (event.kind === 'updated') {
-      // No robot acts on a contact edit; reading it is what keeps amoCRM's identity index current (the adapter indexes what it reads).
-      if (installation.crm !== 'amocrm') return 'done';
+      // No robot acts on a contact edit; reading it is what keeps amoCRM's identity index current (the adapter
+      // indexes what it reads). Only amoCRM's edge makes these events: Bitrix24 binds no contact update.
       return (await (await connect()).getContact(event.entityId)) ? 'done' : 'gone';
     }
     if (event.kind !== 'created') return 'done';
