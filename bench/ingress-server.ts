@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import express from 'express';
 import { readConfig } from '../src/config';
-import { secretHash } from '../src/infra/crypto';
+import { bitrix24InstallationRecord } from '../test/helpers/fixtures';
 import { createLogger } from '../src/log';
 import { createServices } from '../src/services';
 import { createWebApp } from '../webhooks/server';
@@ -41,19 +41,7 @@ async function main() {
   const config = readConfig({ NODE_ENV: 'production', PUBLIC_URL: 'https://reglament.example', REDIS_PREFIX: prefix, TOKEN_ENCRYPTION_KEY: randomBytes(32).toString('base64'), LOG_LEVEL: 'silent' } as NodeJS.ProcessEnv);
   const services = createServices(config, redisUrl, createLogger('silent'));
   await services.store.save(
-    {
-      id: `b24:${memberId}`,
-      crm: 'bitrix24',
-      status: 'active',
-      installedAt: new Date().toISOString(),
-      settings: {},
-      memberId,
-      domain: 'bench.bitrix24.ru',
-      clientEndpoint: 'https://bench.bitrix24.ru/rest/',
-      serverEndpoint: 'https://oauth.bitrix.info/rest/',
-      applicationTokenHash: secretHash(applicationToken),
-      adminUserIds: [],
-    },
+    bitrix24InstallationRecord({ memberId, applicationToken, domain: 'bench.bitrix24.ru' }),
     { accessToken: 'a', refreshToken: 'r', expiresAt: Date.now() + 3600_000 },
   );
   createWebApp(services).listen(Number(port), '127.0.0.1', () => process.send?.('ready'));

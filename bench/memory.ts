@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'qs';
-import { secretHash } from '../src/infra/crypto';
+import { bitrix24InstallationRecord } from '../test/helpers/fixtures';
 import { resolveRedis } from '../src/infra/redis';
 import { startLocalStack, type LocalStack } from '../test/helpers/local-stack';
 
@@ -88,19 +88,7 @@ async function storeOtherInstallations(stack: LocalStack): Promise<Array<{ membe
   const others = Array.from({ length: INSTALLATIONS - 1 }, () => ({ memberId: randomBytes(16).toString('hex'), token: randomBytes(16).toString('hex') }));
   for (const { memberId, token } of others) {
     await stack.services.store.save(
-      {
-        id: `b24:${memberId}`,
-        crm: 'bitrix24',
-        status: 'active',
-        installedAt: new Date().toISOString(),
-        settings: {},
-        memberId,
-        domain: `p${memberId.slice(0, 8)}.bitrix24.ru`,
-        clientEndpoint: `https://p${memberId.slice(0, 8)}.bitrix24.ru/rest/`,
-        serverEndpoint: 'https://oauth.bitrix.info/rest/',
-        applicationTokenHash: secretHash(token),
-        adminUserIds: ['1'],
-      },
+      bitrix24InstallationRecord({ memberId, applicationToken: token, domain: `p${memberId.slice(0, 8)}.bitrix24.ru`, adminUserIds: ['1'] }),
       { accessToken: randomBytes(16).toString('hex'), refreshToken: randomBytes(16).toString('hex'), expiresAt: Date.now() + 3600_000 },
     );
   }

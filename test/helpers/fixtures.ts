@@ -14,18 +14,23 @@ export const documentedPortal = {
 };
 
 export function documentedBitrix24Installation(): Bitrix24Installation {
+  return bitrix24InstallationRecord({ memberId: documentedPortal.memberId, applicationToken: documentedPortal.applicationToken, domain: 'some-domain.bitrix24.com' });
+}
+
+/** An active Bitrix24 installation record as the installer stores it (benches store many of them). */
+export function bitrix24InstallationRecord(portal: { memberId: string; applicationToken: string; domain: string; adminUserIds?: string[] }): Bitrix24Installation {
   return {
-    id: `b24:${documentedPortal.memberId}`,
+    id: `b24:${portal.memberId}`,
     crm: 'bitrix24',
     status: 'active',
     installedAt: new Date().toISOString(),
     settings: {},
-    memberId: documentedPortal.memberId,
-    domain: 'some-domain.bitrix24.com',
-    clientEndpoint: 'https://some-domain.bitrix24.com/rest/',
+    memberId: portal.memberId,
+    domain: portal.domain,
+    clientEndpoint: `https://${portal.domain}/rest/`,
     serverEndpoint: 'https://oauth.bitrix.info/rest/',
-    applicationTokenHash: secretHash(documentedPortal.applicationToken),
-    adminUserIds: [],
+    applicationTokenHash: secretHash(portal.applicationToken),
+    adminUserIds: portal.adminUserIds ?? [],
   };
 }
 
