@@ -10,13 +10,26 @@ import type { Contact, CrmField, Deal } from '../crm/crm-port';
 const settings = z.object({
   enabled: z.boolean().default(true),
   /** Placeholders: {id}, {contact}, {unit}. A missing part is dropped together with its separator. */
-  template: z.string().min(1).default('{id} / {contact} / {unit}'),
+  template: z.string().min(1).default('{id} / {contact} / {unit}').superRefine(checkTemplate),
   /** Which CRM field holds the unit: Bitrix24 field code (UF_CRM_… or ufCrm…), amoCRM field name or id. */
   unitField: z.object({ bitrix24: z.string().min(1), amocrm: z.string().min(1) }),
   /** Bitrix24 leads may be renamed too; deals only by default. */
   entities: z.array(z.enum(['deal', 'lead'])).default(['deal']),
 });
 type Settings = z.infer<typeof settings>;
+
+const TITLE_PLACEHOLDERS = ['id', 'contact', 'unit'] as const;
+
+/**
+ * A misspelt placeholder would silently vanish from every title (and a title with none would name
+ * every deal the same), so the template is refused at its field instead.
+ */
+function checkTemplate(template: string, ctx: z.RefinementCtx): void {
+  const used = [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!);
+  const unknown = used.filter((name) => !(TITLE_PLACEHOLDERS as readonly string[]).includes(name));
+  if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown placeholder ${unknown.map((n) => `{${n}}`).join(', ')}; a title may use {id}, {contact}, {unit}` });
+  else if (!used.length) ctx.addIssue({ code: 'custom', message: 'no placeholder; a title may use {id}, {contact}, {unit}' });
+}
 
 export const dealRenamer = defineRobot({
   name: 'dealRenamer',

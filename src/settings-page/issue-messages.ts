@@ -30,6 +30,8 @@ const RUSSIAN: ReadonlyArray<[RegExp, (...groups: string[]) => string]> = [
   [/^the time zone is missing.*?; expected .*$/s, () => 'Не указан часовой пояс, например «Europe/Moscow»'],
   [/^expected the base URL, e\.g\. (.*)$/, (v) => `Нужен адрес API, например ${v}`],
   [/^must be an http\(s\) URL$/, () => 'Адрес должен начинаться с http:// или https://'],
+  [/^unknown placeholder (.*?); a title may use .*$/s, (v) => `Неизвестная подстановка ${v}: в названии можно использовать {id}, {contact}, {unit}`],
+  [/^no placeholder; a title may use .*$/s, () => 'Нет ни одной подстановки: используйте {id}, {contact}, {unit}'],
   [/^unknown setting "(.*?)";.*$/s, (v) => `Нет такой настройки «${v}»`],
 ];
 

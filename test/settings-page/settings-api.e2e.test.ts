@@ -1,10 +1,10 @@
-import { createHmac, randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { SessionSigner } from '../../src/settings-access/session';
 import type { AmocrmWidgetTokenVerifier } from '../../src/settings-access/amocrm-widget';
 import { createWebApp } from '../../webhooks/server';
 import { BITRIX24_APP, startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { redisUrl } from '../helpers/test-services';
+import { signWidgetToken, widgetTokenClaims } from '../helpers/amocrm-widget-token';
 import { ENTITY_DEAL } from '../emulators/bitrix24-portal';
 
 /**
@@ -203,11 +203,7 @@ describe('settings API: only a verified administrator or head of sales of this i
     it('by default amoCRM’s disposable token is checked with the integration’s secret, and opens one session once', async () => {
       const app = createWebApp(stack.services);
       const config = stack.services.config;
-      const now = Math.floor(Date.now() / 1000);
-      const claims = (over: Record<string, unknown> = {}) => ({
-        iss: 'https://developer.amocrm.ru', aud: new URL(config.AMOCRM_REDIRECT_URI ?? config.PUBLIC_URL).origin, jti: randomUUID(), iat: now, nbf: now, exp: now + 600,
-        account_id: stack.amo.accountId, subdomain: 'developer', client_uuid: config.AMOCRM_CLIENT_ID, user_id: 1, is_admin: true, ...over,
-      });
+      const claims = (over: Record<string, unknown> = {}) => widgetTokenClaims(stack, over);
       const token = signWidgetToken(claims(), config.AMOCRM_CLIENT_SECRET);
       const granted = await request(app).post('/amocrm/widget/settings-session').set('X-Auth-Token', token).expect(200);
       await request(app).get(`/api/settings/${accountInstallation}`).set('Authorization', `Bearer ${granted.body.session}`).expect(200);
@@ -218,10 +214,3 @@ describe('settings API: only a verified administrator or head of sales of this i
     });
   });
 });
-
-/** An HS256 JWT as amoCRM signs the widget's disposable token. */
-function signWidgetToken(claims: Record<string, unknown>, secret: string): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
-}

@@ -39,6 +39,16 @@ describe('installation settings: one schema per robot, one path for every change
     expect(!change.ok && change.issues.map((i) => i.path)).toContain(named);
   });
 
+  test.each([
+    ['{id} / {client}', /unknown placeholder \{client\}/],
+    ['{id} / {клиент} / {unit}', /unknown placeholder \{клиент\}/],
+    ['Сделка', /no placeholder/],
+  ])('a renamer template %s is refused: every deal would get a wrong title', (template, message) => {
+    const change = changeSetting({}, 'dealRenamer.template', template, robots);
+    expect(change.ok).toBe(false);
+    expect(!change.ok && change.issues[0]).toMatchObject({ path: 'dealRenamer.template', message: expect.stringMatching(message) });
+  });
+
   test('an enum refusal says what is allowed', () => {
     const change = changeSetting({}, 'locale', 'de', robots);
     expect(!change.ok && change.issues[0]!.message).toMatch(/"ru".*"en"/);

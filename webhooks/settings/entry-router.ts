@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
+import { z } from 'zod';
 import { installationKey } from '../../src/infra/keys';
 import type { Bitrix24Installation } from '../../src/installations/installation';
 import { robots } from '../../src/robots';
@@ -105,7 +106,8 @@ export function settingsEntryRouter(services: Services, sessions: SettingsSessio
     const session = sessions.issue(verdict.installation, verdict.userId, role);
     if (!session) return void res.status(503).json({ error: 'not_configured' });
     // Absolute: the widget frames the page from the account's domain.
-    res.json({ session: session.token, expiresAt: session.claims.expiresAt, settingsUrl: `${services.config.PUBLIC_URL}${settingsUrl(verdict.installation.id, session.token, 'ru')}` });
+    const { lang } = widgetPageRequest.catch({ lang: 'ru' }).parse(req.body ?? {});
+    res.json({ session: session.token, expiresAt: session.claims.expiresAt, settingsUrl: `${services.config.PUBLIC_URL}${settingsUrl(verdict.installation.id, session.token, lang)}` });
   });
 
   /** amoCRM's widget token is disposable: one `jti` opens one session (kept until the token expires). */
@@ -123,6 +125,9 @@ export function settingsEntryRouter(services: Services, sessions: SettingsSessio
 
   return router;
 }
+
+/** What the widget adds to its request: the user's amoCRM language (anything else reads as Russian). */
+const widgetPageRequest = z.object({ lang: z.enum(['ru', 'en']).catch('ru').default('ru') });
 
 /** The session travels in the fragment: never sent to a server, never in a Referer. */
 function settingsUrl(installationId: string, token: string, lang: 'ru' | 'en'): string {
