@@ -46,7 +46,7 @@ define(['jquery'], function ($) {
       cardContact: 'Вопросы по регламенту: ',
       settingsNote:
         'Роботы работают на сервере Reglament: после установки они получают события аккаунта и проверяют каждую сделку. ' +
-        'Регламент воронки подключается при внедрении. Описание роботов и регламентов — на странице Reglament в разделе «Настройки».',
+        'Регламент воронки и роботы настраиваются на странице Reglament в разделе «Настройки» (для администраторов аккаунта и руководителей отдела продаж).',
       soon: 'скоро',
       active: 'работает',
       intro: [
@@ -70,7 +70,7 @@ define(['jquery'], function ($) {
         },
         {
           name: 'Ловец дублей',
-          active: false,
+          active: true,
           text: ['Узнаёт повторное обращение действующего клиента по телефону и e-mail и привязывает новую сделку к уже существующему контакту, чтобы повторный звонок не считался новым лидом.']
         },
         {
@@ -81,17 +81,17 @@ define(['jquery'], function ($) {
         },
         {
           name: 'Таймер взятия в работу',
-          active: false,
-          text: ['Новую заявку нужно взять в работу за 15 минут. Если менеджер не успел, робот сообщит руководителю отдела продаж, чтобы заявку передали другому менеджеру.']
+          active: true,
+          text: ['Новую заявку нужно взять в работу за 15 рабочих минут. Если менеджер не успел, робот передаёт заявку следующему менеджеру по распределению (по результатам месяца) и сообщает руководителю отдела продаж.']
         },
         {
           name: 'Снятие просроченной брони',
-          active: false,
+          active: true,
           text: ['Когда срок брони истёк, переводит сделку на этап «Бронь истекла» и напоминает менеджеру и руководителю о клиенте, который был готов купить.']
         },
         {
           name: 'Синхронизация статусов объектов',
-          active: false,
+          active: true,
           text: ['При брони, договоре и снятии брони меняет статус квартиры в системе учёта объектов (например, Profitbase), чтобы на сайте и в шахматке статус совпадал с CRM.']
         }
       ],
@@ -121,7 +121,7 @@ define(['jquery'], function ($) {
         'Шаблон названия сделки и поле, в котором хранится объект.',
         'Тексты сообщений робота; язык сообщений — русский, доступен английский.'
       ],
-      configNote: 'Чтобы подключить регламент или изменить настройки, напишите в поддержку Reglament.',
+      configNote: 'Всё это настраивается на странице Reglament выше: ошибки показываются у поля, регламент можно проверить на истории воронки до включения.',
       whereTitle: 'Где видны действия роботов',
       where: [
         {
@@ -148,7 +148,7 @@ define(['jquery'], function ($) {
       cardContact: 'Questions about the regulation: ',
       settingsNote:
         'The robots run on the Reglament server: once installed, they receive the account’s events and check every deal. ' +
-        'A pipeline regulation is connected during onboarding. The robots and regulations are described on the Reglament page under Settings.',
+        'The pipeline regulation and the robots are configured on the Reglament page under Settings (for account administrators and heads of sales).',
       soon: 'coming soon',
       active: 'active',
       intro: [
@@ -172,7 +172,7 @@ define(['jquery'], function ($) {
         },
         {
           name: 'Duplicate catcher',
-          active: false,
+          active: true,
           text: ['Recognises a repeat request from an existing client by phone and e-mail and links the new deal to the existing contact, so a repeat call is not counted as a new lead.']
         },
         {
@@ -183,17 +183,17 @@ define(['jquery'], function ($) {
         },
         {
           name: 'Takeover timer',
-          active: false,
-          text: ['A new request must be taken into work within 15 minutes. If the manager does not make it, the robot tells the head of sales so the request can go to another manager.']
+          active: true,
+          text: ['A new request must be taken into work within 15 working minutes. If the manager does not make it, the robot hands it to the next manager by distribution (by the month’s results) and tells the head of sales.']
         },
         {
           name: 'Booking releaser',
-          active: false,
+          active: true,
           text: ['When a booking expires, moves the deal to “Booking expired” and reminds the manager and the head of sales about a client who was ready to buy.']
         },
         {
           name: 'Unit status sync',
-          active: false,
+          active: true,
           text: ['On booking, contract and release, updates the unit’s status in the inventory system (e.g. Profitbase), so the website and the unit chart match the CRM.']
         }
       ],
@@ -223,7 +223,7 @@ define(['jquery'], function ($) {
         'The deal title template and the field that holds the unit.',
         'The robot’s message texts; messages are in Russian, English is available.'
       ],
-      configNote: 'To connect a regulation or change the settings, contact Reglament support.',
+      configNote: 'All of this is configured on the Reglament page above: errors show at the field, and a regulation can be tried on the pipeline’s history before it is switched on.',
       whereTitle: 'Where robot actions show up',
       where: [
         {
