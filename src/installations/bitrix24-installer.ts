@@ -44,7 +44,7 @@ export interface Bitrix24InstallRequest {
   userId?: string;
 }
 
-/** Someone presents a different application_token for a portal that is installed and active. */
+/** A non-administrator presents a different application_token for a portal that is installed and active. */
 export class InstallConflictError extends Error {}
 
 /** The portal did not confirm the install (token refused, another application). Nothing is stored. */
@@ -63,7 +63,8 @@ const CONFIRM_TIMEOUT_MS = 10_000;
 /**
  * Installs a portal, in this order, so that a refused install leaves nothing behind:
  * 1. the hosts it names are ones the app may call (install-targets.ts);
- * 2. only the holder of the portal's application_token may replace an active installation;
+ * 2. an active installation's application_token is replaced only by a portal administrator
+ *    (a reinstall whose ONAPPUNINSTALL was lost), after the confirmations below;
  * 3. Bitrix24's OAuth server confirms whose tokens these are: the given refresh token is redeemed
  *    with the app's client secret, and the answer must name this `member_id` and `client_endpoint`
  *    (nobody can install in another portal's name; the new pair is the one kept);
@@ -76,11 +77,16 @@ export async function installBitrix24(req: Bitrix24InstallRequest, services: Ser
   await assertInstallTargets(req, { production: services.config.NODE_ENV === 'production', lookup: services.lookup });
   const id = bitrix24InstallationId(req.memberId);
   const existing = await services.store.find(id);
-  if (existing && existing.crm === 'bitrix24' && existing.status === 'active' && !matchesSecretHash(req.applicationToken, existing.applicationTokenHash)) {
-    throw new InstallConflictError(`Portal ${req.memberId} is installed with another application token`);
-  }
+  const replacesToken = existing?.crm === 'bitrix24' && existing.status === 'active' && !matchesSecretHash(req.applicationToken, existing.applicationTokenHash);
   const tokens = await confirmWithOAuthServer(req, services.oauth.bitrix24);
   const installer = await confirmWithPortal({ ...req, tokens }, services.config.BITRIX24_APP_CODE ?? services.config.BITRIX24_CLIENT_ID);
+  if (replacesToken) {
+    // A reinstall whose ONAPPUNINSTALL never reached us (Bitrix24 does not resend) brings a new
+    // application_token for a portal we think is active. Bitrix24 itself has just confirmed the
+    // tokens and the app; only a portal administrator installs apps, so anyone else is refused.
+    if (!installer.isAdmin) throw new InstallConflictError(`Portal ${req.memberId} is installed with another application token, and user ${installer.id} is not its administrator`);
+    services.log.warn({ installation: id, domain: req.domain, userId: installer.id }, 'Bitrix24 reinstall with a new application token: the missed uninstall is assumed');
+  }
   const known = existing?.crm === 'bitrix24' ? existing.adminUserIds : [];
   const installation: Bitrix24Installation = {
     id,

@@ -46,6 +46,26 @@ describe('Bitrix24 end to end: install → verified event → queue → deal ren
     expect(await stack.services.store.list()).toHaveLength(1);
   });
 
+  it('a reinstall whose uninstall event was lost takes the new application token: the portal is not locked out', async () => {
+    await install();
+    const oldToken = stack.portal.applicationToken;
+    // The app was down when Bitrix24 sent ONAPPUNINSTALL; Bitrix24 never resends it.
+    await stack.portal.uninstall(undefined, { lost: true });
+    await install();
+    expect(stack.portal.applicationToken).not.toBe(oldToken);
+    const contactId = stack.portal.userAddContact({ name: 'Анна', lastName: 'Новикова' });
+    const dealId = stack.portal.userAddDeal({ title: 'После переустановки', contactId } as never);
+    await stack.idle();
+    expect(stack.portal.getDeal(dealId)?.title).toBe(`${dealId} / Новикова Анна`);
+    // An event signed with the old token is refused now.
+    const forged = await fetch(`${stack.appUrl}/bitrix24/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ event: 'ONCRMDEALUPDATE', 'data[FIELDS][ID]': String(dealId), ts: '1', 'auth[member_id]': stack.portal.memberId, 'auth[application_token]': oldToken, 'auth[domain]': stack.portal.domain }),
+    });
+    expect(forged.status).toBe(401);
+  });
+
   it('renames a new deal "ID / client / unit" once, and its own echo causes no second write', async () => {
     await install();
     const contactId = stack.portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['+79991234567'] });

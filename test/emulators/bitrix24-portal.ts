@@ -302,14 +302,17 @@ export class Bitrix24PortalEmulator {
     if (this.installState === 'pending') this.installState = 'installed';
   }
 
-  /** Revokes all tokens, POSTs ONAPPUNINSTALL to every ONAPPUNINSTALL handler (and `handlerUrl`), removes bindings. */
-  async uninstall(handlerUrl?: string, opts: { clean?: boolean } = {}): Promise<void> {
+  /**
+   * Revokes all tokens, POSTs ONAPPUNINSTALL to every ONAPPUNINSTALL handler (and `handlerUrl`), removes bindings.
+   * `lost: true`: the app was unreachable when the event went out; Bitrix24 does not resend it.
+   */
+  async uninstall(handlerUrl?: string, opts: { clean?: boolean; lost?: boolean } = {}): Promise<void> {
     await this.bus.settle();
     this.tokens.revokeAll();
     this.installState = 'uninstalled';
     const targets = this.bus.bound('ONAPPUNINSTALL').map((binding) => ({ handler: binding.handler, id: binding.id }));
     if (handlerUrl && !targets.some((target) => target.handler === handlerUrl)) targets.push({ handler: handlerUrl, id: 0 });
-    for (const target of targets) {
+    for (const target of opts.lost ? [] : targets) {
       await this.bus.post('ONAPPUNINSTALL', target.handler, {
         event: 'ONAPPUNINSTALL',
         ...(target.id ? { event_handler_id: String(target.id) } : {}),
