@@ -8,6 +8,7 @@ import { bindRegulations, regulationOf } from '../regulation/installation-bindin
 import { recordLeadFact, recordMissFact } from '../rating/rating-facts';
 import { durationAtLeast } from '../settings/duration';
 import { globalSettingsOf, robotSettingsOf } from '../settings/installation-settings';
+import { crmUserIdSchema } from '../team/crm-user-id';
 import { headsOfSales } from '../team/heads-of-sales';
 import { managerSettingsSchema, rosterSettingsSchema, vacationSchema, type RosterManager, type RosterOptions } from '../team/roster';
 import { addWorkingTime } from '../time/working-time';
@@ -25,7 +26,7 @@ import { stageGuard } from './stage-guard';
  * told, the timer starts again; after `maxHops` the head of sales gets an escalation and the robot
  * stops. Every fire re-reads the CRM: the timer decides on the lead as it is, never on the event.
  */
-const userId = z.union([z.string().regex(/^\d+$/, 'a CRM user id (digits)'), z.number().int().positive()]).transform(String);
+const userId = crmUserIdSchema;
 const TAKEN_SIGNALS = ['stage', 'call', 'note', 'email', 'message'] as const;
 
 const settings = z.object({

@@ -18,6 +18,7 @@ const RUSSIAN: ReadonlyArray<[RegExp, (...groups: string[]) => string]> = [
   [/^expected a duration like .*$/s, () => 'Нужна длительность: «20s», «15m», «3d» или «1h30m»'],
   [/^must be at least (.+)$/, (min) => `Не меньше ${min}`],
   [/^a CRM user id \(digits\)$/, () => 'Id пользователя CRM (цифры)'],
+  [/^a CRM department id \(digits\)$/, () => 'Id отдела CRM (цифры)'],
   [/^a date "YYYY-MM-DD"$/, () => 'Дата в виде «ГГГГ-ММ-ДД»'],
   [/^"from" must not be after "to"$/, () => '«С» не может быть позже «по»'],
   [/^"(.*)" is not a window .*?; expected .*$/s, (v) => `«${v}» — не окно рабочего времени: «ЧЧ:ММ-ЧЧ:ММ <часовой пояс>, <дни>», например «09:00-18:00 Europe/Moscow, пн-пт»`],

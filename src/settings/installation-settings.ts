@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import robotDefaults from '../../config/robots.default.json';
+import { crmUserIdSchema } from '../team/crm-user-id';
 import type { Robot } from '../app';
 import { DEFAULT_SCHEDULE, scheduleSchema } from './schedule';
 
@@ -20,7 +21,7 @@ export const globalSettingsSchema = z.object({
    * Heads of sales (CRM user ids) who receive alerts, reassignments and the rating. Empty: the
    * regulation's `headOfSalesUserIds`, else the CRM's administrators (`src/team/heads-of-sales.ts`).
    */
-  headsOfSales: z.array(z.union([z.string().regex(/^\d+$/, 'a CRM user id (digits)'), z.number().int().positive()]).transform(String)).default([]),
+  headsOfSales: z.array(crmUserIdSchema).default([]),
   /** The Bitrix24 plan's REST limit, if not the default 50 / 2 (Enterprise: 250 / 5). */
   rateLimit: z.object({ burst: z.number().int().positive(), perSecond: z.number().positive() }).partial().optional(),
 });

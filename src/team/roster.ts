@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Absence, CrmKind, CrmUser } from '../crm/crm-port';
 import { scheduleSchema, type Schedule } from '../settings/schedule';
+import { crmDepartmentIdSchema, crmUserIdSchema } from './crm-user-id';
 import { isWorkingTime, nextWorkingStart } from '../time/working-time';
 
 /**
@@ -10,12 +11,12 @@ import { isWorkingTime, nextWorkingStart } from '../time/working-time';
  * departments, amoCRM groups, or explicit user ids. Each manager has working hours (the
  * installation's schedule unless overridden) and may be away (CRM absences, app-level vacations).
  */
-const userId = z.union([z.string().regex(/^\d+$/, 'a CRM user id (digits)'), z.number().int().positive()]).transform(String);
+const userId = crmUserIdSchema;
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date "YYYY-MM-DD"');
 
 export const rosterSettingsSchema = z.object({
   /** Only these Bitrix24 departments (`UF_DEPARTMENT` ids). */
-  departments: z.array(userId).default([]),
+  departments: z.array(crmDepartmentIdSchema).default([]),
   /** Only these amoCRM groups (`rights.group_id`; 0 is «Отдел продаж»). */
   groups: z.array(z.union([z.string().regex(/^\d+$/), z.number().int().nonnegative()]).transform(String)).default([]),
   /** Only these users (overrides departments and groups). */

@@ -160,6 +160,12 @@ describe('settings API: only a verified administrator or head of sales of this i
     expect(fields.body.fields).toEqual(expect.arrayContaining([expect.objectContaining({ title: 'Бронь до' })]));
   });
 
+  it('lists the portal’s users by name for the user-id settings, and only with a session', async () => {
+    const users = await request(stack.appUrl).get(`/api/crm/${installationId}/users`).set({ Authorization: `Bearer ${await sessionOf(1)}` }).expect(200);
+    expect(users.body.users).toEqual(expect.arrayContaining([{ id: '4', name: 'Ольга Руководитель', isAdmin: false, isActive: true }]));
+    await request(stack.appUrl).get(`/api/crm/${installationId}/users`).expect(401);
+  });
+
   describe('amoCRM: the widget’s signed token, checked by the injected verifier', () => {
     let accountInstallation: string;
     beforeAll(async () => {

@@ -114,6 +114,25 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
     await page.close();
   });
 
+  it('heads of sales are picked from the portal’s users by name; an id nobody has is flagged before saving', async () => {
+    const { page, frame } = await openInFrame('ru');
+    await frame().locator('#open-settings').click();
+    await expectVisible(frame, '[data-setting="headsOfSales"] [data-add-user]');
+    await frame().locator('[data-setting="headsOfSales"] [data-add-user]').click();
+    await frame().locator('[role="option"]:has-text("Ольга Руководитель")').click();
+    await expectVisible(frame, '[data-setting="headsOfSales"] [data-users]:has-text("Ольга Руководитель · 4")');
+    const ids = frame().locator('[data-setting="headsOfSales"] textarea');
+    expect(await ids.inputValue()).toBe('4');
+    await ids.fill('4\n999');
+    await expectVisible(frame, '[data-setting="headsOfSales"] [data-users]:has-text("999: нет такого пользователя")');
+    await ids.fill('4');
+    await frame().locator('[data-action="save"]').click();
+    await expectVisible(frame, '[data-notice]:has-text("Сохранено")');
+    expect((await stored()).headsOfSales).toEqual(['4']);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-heads-of-sales-ru-1024.png') });
+    await page.close();
+  });
+
   it('in English: the error at the field is English, and a fixed value saves', async () => {
     const { page, frame } = await openInFrame('en');
     await frame().locator('#open-settings').click();

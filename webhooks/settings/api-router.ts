@@ -74,7 +74,7 @@ export function settingsApiRouter(services: Services, sessions: SettingsSessions
   router.patch('/api/settings/:installationId', json, change);
   router.put('/api/settings/:installationId', json, change);
 
-  // Pickers: the CRM's real funnels with their stages, and its fields (user fields by the titles the CRM shows).
+  // Pickers: the CRM's real funnels with their stages, its fields (user fields by the titles the CRM shows) and users.
   router.get('/api/crm/:installationId/funnels', guarded(async ({ installation }, _req, res) => {
     const crm = await services.clients.forInstallation(installation);
     res.json({ funnels: await crm.listFunnels() });
@@ -83,6 +83,13 @@ export function settingsApiRouter(services: Services, sessions: SettingsSessions
     const entity: DealEntity = req.query.entity === 'lead' ? 'lead' : 'deal';
     const crm = await services.clients.forInstallation(installation);
     res.json({ entity, fields: await crm.listFields(entity) });
+  }));
+
+  // The CRM's users by name, for the settings that hold user ids (only what a picker shows).
+  router.get('/api/crm/:installationId/users', guarded(async ({ installation }, _req, res) => {
+    const crm = await services.clients.forInstallation(installation);
+    const users = await crm.listUsers();
+    res.json({ users: users.map((u) => ({ id: u.id, name: u.name, isAdmin: u.isAdmin, isActive: u.isActive !== false })) });
   }));
 
   return router;

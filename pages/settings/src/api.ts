@@ -53,5 +53,6 @@ export function apiClient(session: Session) {
     save: (lang: string, changes: Array<{ path: string; value: unknown }>) => call('PATCH', `/api/settings/${id}`, lang, { changes }),
     funnels: (lang: string) => call('GET', `/api/crm/${id}/funnels`, lang),
     fields: (lang: string, entity: 'deal' | 'lead') => call('GET', `/api/crm/${id}/fields?entity=${entity}`, lang),
+    users: (lang: string) => call('GET', `/api/crm/${id}/users`, lang),
   };
 }

@@ -27,6 +27,10 @@ const UI = {
   storedInvalid: ['Сохранённые настройки содержат ошибки:', 'The stored settings have problems:'],
   funnels: ['Воронки и стадии CRM (для сопоставления регламента)', 'CRM funnels and stages (for binding a regulation)'],
   fieldPicker: ['Поля CRM: начните вводить название', 'CRM fields: start typing the title'],
+  userPicker: ['Id пользователей CRM, по одному в строке, или выберите ниже', 'CRM user ids, one per line, or pick below'],
+  addUser: ['Добавить пользователя…', 'Add a user…'],
+  unknownUser: ['нет такого пользователя', 'no such user'],
+  inactiveUser: ['уволен', 'dismissed'],
 } satisfies Record<string, Pair>;
 
 export const t = (lang: Lang, key: keyof typeof UI): string => UI[key][lang === 'en' ? 1 : 0];

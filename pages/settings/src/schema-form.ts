@@ -10,6 +10,8 @@ export interface JsonSchema {
   minimum?: number;
   maximum?: number;
   description?: string;
+  /** Set by the server's schemas on CRM user ids: the page offers the CRM's users by name. */
+  'x-picker'?: string;
 }
 
 export type FieldKind = 'boolean' | 'enum' | 'string' | 'number' | 'enumList' | 'list' | 'group' | 'json';
@@ -55,6 +57,12 @@ export function listFromText(text: string, items: JsonSchema | undefined): unkno
   const numeric = items?.type === 'number' || items?.type === 'integer';
   return numeric ? lines.map((l) => (Number.isFinite(Number(l)) ? Number(l) : l)) : lines;
 }
+
+/** A CRM user as the settings page's pickers show it. */
+export interface CrmUserChoice { id: string; name: string; isActive: boolean }
+
+/** True for a setting (or a list of them) that holds CRM user ids. */
+export const holdsUserIds = (schema: JsonSchema): boolean => schema['x-picker'] === 'crm-user' || schema.items?.['x-picker'] === 'crm-user';
 
 export const listToText = (value: unknown): string => (Array.isArray(value) ? value.map(String).join('\n') : '');
 
