@@ -105,9 +105,9 @@ export class AmoCrmAdapter implements CrmPort {
    * Every contact read is indexed: a request's own contact is read before the duplicate catcher
    * takes its identity locks, so a concurrent request by the same person finds it (./identity-index.ts).
    */
-  private async readContact(id: string, lane: 'read-contacts' | 'read-contacts-with-leads' = 'read-contacts'): Promise<AmoContact | null> {
+  private async readContact(id: string): Promise<AmoContact | null> {
     const n = numericId(id);
-    const contact = n === null ? null : ((await this.merger.submit(lane, { entity: `contacts:${n}`, id: n, element: {} })) as AmoContact | null);
+    const contact = n === null ? null : ((await this.merger.submit('read-contacts', { entity: `contacts:${n}`, id: n, element: {} })) as AmoContact | null);
     if (contact) await this.identities?.add([contact]);
     return contact;
   }
@@ -137,7 +137,7 @@ export class AmoCrmAdapter implements CrmPort {
     return findAmoClients(this.rest, search, {
       index,
       // One element per id: concurrent jobs' candidates share `filter[id][]` reads.
-      readWithLeads: async (ids) => (await Promise.all(ids.map((id) => this.readContact(String(id), 'read-contacts-with-leads')))).filter((c): c is AmoContact => c !== null),
+      readWithLeads: async (ids) => (await Promise.all(ids.map((id) => this.readContact(String(id))))).filter((c): c is AmoContact => c !== null),
       readLeads: async (ids) => (await Promise.all(ids.map((id) => this.readLead(String(id))))).filter((l): l is AmoLead => l !== null),
     });
   }

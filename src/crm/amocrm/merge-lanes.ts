@@ -5,7 +5,7 @@ import type { AmoRequest } from './rest-client';
  * travel in one list request, how one caller's travels alone (the same wire as without merging),
  * and how each caller's part is picked from the answer.
  */
-export type LaneName = 'read-leads' | 'read-contacts' | 'read-contacts-with-leads' | 'patch-leads' | 'patch-contacts' | 'add-lead-notes' | 'add-tasks' | 'link-leads';
+export type LaneName = 'read-leads' | 'read-contacts' | 'patch-leads' | 'patch-contacts' | 'add-lead-notes' | 'add-tasks' | 'link-leads';
 
 /** One caller's element: the entity it is about (for ordering) and its JSON. */
 export interface LaneItem {
@@ -87,9 +87,9 @@ const first = (key: string) => (answer: unknown) => embedded(answer, key)[0] ?? 
 export const LANES: Record<LaneName, Lane> = {
   // The adapter always reads leads with their contacts: one lane, one query.
   'read-leads': readLane('leads', { with: 'contacts' }),
-  'read-contacts': readLane('contacts', {}),
-  // The duplicate catcher's candidates from the identity index, with the leads to judge them by.
-  'read-contacts-with-leads': readLane('contacts', { with: 'leads' }),
+  // Contacts always come with their leads: the duplicate catcher judges a candidate by them, and a
+  // deal's own contact read with them is the same request (one lane, so concurrent reads share it).
+  'read-contacts': readLane('contacts', { with: 'leads' }),
   'patch-leads': writeLane('PATCH', '/api/v4/leads', byRequestId('leads'), (i) => ({ method: 'PATCH', path: `/api/v4/leads/${i.id}`, body: withoutId(i.element) }), (a) => a),
   'patch-contacts': writeLane('PATCH', '/api/v4/contacts', byRequestId('contacts'), (i) => ({ method: 'PATCH', path: `/api/v4/contacts/${i.id}`, body: withoutId(i.element) }), (a) => a),
   'add-lead-notes': writeLane('POST', '/api/v4/leads/notes', byRequestId('notes'), (i) => ({ method: 'POST', path: `/api/v4/leads/${i.id}/notes`, body: [withoutEntity(i.element)] }), first('notes')),
