@@ -28,7 +28,8 @@ const deal = (title: string, fields: Record<string, unknown> | null = {}, respon
 function replay(transitions: StageTransition[], extra: Partial<DryRunInput> = {}) {
   const deals: Record<string, DryRunDeal> = {};
   for (const t of transitions) deals[t.dealId] ??= deal(t.dealId);
-  return replayRegulation({ regulation, transitions, priorStages: {}, deals, users: USERS, fieldValues: 'current', attribution: 'mover', ...extra, deals: { ...deals, ...extra.deals } });
+  const { deals: given, ...rest } = extra;
+  return replayRegulation({ regulation, transitions, priorStages: {}, users: USERS, fieldValues: 'current', attribution: 'mover', ...rest, deals: { ...deals, ...given } });
 }
 
 describe('replaying history under the seed 004 deal regulation', () => {

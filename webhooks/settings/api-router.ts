@@ -6,6 +6,7 @@ import type { SessionClaims } from '../../src/settings-access/session';
 import type { UiLang } from '../../src/settings-page/issue-messages';
 import { applyChanges, settingChangesSchema, settingsJsonSchema, settingsView } from '../../src/settings-page/settings-view';
 import type { Services } from '../../src/services';
+import { regulationRoutes } from './regulation-router';
 import { bearerToken, type SettingsSessions } from './sessions';
 
 interface Authorized {
@@ -84,6 +85,9 @@ export function settingsApiRouter(services: Services, sessions: SettingsSessions
     const crm = await services.clients.forInstallation(installation);
     res.json({ entity, fields: await crm.listFields(entity) });
   }));
+
+  // The regulation's dry run and switch (regulation-router.ts).
+  regulationRoutes(router, services, guarded, json);
 
   return router;
 }
