@@ -77,6 +77,17 @@ describe('regulation dry run and switch from the settings API', () => {
     moveLead('prior', 'ОС получена', 2);
     moveLead('prior', 142, 2); // complies: the meeting was held 35 days ago
     await stack.idle();
+    // Enough moves that comply for the history to take several pages (Bitrix24: 50 rows, amoCRM: 100 events).
+    for (let i = 0; i < 30; i++) {
+      deal(`bulk${i}`, { ufCrmUnit: `кв. ${i}` }, 3);
+      moveDeal(`bulk${i}`, 'UC_BOOKING', 3);
+    }
+    for (let i = 0; i < 55; i++) {
+      lead(`bulk${i}`, 'Передан в работу', 3);
+      moveLead(`bulk${i}`, 'Не дозвонились', 3);
+      moveLead(`bulk${i}`, 'Потребности выявлены', 3);
+    }
+    await stack.idle(120_000);
     stack.timeTravel(15 * DAY);
   });
   afterAll(() => stack.stop());
@@ -117,9 +128,13 @@ describe('regulation dry run and switch from the settings API', () => {
     // The old move is outside the window; the deal contracted 35 days ago after a booking is not flagged.
     expect(report.reverts.map((r: { dealId: string }) => r.dealId)).not.toContain(String(deals.old));
     expect(report.reverts.map((r: { dealId: string }) => r.dealId)).not.toContain(String(deals.prior));
-    // The history was read through the client: list pages and batches, nothing written.
+    expect(report.transitions).toBe(34); // 30 bulk bookings and four moves; the 33 creations in the window are rows, not moves
+    // The history was read through the client, page after page by key, the deals' earlier stages in batches; nothing written.
     const calls = stack.portal.calls.slice(callsBefore);
-    expect(calls.some((c) => c.method === 'crm.stagehistory.list')).toBe(true);
+    const pages = calls.filter((c) => c.method === 'crm.stagehistory.list' && !c.viaBatch);
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.slice(1).every((c) => JSON.stringify(c.params).includes('<ID'))).toBe(true);
+    expect(calls.some((c) => c.method === 'crm.stagehistory.list' && c.viaBatch)).toBe(true);
     expect(calls.some((c) => c.method === 'crm.item.update' || c.method === 'crm.timeline.comment.add')).toBe(false);
     expect(report.enabled).toBe(false);
     expect(await regulations(b24)).toBeUndefined();
@@ -133,6 +148,10 @@ describe('regulation dry run and switch from the settings API', () => {
     const noFields = (await request(stack.appUrl).post(`/api/regulation/${b24}/dry-run`).set(auth).send({ ...B24_SPEC, fieldValues: 'not_replayed' }).expect(200)).body;
     expect(noFields.fieldValues).toBe('not_replayed');
     expect(noFields.wouldRevert).toBe(1);
+    // Over 45 days the 40-day-old contract counts too: the window, not chance, left it out.
+    const longer = (await request(stack.appUrl).post(`/api/regulation/${b24}/dry-run`).set(auth).send({ ...B24_SPEC, days: 45 }).expect(200)).body;
+    expect(longer.reverts.map((r: { dealId: string }) => r.dealId)).toContain(String(deals.old));
+    expect(longer.wouldRevert).toBe(3);
   });
 
   it('a bad spec is refused at its path and changes nothing; another installation’s id is refused', async () => {
@@ -209,7 +228,9 @@ describe('regulation dry run and switch from the settings API', () => {
       // The lead whose meeting was held 35 days ago is not flagged; the 40-day-old sale is outside the window.
       expect(flagged).not.toContain(String(leads.prior));
       expect(flagged).not.toContain(String(leads.old));
-      expect(stack.amo.calls.some((c) => c.method === 'GET' && c.path === '/api/v4/events')).toBe(true);
+      // 110+ status events in the window: read in pages of 100.
+      expect(report.transitions).toBe(115);
+      expect(stack.amo.calls.some((c) => c.method === 'GET' && c.path === '/api/v4/events' && String(c.query.page) === '2')).toBe(true);
     });
 
     it('switched on, it is saved for the account, and a Bitrix24 session cannot touch it', async () => {
