@@ -16,6 +16,7 @@ import { regulationSpecSchema, type RegulationSpec } from '../regulation/install
 import type { Services } from '../services';
 import { bindForInstallation, configureRegulations } from './configure-regulations';
 import type { Installation } from './installation';
+import { RedisInstallationState } from './installation-state';
 
 /** Stage changes read at most per dry run unless asked otherwise: a long portal's newest ones. */
 export const DEFAULT_MAX_TRANSITIONS = 5000;
@@ -49,6 +50,8 @@ export interface DryRunReport extends Omit<DryRunResult, 'reverts'> {
   revertsListed: number;
   /** The same regulation is already switched on. */
   enabled: boolean;
+  /** The stage guard robot is on (`stageGuard.enabled`); off, no regulation is enforced. */
+  stageGuardOn: boolean;
   warnings: string[];
 }
 
@@ -84,6 +87,7 @@ export async function dryRunRegulation(services: Services, installation: Install
     priorStages: history.priorStages,
     deals,
     users,
+    appReverted: await guardReverts(services, installation, regulation.entity, ids),
     fieldValues: request.fieldValues,
     attribution: history.knowsMover ? 'mover' : 'responsible',
   });
@@ -100,6 +104,7 @@ export async function dryRunRegulation(services: Services, installation: Install
       capped: history.capped,
       maxTransitions: request.maxTransitions,
       enabled: saved.some((s) => isDeepStrictEqual(s, spec)),
+      stageGuardOn: (installation.settings.stageGuard as { enabled?: unknown } | undefined)?.enabled !== false,
       warnings: binding.warnings,
     },
   };
@@ -127,6 +132,25 @@ export async function enableRegulation(services: Services, installation: Install
   }
   services.clients.invalidate(installation.id);
   return { ok: true, changed: true, regulations: next };
+}
+
+/**
+ * The stage entries the live stage guard refused (`reverted:<entity>:<id>`, kept by
+ * `src/robots/stage-guard.ts`), so that its own reverts in the history are not judged as a
+ * manager's moves. Deal ids come from the CRM: only plain numbers touch a key.
+ */
+async function guardReverts(services: Services, installation: Installation, entity: 'deal' | 'lead', ids: readonly string[]): Promise<Record<string, string[]>> {
+  const state = new RedisInstallationState(services.redis, services.prefix, installation.id);
+  const out: Record<string, string[]> = {};
+  const valid = ids.filter((id) => /^\d{1,20}$/.test(id));
+  for (let i = 0; i < valid.length; i += 200) {
+    const chunk = valid.slice(i, i + 200);
+    const lists = await Promise.all(chunk.map((id) => state.list(`reverted:${entity}:${id}`, 200)));
+    chunk.forEach((id, n) => {
+      if (lists[n]!.length) out[id] = lists[n]!;
+    });
+  }
+  return out;
 }
 
 function savedSpecs(installation: Installation): RegulationSpec[] {

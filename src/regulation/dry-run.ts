@@ -47,6 +47,12 @@ export interface DryRunInput {
   users: readonly CrmUser[];
   fieldValues: 'current' | 'not_replayed';
   attribution: 'mover' | 'responsible';
+  /**
+   * Stage entries the live stage guard already refused, per deal, as it keeps them
+   * (`<stageId>#<n>`: the n-th time the deal's history entered that stage). The move out of such
+   * an entry is the app's own revert: it is not judged, and the refused entry does not count as passed.
+   */
+  appReverted?: Readonly<Record<string, readonly string[]>>;
   examplesPerRule?: number;
 }
 
@@ -99,6 +105,8 @@ export interface DryRunResult {
   governedMoves: number;
   /** Moves an exempt mover made that broke a rule (not reverted). */
   waived: number;
+  /** The live guard's own reverts found in the history, not judged. */
+  appMoves: number;
   wouldRevert: number;
   /** Of `wouldRevert`, moves that break a rule the history alone proves. */
   wouldRevertFromHistory: number;
@@ -121,10 +129,26 @@ export function replayRegulation(input: DryRunInput): DryRunResult {
   const stageName = (id: string) => index.byId.get(id)?.name ?? regulation.ungovernedStages.find((s) => s.id === id)?.name ?? id;
   const notReplayed = Object.fromEntries(regulation.fields.map((f) => [f.code, 'not replayed']));
 
-  const paths = new Map<string, HistoryEntry[]>();
+  const paths = new Map<string, Array<Exclude<HistoryEntry, string>>>();
+  const seen = new Map<string, Map<string, number>>();
+  /** Counts an entry of the deal's history; true when the live guard refused this very entry. */
+  const enter = (dealId: string, stageId: string): boolean => {
+    let counts = seen.get(dealId);
+    if (!counts) seen.set(dealId, (counts = new Map()));
+    const n = (counts.get(stageId) ?? 0) + 1;
+    counts.set(stageId, n);
+    return input.appReverted?.[dealId]?.includes(`${stageId}#${n}`) ?? false;
+  };
+  /** Per deal, the stage of its last entry when the live guard refused that entry. */
+  const refusedEntry = new Map<string, string>();
   const pathOf = (dealId: string) => {
     let path = paths.get(dealId);
-    if (!path) paths.set(dealId, (path = (input.priorStages[dealId] ?? []).map((stageId) => ({ stageId }))));
+    if (!path) {
+      path = (input.priorStages[dealId] ?? []).map((stageId) => ({ stageId, revertedByApp: enter(dealId, stageId) }));
+      const last = path[path.length - 1];
+      if (last?.revertedByApp) refusedEntry.set(dealId, last.stageId);
+      paths.set(dealId, path);
+    }
     return path;
   };
 
@@ -133,10 +157,21 @@ export function replayRegulation(input: DryRunInput): DryRunResult {
   const reverts: DryRunRevert[] = [];
   let governedMoves = 0;
   let waived = 0;
+  let appMoves = 0;
 
   for (const t of input.transitions) {
     const deal = input.deals[t.dealId];
     const path = pathOf(t.dealId);
+    const outOfRefused = refusedEntry.get(t.dealId) === t.fromStageId;
+    refusedEntry.delete(t.dealId);
+    const refusedByApp = enter(t.dealId, t.toStageId);
+    if (refusedByApp) refusedEntry.set(t.dealId, t.toStageId);
+    if (outOfRefused) {
+      // The guard put the deal back out of the entry it refused: the app's move, not a manager's.
+      appMoves++;
+      path.push({ stageId: t.toStageId, revertedByApp: refusedByApp });
+      continue;
+    }
     const mover = input.attribution === 'mover' ? t.movedBy : null;
     const fields = input.fieldValues === 'current' ? (deal?.fields ?? notReplayed) : notReplayed;
     const decision = evaluateMove(regulation, {
@@ -149,7 +184,7 @@ export function replayRegulation(input: DryRunInput): DryRunResult {
     if (decision.why !== 'same_stage' && decision.why !== 'not_governed') governedMoves++;
     if (decision.why === 'exempt_user') waived++;
     const reverted = decision.verdict === 'revert';
-    path.push({ stageId: t.toStageId, revertedByApp: reverted });
+    path.push({ stageId: t.toStageId, revertedByApp: reverted || refusedByApp });
     if (!reverted) continue;
 
     const basis = decision.reasons.some((r) => HISTORY_RULES.has(r.rule)) ? 'history' : 'current_values';
@@ -176,6 +211,7 @@ export function replayRegulation(input: DryRunInput): DryRunResult {
     transitions: input.transitions.length,
     governedMoves,
     waived,
+    appMoves,
     wouldRevert: reverts.length,
     wouldRevertFromHistory: reverts.filter((r) => r.basis === 'history').length,
     byRule: [...rules.values()].sort((a, b) => b.count - a.count || a.id.localeCompare(b.id)),

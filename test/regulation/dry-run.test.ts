@@ -108,4 +108,16 @@ describe('replaying history under the seed 004 deal regulation', () => {
       { userId: '18', name: 'Олег Смирнов', count: 1 },
     ]);
   });
+
+  test('the live guard’s own reverts are not judged as a manager’s moves, and its refused entries do not count as passed', () => {
+    // The guard (already on) refused the contract and put the deal back; the manager then booked properly.
+    const transitions = [move('30', S.needs, S.contract), move('30', S.contract, S.needs, null), move('30', S.needs, S.booking), move('30', S.booking, S.contract)];
+    const known = replay(transitions, { deals: { 30: deal('30', CONTRACT) }, priorStages: { 30: [S.needs] }, appReverted: { 30: [`${S.contract}#1`] } });
+    expect(known.appMoves).toBe(1);
+    expect(known.reverts.map((r) => [r.from, r.to])).toEqual([['Выявление потребностей', 'Договор']]);
+    // Without the guard's record, its revert looks like a manager moving a contract back: counted.
+    const unknown = replay(transitions, { deals: { 30: deal('30', CONTRACT) }, priorStages: { 30: [S.needs] } });
+    expect(unknown.appMoves).toBe(0);
+    expect(unknown.wouldRevert).toBe(2);
+  });
 });

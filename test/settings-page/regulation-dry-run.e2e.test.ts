@@ -137,6 +137,7 @@ describe('regulation dry run and switch from the settings API', () => {
     expect(calls.some((c) => c.method === 'crm.stagehistory.list' && c.viaBatch)).toBe(true);
     expect(calls.some((c) => c.method === 'crm.item.update' || c.method === 'crm.timeline.comment.add')).toBe(false);
     expect(report.enabled).toBe(false);
+    expect(report.stageGuardOn).toBe(true);
     expect(await regulations(b24)).toBeUndefined();
   });
 
@@ -197,6 +198,12 @@ describe('regulation dry run and switch from the settings API', () => {
     stack.portal.userMoveDeal(id, 'EXECUTING', 2);
     await stack.idle();
     expect(stack.portal.getDeal(id)?.stageId).toBe('NEW');
+
+    // Run again: the manager's move counts, the guard's own move back is recognised and not judged.
+    const after = (await request(stack.appUrl).post(`/api/regulation/${b24}/dry-run`).set(auth).send(B24_SPEC).expect(200)).body;
+    expect(after.appMoves).toBe(1);
+    expect(after.reverts.filter((r: { dealId: string }) => r.dealId === String(id)).map((r: { to: string }) => r.to)).toEqual(['Договор']);
+    expect(after.wouldRevert).toBe(report.wouldRevert + 1);
   });
 
   describe('amoCRM', () => {
@@ -246,6 +253,9 @@ describe('regulation dry run and switch from the settings API', () => {
       stack.amo.userMoveLead(id, 142, 2);
       await stack.idle();
       expect(stack.amo.getLead(id)?.status_id).toBe(stage('Передан в работу'));
+      const after = (await request(app).post(`/api/regulation/${amo}/dry-run`).set(auth).send(AMO_SPEC).expect(200)).body;
+      expect(after.appMoves).toBe(1);
+      expect(after.reverts.filter((r: { dealId: string }) => r.dealId === String(id)).map((r: { to: string }) => r.to)).toEqual(['Успешно реализовано']);
     });
   });
 });

@@ -65,6 +65,8 @@ export class AmocrmStageHistoryFeed implements StageHistoryFeed {
     // Capped: the older events of the period left out count as what the leads passed before.
     const until = (capped && events[0] ? events[0].created_at : sinceSec) - 1;
     const priorStages = await this.priorStages([...new Set(transitions.map((t) => t.dealId))], until);
+    // A lead with no older event started where its first move of the period came from.
+    for (const t of transitions) if (!priorStages[t.dealId]?.length) priorStages[t.dealId] = [t.fromStageId];
     return { transitions, priorStages, capped, knowsMover: true };
   }
 
