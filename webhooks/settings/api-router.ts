@@ -6,6 +6,7 @@ import type { SessionClaims } from '../../src/settings-access/session';
 import type { UiLang } from '../../src/settings-page/issue-messages';
 import { applyChanges, settingChangesSchema, settingsJsonSchema, settingsView } from '../../src/settings-page/settings-view';
 import type { Services } from '../../src/services';
+import { dryRunRoutes } from './dry-run-router';
 import { bearerToken, type SettingsSessions } from './sessions';
 
 interface Authorized {
@@ -91,6 +92,8 @@ export function settingsApiRouter(services: Services, sessions: SettingsSessions
     const users = await crm.listUsers();
     res.json({ users: users.map((u) => ({ id: u.id, name: u.name, isAdmin: u.isAdmin, isActive: u.isActive !== false })) });
   }));
+  // The regulation's dry run and switch (dry-run-router.ts).
+  dryRunRoutes(router, services, guarded, json);
 
   return router;
 }

@@ -54,5 +54,9 @@ export function apiClient(session: Session) {
     funnels: (lang: string) => call('GET', `/api/crm/${id}/funnels`, lang),
     fields: (lang: string, entity: 'deal' | 'lead') => call('GET', `/api/crm/${id}/fields?entity=${entity}`, lang),
     users: (lang: string) => call('GET', `/api/crm/${id}/users`, lang),
+    // The regulation's dry run and switch (components/DryRun.vue).
+    presets: (lang: string) => call('GET', `/api/regulation/${id}/presets`, lang),
+    dryRun: (lang: string, body: Record<string, unknown>) => call('POST', `/api/regulation/${id}/dry-run`, lang, body),
+    enableRegulation: (lang: string, body: Record<string, unknown>) => call('POST', `/api/regulation/${id}/enable`, lang, body),
   };
 }

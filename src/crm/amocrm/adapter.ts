@@ -358,7 +358,7 @@ function chainInOrder(events: AmoEvent[]): AmoEvent[] {
   return ordered;
 }
 
-function toDeal(lead: AmoLead): Deal {
+export function toDeal(lead: AmoLead): Deal {
   const fields: Record<string, unknown> = { price: lead.price ?? null };
   for (const cf of lead.custom_fields_values ?? []) {
     const values = cf.values.map((v) => v.value);

@@ -306,7 +306,7 @@ function toStages(raw: unknown): FunnelStage[] {
     .sort((a, b) => a.sort - b.sort);
 }
 
-function toDeal(entity: DealEntity, item: Item): Deal {
+export function toDeal(entity: DealEntity, item: Item): Deal {
   const stage = item.stageId ?? item.statusId;
   const contactIds = Array.isArray(item.contactIds) ? item.contactIds.map(String) : item.contactId ? [String(item.contactId)] : [];
   return {
