@@ -92,10 +92,12 @@ export function regulationView(spec: RegulationSpec, funnels: readonly CrmFunnel
 
   const current = bindStages(ctx(overrides), funnel);
   const suggested = bindStages(ctx({ ...overrides, stages: undefined }), funnel);
+  // The role the admin gave a stage stays shown even when it does not bind (its error is shown beside it).
+  const chosen = new Map(Object.entries(overrides.stages ?? {}).flatMap(([key, id]) => (id === null ? [] : [[id, key] as const])));
   const keyOf = (map: Map<string, { id: string }>, id: string) => [...map.entries()].find(([, s]) => s.id === id)?.[0] ?? null;
   view.crmStages = [...funnel.stages]
     .sort((a, b) => a.sort - b.sort)
-    .map((s) => ({ id: s.id, name: s.name, semantics: s.semantics, key: keyOf(current, s.id), suggestedKey: keyOf(suggested, s.id) }));
+    .map((s) => ({ id: s.id, name: s.name, semantics: s.semantics, key: chosen.get(s.id) ?? keyOf(current, s.id), suggestedKey: keyOf(suggested, s.id) }));
   const order = [...current.keys()].map((key) => ({ key, role: preset.stages[key]!.role }));
   view.matrix = bound.ok ? { keys: bound.regulation.stages.map((s) => s.key), allowed: bound.regulation.transitions.allowed } : { keys: order.map((s) => s.key), allowed: bindTransitions(ctx(overrides), order).allowed };
   return view;

@@ -53,5 +53,9 @@ export function apiClient(session: Session) {
     save: (lang: string, changes: Array<{ path: string; value: unknown }>) => call('PATCH', `/api/settings/${id}`, lang, { changes }),
     funnels: (lang: string) => call('GET', `/api/crm/${id}/funnels`, lang),
     fields: (lang: string, entity: 'deal' | 'lead') => call('GET', `/api/crm/${id}/fields?entity=${entity}`, lang),
+    /** Any other call of the settings API, with the session; `{id}` in the path is this installation. */
+    request: (method: string, path: string, lang: string, body?: unknown) => call(method, path.replace('{id}', id), lang, body),
   };
 }
+
+export type ApiClient = ReturnType<typeof apiClient>;
