@@ -123,7 +123,12 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     await until(frame, '[data-stage-fields="booking"] [data-required-field="Паспортные данные"]');
     await settled(frame);
 
-    // The message the stage guard would write for the sample move.
+    // A manager-facing text edited on the page…
+    const notAllowed = frame().locator('[data-message="notAllowed"] input');
+    await notAllowed.fill('Так по регламенту нельзя');
+    await notAllowed.press('Tab');
+    await settled(frame);
+    // …and the message the stage guard would write for the sample move, with it.
     await frame().locator('[data-preview-from]').selectOption('needs_identified');
     await frame().locator('[data-preview-to]').selectOption('booking');
     await frame().locator('[data-action="preview-message"]').click();
@@ -131,6 +136,7 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     const previewText = await frame().locator('[data-preview-text]').textContent();
     expect(previewText).toContain('Нельзя перейти из «Потребности выявлены» в «Бронь»');
     expect(previewText).toContain('«Паспортные данные»');
+    expect(previewText).toContain('так по регламенту нельзя');
     await frame().locator('[data-message-preview]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'regulation-preview-ru-1024.png') });
 
@@ -140,6 +146,7 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     expect(saved!.preset).toBe('bitrix24-deals-004');
     expect(saved!.overrides.transitions.allow.find((r: { from: string }) => r.from === 'needs_identified').to).not.toContain('booking');
     expect(saved!.overrides.stageRules.booking.requiredFields).toHaveLength(2);
+    expect(saved!.overrides.messages.ru.notAllowed).toBe('Так по регламенту нельзя');
     const wide = await frame().evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`);
     expect(wide).toEqual([]);
     await page.close();
@@ -165,6 +172,7 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     await frame().locator('[data-action="test-connection"]').click();
     await until(frame, '[data-test-result="ok"]');
     expect(await frame().locator('[data-test-result]').textContent()).toContain('✓ reachable, the API key is accepted');
+    await frame().locator('[data-test-result]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: path.join(SCREENSHOTS, 'inventory-test-ru-1024.png') });
     await inventory.fill(JSON.stringify({ ...profitbaseConnection(stack), apiKey: 'app-wrong' }));
     await frame().locator('[data-action="test-connection"]').click();
