@@ -30,8 +30,8 @@ export interface RegulationView {
   presetStages: Array<{ key: string; role: StageRole; name: string; semantics: string; closing: boolean }>;
   /** The funnel's stages in order, each with the preset stage it is bound to now and the one its name suggests. */
   crmStages: Array<{ id: string; name: string; semantics: string; key: string | null; suggestedKey: string | null }>;
-  /** Bound stage keys in preset order, and where each may move (deny rules subtracted). */
-  matrix: { keys: string[]; allowed: Record<string, string[]> };
+  /** Bound stage keys in preset order, where each may move (deny rules subtracted), and the deny rules with their explanations. */
+  matrix: { keys: string[]; allowed: Record<string, string[]>; denied: Array<{ from: string; to: string[]; explain: unknown }> };
   mustNotSkip: MustNotSkipRule[];
   stageRules: Record<string, { requiredFields: ViewField[]; reasonField: ViewField | null }>;
   /** CRM field code → the field key that names it in this regulation (existing or to be added). */
@@ -99,7 +99,12 @@ export function regulationView(spec: RegulationSpec, funnels: readonly CrmFunnel
     .sort((a, b) => a.sort - b.sort)
     .map((s) => ({ id: s.id, name: s.name, semantics: s.semantics, key: chosen.get(s.id) ?? keyOf(current, s.id), suggestedKey: keyOf(suggested, s.id) }));
   const order = [...current.keys()].map((key) => ({ key, role: preset.stages[key]!.role }));
-  view.matrix = bound.ok ? { keys: bound.regulation.stages.map((s) => s.key), allowed: bound.regulation.transitions.allowed } : { keys: order.map((s) => s.key), allowed: bindTransitions(ctx(overrides), order).allowed };
+  const transitions = bound.ok ? bound.regulation.transitions : bindTransitions(ctx(overrides), order);
+  view.matrix = {
+    keys: bound.ok ? bound.regulation.stages.map((s) => s.key) : order.map((s) => s.key),
+    allowed: transitions.allowed,
+    denied: transitions.denied.map((d) => ({ from: d.from, to: d.to, explain: d.explain })),
+  };
   return view;
 }
 
@@ -111,7 +116,7 @@ function emptyView(spec: RegulationSpec, crmFields: readonly CrmField[]): Regula
     funnel: null,
     presetStages: [],
     crmStages: [],
-    matrix: { keys: [], allowed: {} },
+    matrix: { keys: [], allowed: {}, denied: [] },
     mustNotSkip: [],
     stageRules: {},
     fieldKeys: {},

@@ -17,7 +17,10 @@ function overridesOf(view: RegulationView, edit: { allowed?: Record<string, stri
   return {
     funnelId: view.funnel!.id,
     stages,
-    transitions: { allow: Object.entries(allowed).filter(([, to]) => to.length).map(([from, to]) => ({ from, to })) },
+    transitions: {
+      allow: Object.entries(allowed).filter(([, to]) => to.length).map(([from, to]) => ({ from, to })),
+      deny: view.matrix.denied.map((d) => ({ from: d.from, to: d.to.filter((k) => !(allowed[d.from] ?? []).includes(k)), ...(d.explain ? { explain: d.explain } : {}) })).filter((d) => d.to.length),
+    },
     mustNotSkip: view.mustNotSkip,
     ...(edit.stageRules ? { stageRules: edit.stageRules } : {}),
     ...(added.length
@@ -110,6 +113,9 @@ describe('regulation API: a funnel bound to a regulation from the settings page,
       const preview = await request(stack.appUrl).post(api('/preview-message')).set(auth).send({ spec, from: 'needs_identified', to: 'booking' }).expect(200);
       expect(preview.body.verdict).toBe('revert');
       expect(preview.body.message).toContain('«Паспортные данные»');
+      // The preset's deny rule keeps its explanation in the edited table.
+      const toContract = await request(stack.appUrl).post(api('/preview-message')).set(auth).send({ spec, from: 'needs_identified', to: 'contract' }).expect(200);
+      expect(toContract.body.message).toContain('С первого звонка нельзя сразу переходить к договору');
       const english = await request(stack.appUrl).post(api('/preview-message')).set(auth).send({ spec, from: 'needs_identified', to: 'booking', locale: 'en' }).expect(200);
       expect(english.body.message).toContain('“Паспортные данные”');
 

@@ -145,6 +145,7 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     const [saved] = (await stageGuard()).regulations!;
     expect(saved!.preset).toBe('bitrix24-deals-004');
     expect(saved!.overrides.transitions.allow.find((r: { from: string }) => r.from === 'needs_identified').to).not.toContain('booking');
+    expect(saved!.overrides.transitions.deny).toEqual([expect.objectContaining({ from: 'needs_identified', explain: expect.objectContaining({ ru: expect.stringContaining('С первого звонка') }) })]);
     expect(saved!.overrides.stageRules.booking.requiredFields).toHaveLength(2);
     expect(saved!.overrides.messages.ru.notAllowed).toBe('Так по регламенту нельзя');
     const wide = await frame().evaluate(`[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))`);
