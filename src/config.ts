@@ -49,6 +49,8 @@ export const configSchema = z.object({
    * e.g. `127.0.0.1`). Refused when NODE_ENV=production: production talks https only.
    */
   AMOCRM_INSECURE_HOSTS: csv,
+  /** Inventory hosts (e.g. an on-premise 1C) the settings page's "test connection" may reach in production although they resolve to private addresses. */
+  INVENTORY_PRIVATE_HOSTS: csv,
 
   /**
    * Requests per second to one Profitbase account. Profitbase blocks the sender IP above 1/s;

@@ -13,6 +13,8 @@ import { ratingRouter } from './rating-page';
 import { inventoryRouter } from './inventory/router';
 import { statusRouter } from './status-page';
 import { settingsApiRouter } from './settings/api-router';
+import { previewApiRouter } from './settings/preview-router';
+import { regulationApiRouter } from './settings/regulation-router';
 import { settingsEntryRouter, type SettingsEntryOptions } from './settings/entry-router';
 import { SettingsSessions } from './settings/sessions';
 
@@ -50,6 +52,8 @@ export function createWebApp(services: Services, options: SettingsEntryOptions =
   const sessions = new SettingsSessions(services.config, () => services.now());
   app.use(settingsEntryRouter(services, sessions, options));
   app.use(settingsApiRouter(services, sessions));
+  app.use(regulationApiRouter(services, sessions));
+  app.use(previewApiRouter(services, sessions));
   app.use('/apps', express.static(apps));
   if (services.config.NODE_ENV !== 'production') app.use(statusRouter(services));
   app.use(((err, req, res, _next) => {

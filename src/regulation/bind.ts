@@ -22,6 +22,7 @@ import { stageDef, unique, type BindContext } from './bind-context';
 import { selectFunnel } from './bind-funnel';
 import { bindStages } from './bind-stages';
 import { bindFields } from './bind-fields';
+import { applyRuleOverrides, hasRuleOverrides, relocateErrors, unknownStageRules } from './rule-overrides';
 import { bindMustNotSkip, bindNextStep, bindSettings, bindTimeLimits, bindTransitions } from './bind-rules';
 
 export type BindResult =
@@ -69,15 +70,27 @@ export function bindRegulation(
   if (!overridesResult.success) errors.push(...fromZodError(overridesResult.error, overridesFile));
   if (!presetResult.ok || !overridesResult.success) return { ok: false, errors };
 
+  const presetFile = options.presetFile ?? presetFileLabel(presetResult.preset.key);
+  const edits = overridesResult.data;
+  let effective = presetResult.preset;
+  if (hasRuleOverrides(edits)) {
+    // The installation's own rules (the settings page): the edited preset is checked like any preset.
+    const unknown = unknownStageRules(effective, edits, overridesFile);
+    const merged = validatePreset(applyRuleOverrides(effective, edits), presetFile);
+    if (unknown.length || !merged.ok) return { ok: false, errors: [...unknown, ...relocateErrors(merged.ok ? [] : merged.errors, edits, presetFile, overridesFile)] };
+    effective = merged.preset;
+  }
+
   const ctx: BindContext = {
-    preset: presetResult.preset,
-    overrides: overridesResult.data,
-    presetFile: options.presetFile ?? presetFileLabel(presetResult.preset.key),
+    preset: effective,
+    overrides: edits,
+    presetFile,
     overridesFile,
     errors: [],
     warnings: [],
   };
-  return bind(ctx, funnels, fields);
+  const result = bind(ctx, funnels, fields);
+  return result.ok ? result : { ok: false, errors: relocateErrors(result.errors, edits, presetFile, overridesFile) };
 }
 
 function bind(ctx: BindContext, funnels: CrmFunnel | readonly CrmFunnel[], fields: readonly CrmField[]): BindResult {

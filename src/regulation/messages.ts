@@ -10,6 +10,7 @@ import type {
   MessageKey,
   MessageOverrides,
   MessageTemplates,
+  MoveDecision,
 } from './schema';
 import { MESSAGE_PLACEHOLDERS } from './schema';
 
@@ -108,6 +109,20 @@ export function renderMessage(
   locale: Locale = regulation.settings.locale,
 ): string {
   return renderTemplate(regulation.messages[locale][key], params);
+}
+
+/**
+ * The whole text the stage guard writes into the card (and notifies) when it moves a deal back:
+ * the decision's message, then the «reverted» line. `fallback` names the stages when the decision
+ * does not (a move from an ungoverned stage).
+ */
+export function revertNote(
+  regulation: BoundRegulation,
+  decision: Pick<MoveDecision, 'message' | 'from' | 'to'>,
+  fallback: { from: string; to: string },
+  locale: Locale,
+): string {
+  return `${decision.message}\n${renderMessage(regulation, 'reverted', { from: decision.from?.name ?? fallback.from, to: decision.to?.name ?? fallback.to }, locale)}`;
 }
 
 /**

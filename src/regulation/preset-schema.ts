@@ -136,6 +136,17 @@ export const OverridesSchema = z.strictObject({
   messages: MessageOverridesSchema.optional(),
   /** Stage key → changes to its time limit (a whole limit for a stage without one), or `null` to drop it. */
   timeLimits: z.record(KeySchema, TimeLimitOverrideSchema).optional(),
+  // The rules themselves, as the settings page edits them (`rule-overrides.ts`); each replaces the preset's.
+  /** The whole transition table (allow, deny) instead of the preset's. */
+  transitions: TransitionsSchema.optional(),
+  /** The whole list of stages never skipped instead of the preset's. */
+  mustNotSkip: z.array(MustNotSkipRuleSchema).optional(),
+  /** Stage key → its required fields and closing-reason field (`null`: none) instead of the preset's. */
+  stageRules: z
+    .record(KeySchema, z.strictObject({ requiredFields: z.array(KeySchema).optional(), reasonField: KeySchema.nullable().optional() }))
+    .optional(),
+  /** Fields the preset does not name (a CRM field picked on the page), usable in `stageRules`. */
+  addFields: z.record(KeySchema, PresetFieldSchema).optional(),
 });
 export type Overrides = z.infer<typeof OverridesSchema>;
 export type OverridesInput = z.input<typeof OverridesSchema>;

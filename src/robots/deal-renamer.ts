@@ -17,6 +17,8 @@ const settings = z.object({
   entities: z.array(z.enum(['deal', 'lead'])).default(['deal']),
 });
 type Settings = z.infer<typeof settings>;
+/** The renamer's settings schema (the settings page validates a template being edited with it). */
+export const dealRenamerSettingsSchema = settings;
 
 const TITLE_PLACEHOLDERS = ['id', 'contact', 'unit'] as const;
 
@@ -52,17 +54,21 @@ export type DealRenamerSettings = Settings;
 
 /** Renames the deal by the template when its title differs; returns the title it should have ('' when nothing to build it from). */
 export async function applyTitle(ctx: Pick<RobotContext<never, Settings>, 'crm' | 'settings' | 'report'>, deal: Deal, contacts: Contact[]): Promise<string> {
-  const fields = await ctx.crm.listFields(deal.entity);
-  const unitCode = resolveFieldCode(ctx.settings.unitField[ctx.crm.crm], fields);
-  const title = renderTitle(ctx.settings.template, {
-    id: deal.id,
-    contact: contactName(contacts[0]),
-    unit: unitCode ? fieldText(deal.fields[unitCode]) : '',
-  });
+  const title = titleFor(ctx.settings, ctx.crm.crm, deal, contacts, await ctx.crm.listFields(deal.entity));
   if (!title || title === deal.title) return title;
   await ctx.crm.renameDeal(deal, title);
   await ctx.report({ target: deal, summary: 'renamed', before: deal.title, after: title });
   return title;
+}
+
+/** The title the renamer gives this deal (pure; the settings page previews with it). */
+export function titleFor(settings: Pick<Settings, 'template' | 'unitField'>, crm: keyof Settings['unitField'], deal: Deal, contacts: Contact[], fields: CrmField[]): string {
+  const unitCode = resolveFieldCode(settings.unitField[crm], fields);
+  return renderTitle(settings.template, {
+    id: deal.id,
+    contact: contactName(contacts[0]),
+    unit: unitCode ? fieldText(deal.fields[unitCode]) : '',
+  });
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { defineRobot, type RobotContext } from '../app';
 import type { CrmUser, Deal } from '../crm/crm-port';
 import type { StageChangedPayload } from '../events';
+import { revertNote } from '../regulation/messages';
 import { entersMeetingHeld, evaluateMove, isViolationAlertDue, renderMessage, type BoundRegulation, type MoveDecision } from '../regulation';
 import { bindRegulations, describeBindingErrors, regulationOf, regulationSpecSchema } from '../regulation/installation-bindings';
 
@@ -113,7 +114,7 @@ async function revert(ctx: Ctx, regulation: BoundRegulation, decision: MoveDecis
   const target = decision.revertTo!;
   await rememberReverted(ctx, deal, decision.to?.stageId ?? deal.stageId);
   await ctx.crm.moveDeal(deal, target);
-  const text = `${decision.message}\n${renderMessage(regulation, 'reverted', { from: decision.from?.name ?? target, to: decision.to?.name ?? deal.stageId }, ctx.locale)}`;
+  const text = revertNote(regulation, decision, { from: target, to: deal.stageId }, ctx.locale);
   await ctx.crm.addComment(deal, text);
   // The responsible manager hears of it, and whoever made the move if that was someone else.
   const recipients = new Set([deal.responsibleId, mover.userId].filter((id): id is string => Boolean(id)));

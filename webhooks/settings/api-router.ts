@@ -1,51 +1,17 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router } from 'express';
 import type { DealEntity } from '../../src/crm/crm-port';
-import { isInstallationId, type Installation } from '../../src/installations/installation';
 import { robots } from '../../src/robots';
-import type { SessionClaims } from '../../src/settings-access/session';
-import type { UiLang } from '../../src/settings-page/issue-messages';
 import { applyChanges, settingChangesSchema, settingsJsonSchema, settingsView } from '../../src/settings-page/settings-view';
 import type { Services } from '../../src/services';
 import { dryRunRoutes } from './dry-run-router';
-import { bearerToken, type SettingsSessions } from './sessions';
+import { sessionGuard } from './guard';
+import type { SettingsSessions } from './sessions';
 
-interface Authorized {
-  installation: Installation;
-  claims: SessionClaims;
-  lang: UiLang;
-}
-
-/**
- * The settings API the page calls. Every route needs a valid session for the installation named in
- * the path: no session or a forged one is 401, an expired one 401, a session of another
- * installation 403 — and none of them reads or changes anything.
- */
+/** The settings API the page calls; every route is guarded by the signed session (`guard.ts`). */
 export function settingsApiRouter(services: Services, sessions: SettingsSessions): Router {
   const router = Router();
   const json = express.json({ limit: '256kb' });
-
-  const authorize = async (req: Request, res: Response): Promise<Authorized | null> => {
-    res.set('Cache-Control', 'no-store');
-    const installationId = String(req.params.installationId ?? '');
-    if (!isInstallationId(installationId)) return refuse(res, 400, 'invalid_installation_id');
-    const token = bearerToken(req.get('authorization'));
-    if (!token) return refuse(res, 401, 'session_required');
-    const check = sessions.verify(installationId.startsWith('b24:') ? 'bitrix24' : 'amocrm', token);
-    if (!check.ok) return refuse(res, 401, check.reason === 'expired' ? 'session_expired' : 'invalid_session');
-    if (check.claims.installationId !== installationId) return refuse(res, 403, 'session_of_another_installation');
-    const installation = await services.store.find(installationId);
-    if (!installation || installation.status !== 'active') return refuse(res, 403, 'installation_unavailable');
-    return { installation, claims: check.claims, lang: req.query.lang === 'en' ? 'en' : 'ru' };
-  };
-
-  const guarded = (handler: (auth: Authorized, req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response, next: NextFunction) => {
-    try {
-      const auth = await authorize(req, res);
-      if (auth) await handler(auth, req, res);
-    } catch (err) {
-      next(err);
-    }
-  };
+  const guarded = sessionGuard(services, sessions);
 
   router.get('/api/settings/schema', (_req, res) => void res.set('Cache-Control', 'public, max-age=300').json(settingsJsonSchema(robots)));
 
@@ -96,9 +62,4 @@ export function settingsApiRouter(services: Services, sessions: SettingsSessions
   dryRunRoutes(router, services, guarded, json);
 
   return router;
-}
-
-function refuse(res: Response, status: number, error: string): null {
-  res.status(status).json({ error });
-  return null;
 }

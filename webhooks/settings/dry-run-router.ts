@@ -1,12 +1,10 @@
-import type { Request, Response, Router } from 'express';
-import type { RequestHandler } from 'express';
-import type { Installation } from '../../src/installations/installation';
+import type { RequestHandler, Router } from 'express';
 import { dryRunRegulation, dryRunRequestSchema, enableRegulation, enableRequestSchema } from '../../src/installations/regulation-dry-run';
 import { listPresets } from '../../src/regulation';
 import type { Services } from '../../src/services';
-import type { SessionClaims } from '../../src/settings-access/session';
+import type { sessionGuard } from './guard';
 
-type Guarded = (handler: (auth: { installation: Installation; claims: SessionClaims }, req: Request, res: Response) => Promise<void>) => RequestHandler;
+type Guarded = ReturnType<typeof sessionGuard>;
 
 /**
  * The regulation's dry run and switch from the settings page, behind the same session guard as

@@ -58,5 +58,9 @@ export function apiClient(session: Session) {
     presets: (lang: string) => call('GET', `/api/regulation/${id}/presets`, lang),
     dryRun: (lang: string, body: Record<string, unknown>) => call('POST', `/api/regulation/${id}/dry-run`, lang, body),
     enableRegulation: (lang: string, body: Record<string, unknown>) => call('POST', `/api/regulation/${id}/enable`, lang, body),
+    /** Any other call of the settings API, with the session; `{id}` in the path is this installation. */
+    request: (method: string, path: string, lang: string, body?: unknown) => call(method, path.replace('{id}', id), lang, body),
   };
 }
+
+export type ApiClient = ReturnType<typeof apiClient>;

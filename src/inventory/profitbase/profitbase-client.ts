@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { TransientError } from '../../errors';
 import type { BucketLimits, RedisRateLimiter } from '../../infra/rate-limiter';
@@ -45,8 +46,10 @@ export class ProfitbaseClient {
     return `${this.deps.prefix}:profitbase:${this.account}:rate`;
   }
 
+  /** Per account and key: a token got with the old key never answers for a new one (a key change, "test connection"). */
   private get tokenKey() {
-    return `${this.deps.prefix}:profitbase:${this.account}:token`;
+    const key = createHash('sha256').update(this.deps.apiKey).digest('hex').slice(0, 16);
+    return `${this.deps.prefix}:profitbase:${this.account}:token:${key}`;
   }
 
   async request(method: string, path: string, options: { query?: Record<string, string | number>; body?: unknown } = {}): Promise<PbResponse> {
