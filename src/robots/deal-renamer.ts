@@ -27,6 +27,7 @@ const TITLE_PLACEHOLDERS = ['id', 'contact', 'unit'] as const;
  * every deal the same), so the template is refused at its field instead.
  */
 function checkTemplate(template: string, ctx: z.RefinementCtx): void {
+  if (!template) return; // min(1) already says so
   const used = [...template.matchAll(/\{([^{}]*)\}/g)].map((m) => m[1]!);
   const unknown = used.filter((name) => !(TITLE_PLACEHOLDERS as readonly string[]).includes(name));
   if (unknown.length) ctx.addIssue({ code: 'custom', message: `unknown placeholder ${unknown.map((n) => `{${n}}`).join(', ')}; a title may use {id}, {contact}, {unit}` });
