@@ -119,7 +119,12 @@ async function revert(ctx: Ctx, regulation: BoundRegulation, decision: MoveDecis
   const recipients = new Set([deal.responsibleId, mover.userId].filter((id): id is string => Boolean(id)));
   for (const userId of recipients) await ctx.crm.notifyUser(userId, text, deal);
   await countViolation(ctx, regulation, mover.userId ?? deal.responsibleId, mover.name, decision);
-  await ctx.report({ target: deal, summary: `reverted: ${decision.reasons.map((r) => r.rule).join(', ')}`, before: decision.to?.name ?? deal.stageId, after: decision.from?.name ?? target });
+  await ctx.report({
+    target: deal, kind: 'stage_reverted', summary: `reverted: ${decision.reasons.map((r) => r.rule).join(', ')}`, before: decision.to?.name ?? deal.stageId, after: decision.from?.name ?? target,
+    why: decision.message,
+    // The card's undo: back to where the manager had put the deal, while it still stands where the guard left it.
+    undo: { kind: 'stage', to: { id: deal.stageId, name: decision.to?.stageId === deal.stageId ? decision.to.name : undefined }, left: { id: target, name: decision.from?.stageId === target ? decision.from.name : undefined } },
+  });
 }
 
 /** The history entry we refuse is marked so that it never counts as a stage the deal passed. */
