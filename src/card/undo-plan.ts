@@ -26,3 +26,16 @@ export const undoneBySchema = z.object({
   reason: z.string().max(500).optional(),
 });
 export type UndoneBy = z.infer<typeof undoneBySchema>;
+
+/**
+ * The stage guard's exemption for a head of sales' undo (kept in the installation's robot state for
+ * the echo window): the undo is the app's own write, recorded in the own-write ledger like every
+ * robot write; this names it once more so the guard never reverts it even when the echo is not
+ * recognised (a Bitrix24 event delivered late).
+ */
+export const undoExemptionKey = (ref: { entity: string; id: string }) => `undo-exempt:${ref.entity}:${ref.id}`;
+export const UNDO_EXEMPTION_SECONDS = 15 * 60;
+export interface UndoExemption {
+  from: string;
+  to: string;
+}

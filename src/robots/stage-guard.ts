@@ -3,6 +3,7 @@ import { defineRobot, type RobotContext } from '../app';
 import type { CrmUser, Deal } from '../crm/crm-port';
 import type { StageChangedPayload } from '../events';
 import { entersMeetingHeld, evaluateMove, isViolationAlertDue, renderMessage, type BoundRegulation, type MoveDecision } from '../regulation';
+import { undoExemptionKey, type UndoExemption } from '../card/undo-plan';
 import { bindRegulations, describeBindingErrors, regulationOf, regulationSpecSchema } from '../regulation/installation-bindings';
 
 /**
@@ -36,6 +37,7 @@ export const stageGuard = defineRobot({
 async function guard(ctx: Ctx): Promise<void> {
   const change = ctx.payload;
   if (change.causedByApp || !change.from) return; // the echo of our own revert, or nothing to judge against
+  if (await undoneByHeadOfSales(ctx, change)) return;
   const regulation = await activeRegulation(ctx, change.deal);
   if (!regulation) return;
   const mover = await moverOf(ctx, change.deal);
@@ -43,6 +45,17 @@ async function guard(ctx: Ctx): Promise<void> {
   const verdict = judgePath(regulation, change, mover, reverted, ctx.locale);
   if (verdict.reverting) return revert(ctx, regulation, verdict.reverting, mover);
   if (verdict.enteredMeetingHeld) await recordMeetingHeld(ctx, regulation, mover);
+}
+
+/** A head of sales undid the guard's revert from the card: that move stands (used once). */
+async function undoneByHeadOfSales(ctx: Ctx, change: StageChangedPayload): Promise<boolean> {
+  const key = undoExemptionKey(change.deal);
+  const raw = await ctx.state.get(key);
+  if (!raw) return false;
+  const exemption = JSON.parse(raw) as UndoExemption;
+  if (change.deal.stageId !== exemption.to || (change.from !== exemption.from && change.from !== exemption.to)) return false;
+  await ctx.state.delete(key);
+  return true;
 }
 
 /** Binds the installation's regulations; one that fails validation is reported and never enforced. */
