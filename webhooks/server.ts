@@ -14,6 +14,7 @@ import { inventoryRouter } from './inventory/router';
 import { statusRouter } from './status-page';
 import { settingsApiRouter } from './settings/api-router';
 import { settingsEntryRouter, type SettingsEntryOptions } from './settings/entry-router';
+import { cardRouter } from './card/card-router';
 import { SettingsSessions } from './settings/sessions';
 
 /**
@@ -50,6 +51,8 @@ export function createWebApp(services: Services, options: SettingsEntryOptions =
   const sessions = new SettingsSessions(services.config, () => services.now());
   app.use(settingsEntryRouter(services, sessions, options));
   app.use(settingsApiRouter(services, sessions));
+  // The robot log in the deal / lead card (Bitrix24 tab, amoCRM widget), with undo for heads of sales.
+  app.use(cardRouter(services, options));
   app.use('/apps', express.static(apps));
   if (services.config.NODE_ENV !== 'production') app.use(statusRouter(services));
   app.use(((err, req, res, _next) => {
