@@ -27,9 +27,12 @@ describe('card robot log on Bitrix24', () => {
     stack.portal.setStages('CONTACT_TYPE', [{ statusId: 'CLIENT', name: 'Клиенты', sort: 10 }]);
     expect((await stack.portal.install(`${stack.appUrl}/bitrix24/install`)).status).toBe(200);
     installationId = `b24:${stack.portal.memberId}`;
+    // Strict regulations: nobody is exempt, not even administrators (the app writes as the installing administrator),
+    // so only the app's recognising its own undo keeps the guard from reverting it.
+    const strict = { exempt: { roles: [] } };
     expect(await configureRegulations(stack.services, installationId, [
-      { preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } },
-      { preset: 'bitrix24-leads-004' },
+      { preset: 'bitrix24-deals-004', overrides: { funnelId: '0', settings: strict } },
+      { preset: 'bitrix24-leads-004', overrides: { settings: strict } },
     ])).toMatchObject({ ok: true });
     await setSettings(stack.services, installationId, { headsOfSales: [String(HEAD)], 'dealRenamer.enabled': false });
   }
@@ -145,7 +148,7 @@ describe('card robot log on Bitrix24', () => {
     expect((await api.undo(installationId, reassigned.id)).status).toBe(409);
   });
 
-  it('a repeat closure undone: the lead is open again at its stage before the closure, honest about the merge; the guard does not close it again', async () => {
+  it('a repeat closure undone: the lead is open again at its stage before the closure, honest about the merge; the guard leaves the reopened lead alone', async () => {
     await start();
     const contactId = stack.portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['8 (999) 123-45-67'] }, IVAN);
     stack.portal.userAddDeal({ title: 'Квартира 5-101', stageId: 'PREPARATION', categoryId: 0, assignedById: IVAN, contactId } as never, IVAN);
