@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { runInNewContext } from 'node:vm';
+import { unzipSync } from 'fflate';
+import { buildWidget } from '../../scripts/widget/build';
 import { configureRegulations } from '../../src/installations/configure-regulations';
 import { setupAmoPrimaryMarket } from '../helpers/funnels';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../helpers/local-stack';
 import { setSettings } from '../helpers/takeover';
 import { redisUrl } from '../helpers/test-services';
-import { cardApi, widgetCardSession, type Json } from './card-helpers';
+import { cardApi, signWidgetToken, widgetCardSession, type Json } from './card-helpers';
 
 const ADMIN = 1;
 const ANNA = 2;
@@ -125,5 +129,70 @@ describe('card robot log on amoCRM (the widget in the lead card)', () => {
     await stack.idle();
     expect(statusOf(id)).toBe(stage('Новый лид'));
     expect(notes(id).at(-1)).toContain('объединение контактов в CRM отменить нельзя');
+  });
+
+  /**
+   * The built widget's script (npm run build:widget, pointed at this app) rendered in a lead card: amoCRM's
+   * side is stood in for by a minimal jQuery and `$authorizedAjax` that posts the form with a freshly signed
+   * X-Auth-Token, as amoCRM does. The widget frames the card page with a session the app issued for that lead.
+   */
+  it('the widget in a lead card frames the card page with a session of that lead, through which the head of sales undoes a revert', async () => {
+    await start();
+    const meeting = [
+      { field_id: field('Дата встречи'), values: [{ value: 1795600000 }] },
+      { field_id: field('Время встречи'), values: [{ value: '15:00' }] },
+      { field_id: field('Место встречи'), values: [{ value: 'офис продаж на Ленина, 1' }] },
+    ];
+    const id = stack.amo.userAddLead({ name: 'Заявка', pipeline_id: pipelineId, status_id: stage('Встреча назначена'), responsible_user_id: ANNA, custom_fields_values: meeting }, ANNA);
+    await stack.idle();
+    stack.amo.userMoveLead(id, stage('Отправлено КП'), ANNA);
+    await stack.idle();
+
+    const script = Buffer.from(unzipSync(new Uint8Array(buildWidget({ publicUrl: stack.appUrl }).zip))['script.js']!).toString('utf8');
+    let rendered = '';
+    let framed = '';
+    const requests: Array<Promise<unknown>> = [];
+    const sent: Array<{ url: string; body: string }> = [];
+    const $ = Object.assign((selector: string) => ({
+      length: typeof selector === 'string' && rendered.includes(selector.replace(/^\./, '')) ? 1 : 0,
+      last() { return this; },
+      html(h: string) { framed = h; },
+    }), { trim: (s: string) => s.trim() });
+    let factory: ((...args: unknown[]) => unknown) | null = null;
+    runInNewContext(script, { define: (_d: string[], f: (...args: unknown[]) => unknown) => void (factory = f), window: { AMOCRM: { lang_id: 'ru', data: { current_card: { id } } } } });
+    const Widget = factory!($) as new () => Record<string, unknown> & { callbacks: { render: () => boolean } };
+    const widget = new Widget();
+    const config = stack.services.config;
+    Object.assign(widget, {
+      system: () => ({ area: 'lcard' }),
+      get_settings: () => ({ widget_code: 'reglament' }),
+      render_template: (o: { render: string }) => void (rendered = o.render),
+      $authorizedAjax: (opts: { url: string; method: string; data: Record<string, string> }) => {
+        const now = Math.floor(Date.now() / 1000);
+        const token = signWidgetToken({ iss: 'https://developer.amocrm.ru', aud: new URL(config.AMOCRM_REDIRECT_URI ?? config.PUBLIC_URL).origin, jti: randomUUID(), iat: now, nbf: now, exp: now + 600, account_id: stack.amo.accountId, subdomain: 'developer', client_uuid: config.AMOCRM_CLIENT_ID, user_id: HEAD }, config.AMOCRM_CLIENT_SECRET!);
+        const body = new URLSearchParams(opts.data).toString();
+        sent.push({ url: opts.url, body });
+        const answer = fetch(opts.url, { method: opts.method, headers: { 'x-auth-token': token, 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8', origin: new URL(stack.amo.url).origin }, body })
+          .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))));
+        requests.push(answer.catch(() => undefined));
+        const deferred = { done: (cb: (a: unknown) => void) => (answer.then(cb, () => undefined), deferred), fail: (cb: () => void) => (answer.catch(cb), deferred) };
+        return deferred;
+      },
+    });
+    expect(widget.callbacks.render()).toBe(true);
+    await Promise.all(requests);
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toEqual([{ url: `${stack.appUrl}/amocrm/widget/card-session`, body: `leadId=${id}&lang=ru` }]);
+    const src = /src="([^"]+)"/.exec(framed)?.[1]?.replace(/&#(\d+);/g, (_m, code: string) => String.fromCharCode(Number(code)));
+    expect(src).toMatch(new RegExp(`^${stack.appUrl}/apps/card/#`));
+    const fragment = new URLSearchParams(src!.split('#')[1]);
+    expect([fragment.get('entity'), fragment.get('id'), fragment.get('role')]).toEqual(['deal', String(id), 'head_of_sales']);
+    expect((await fetch(src!.split('#')[0]!)).status).toBe(200);
+
+    const api = cardApi(stack, fragment.get('session')!);
+    const reverted = ((await api.log(installationId, 'deal', id)).body.entries as Json[]).find((e) => e.kind === 'stage_reverted');
+    expect((await api.undo(installationId, reverted.id)).status).toBe(200);
+    await stack.idle();
+    expect(statusOf(id)).toBe(stage('Отправлено КП'));
   });
 });

@@ -29,7 +29,7 @@ export const CARD_PAGE_DIR = path.join(__dirname, '..', '..', 'dist', 'pages', '
 const PLACEMENTS = { CRM_DEAL_DETAIL_TAB: { entity: 'deal', entityTypeId: 2 }, CRM_LEAD_DETAIL_TAB: { entity: 'lead', entityTypeId: 1 } } as const;
 const placementOptionsSchema = z.object({ ID: z.coerce.string().regex(/^\d{1,20}$/) });
 const undoBodySchema = z.object({ reason: z.string().trim().max(500).optional() }).strict();
-const cardSessionBodySchema = z.object({ leadId: z.coerce.string().regex(/^\d{1,20}$/), token: z.string().optional() });
+const cardSessionBodySchema = z.object({ leadId: z.coerce.string().regex(/^\d{1,20}$/), lang: z.enum(['ru', 'en']).default('ru'), token: z.string().optional() });
 
 export interface CardRouterOptions {
   amocrmWidgetVerifier?: AmocrmWidgetTokenVerifier | null;
@@ -93,7 +93,8 @@ export function cardRouter(services: Services, options: CardRouterOptions = {}):
     allowOrigin(res, origin!);
     res.status(204).end();
   });
-  router.post('/amocrm/widget/card-session', express.json({ limit: '16kb' }), async (req: Request, res: Response, next: NextFunction) => {
+  // $authorizedAjax posts jQuery's form encoding; JSON is taken too.
+  router.post('/amocrm/widget/card-session', express.json({ limit: '16kb' }), express.urlencoded({ extended: false, limit: '16kb' }), async (req: Request, res: Response, next: NextFunction) => {
     try {
       res.set('Cache-Control', 'no-store');
       const body = cardSessionBodySchema.safeParse(req.body ?? {});
@@ -113,7 +114,7 @@ export function cardRouter(services: Services, options: CardRouterOptions = {}):
       const role = settingsRoleOf(verdict.installation, { id: verdict.userId, isAdmin: user?.isAdmin === true && user.isActive !== false }) ?? 'viewer';
       const session = issue(verdict.installation, { userId: verdict.userId, role, entity: 'deal', dealId: body.data.leadId });
       if (!session) return void res.status(503).json({ error: 'not_configured' });
-      res.json({ session: session.token, role, expiresAt: session.claims.expiresAt, cardUrl: `${services.config.PUBLIC_URL}${cardUrl(verdict.installation.id, session.token, session.claims, 'ru')}` });
+      res.json({ session: session.token, role, expiresAt: session.claims.expiresAt, cardUrl: `${services.config.PUBLIC_URL}${cardUrl(verdict.installation.id, session.token, session.claims, body.data.lang)}` });
     } catch (err) {
       next(err);
     }
