@@ -18,6 +18,12 @@ const ROBOTS: Record<string, [string, string]> = {
   automationActions: ['Действия автоматизации', 'Automation actions'],
 };
 
+/** Bitrix24 leads are «лид» (amoCRM leads are `deal` here, and amoCRM calls them «сделка»). */
+const LEAD_KINDS: Record<string, [string, string]> = {
+  stage_reverted: ['Вернул лид на прежнюю стадию', 'Moved the lead back to its previous stage'],
+  reassigned: ['Передал лид другому менеджеру', 'Handed the lead to another manager'],
+};
+
 const KINDS: Record<string, [string, string]> = {
   stage_reverted: ['Вернул сделку на прежнюю стадию', 'Moved the deal back to its previous stage'],
   reassigned: ['Передал сделку другому менеджеру', 'Handed the deal to another manager'],
@@ -31,7 +37,7 @@ export const robotTitle = (robot: string, lang: CardLang) => ROBOTS[robot]?.[lan
 
 /** The headline of a row: the kind in words, else the robot's own summary (English, technical). */
 export function actionTitle(action: RobotAction, lang: CardLang): string {
-  const known = action.kind ? KINDS[action.kind] : undefined;
+  const known = action.kind ? ((action.target.entity === 'lead' ? LEAD_KINDS[action.kind] : undefined) ?? KINDS[action.kind]) : undefined;
   return known ? known[lang === 'ru' ? 0 : 1] : action.summary.split('\n')[0]!;
 }
 
@@ -43,12 +49,15 @@ export interface UndoNames {
 }
 
 /** The comment the undo leaves in the card's timeline (the installation's language; Russian by default). */
-export function undoComment(plan: UndoPlan, names: UndoNames, robot: string, reason: string | undefined, lang: CardLang): string {
+export function undoComment(plan: UndoPlan, names: UndoNames, robot: string, reason: string | undefined, lang: CardLang, entity: 'deal' | 'lead' = 'deal'): string {
   const ru = lang === 'ru';
+  const lead = entity === 'lead';
   const head = ru ? `${names.by} отменил(а) действие робота «${robotTitle(robot, 'ru')}».` : `${names.by} undid the action of the robot “${robotTitle(robot, 'en')}”.`;
   const what = {
-    stage: ru ? `Сделка возвращена на стадию «${names.to}», выбранную менеджером (робот перевёл её на «${names.left}»).` : `The deal is back at “${names.to}”, the stage the manager had chosen (the robot moved it to “${names.left}”).`,
-    responsible: ru ? `Ответственным снова назначен(а) ${names.to} (робот передал сделку: ${names.left}).` : `${names.to} is the responsible manager again (the robot had handed the deal to ${names.left}).`,
+    stage: ru
+      ? `${lead ? 'Лид возвращён' : 'Сделка возвращена'} на стадию «${names.to}», выбранную менеджером (робот перевёл ${lead ? 'его' : 'её'} на «${names.left}»).`
+      : `The ${lead ? 'lead' : 'deal'} is back at “${names.to}”, the stage the manager had chosen (the robot moved it to “${names.left}”).`,
+    responsible: ru ? `Ответственным снова назначен(а) ${names.to} (робот передал ${lead ? 'лид' : 'сделку'}: ${names.left}).` : `${names.to} is the responsible manager again (the robot had handed the ${lead ? 'lead' : 'deal'} to ${names.left}).`,
     reopen: ru
       ? `Обращение открыто снова на стадии «${names.to}» (робот закрыл его как повторное: «${names.left}»). Привязка к контакту клиента и дописанные в контакт телефоны и почта остаются; объединение контактов в CRM отменить нельзя.`
       : `The request is open again at “${names.to}” (the robot had closed it as a repeat: “${names.left}”). The link to the client's contact and the phones and e-mails added to it stay; a contact merge in the CRM cannot be undone.`,

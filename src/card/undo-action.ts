@@ -66,7 +66,7 @@ export async function undoAction(
 
   const lang = globalSettingsOf(installation.settings).locale;
   const names = await namesOf(crm, plan, by);
-  const comment = undoComment(plan, names, action.robot, by.reason, lang);
+  const comment = undoComment(plan, names, action.robot, by.reason, lang, ref.entity);
   await crm.addComment(ref, comment);
   const undo: RobotAction = {
     installationId: installation.id,

@@ -85,6 +85,12 @@ describe('card robot log on Bitrix24', () => {
     expect((await api.log(installationId, 'deal', 'x1')).status).toBe(400);
     expect((await cardApi(stack, `${manager.session!.slice(0, -2)}AA`).log(installationId, 'deal', id)).status).toBe(401);
     expect((await api.undo(installationId, '00000000-0000-4000-8000-000000000000')).body.error).toBe('undo_not_allowed');
+
+    // A head of sales' session undoes nothing of another installation, nor an action it does not know.
+    const head = await headOfSalesCard('CRM_DEAL_DETAIL_TAB', id);
+    expect((await head.undo(`b24:${'b'.repeat(32)}`, '00000000-0000-4000-8000-000000000000')).body.error).toBe('session_of_another_installation');
+    expect((await head.undo(installationId, '00000000-0000-4000-8000-000000000000')).status).toBe(404);
+    expect((await head.undo(installationId, '*')).status).toBe(400);
   });
 
   it('a stage guard revert undone by the head of sales: the deal goes to the stage the manager chose, and the guard leaves it there', async () => {
@@ -126,6 +132,26 @@ describe('card robot log on Bitrix24', () => {
     expect((await api.undo(installationId, after[0].id)).status).toBe(422);
   });
 
+  it('a deal someone moved after the robot is not undone over their head: 409, nothing written, the undo stays possible in the log', async () => {
+    await start();
+    const id = stack.portal.userAddDeal({ title: 'Сделка', stageId: 'NEW', categoryId: 0, assignedById: MARIA, ufCrmUnit: 'кв. 5-101' } as never, MARIA);
+    await stack.idle();
+    stack.portal.userMoveDeal(id, 'EXECUTING', MARIA);
+    await stack.idle();
+    stack.portal.userMoveDeal(id, 'UC_BOOKING', MARIA);
+    await stack.idle();
+    expect(stack.portal.getDeal(id)?.stageId).toBe('UC_BOOKING');
+    const api = await headOfSalesCard('CRM_DEAL_DETAIL_TAB', id);
+    const reverted = ((await api.log(installationId, 'deal', id)).body.entries as Json[]).find((e) => e.kind === 'stage_reverted');
+    const writesBefore = writesOf(id).length;
+    const refused = await api.undo(installationId, reverted.id);
+    expect([refused.status, refused.body.error, refused.body.message]).toEqual([409, 'deal_changed_since', 'Сделку уже изменили после робота: отмена не нужна или сделайте её вручную.']);
+    await stack.idle();
+    expect(writesOf(id).length).toBe(writesBefore);
+    expect(stack.portal.getDeal(id)?.stageId).toBe('UC_BOOKING');
+    expect(((await api.log(installationId, 'deal', id)).body.entries as Json[]).find((e) => e.id === reverted.id)).toMatchObject({ canUndo: true, undoneBy: null });
+  });
+
   it('a takeover reassignment undone: the lead goes back to the previous responsible', async () => {
     await start({ startAt: MONDAY_11 });
     const id = stack.portal.userAddLead({ title: 'Заявка с сайта', stageId: 'NEW', assignedById: ADMIN, name: 'Клиент' } as never, ADMIN);
@@ -139,12 +165,17 @@ describe('card robot log on Bitrix24', () => {
     const api = await headOfSalesCard('CRM_LEAD_DETAIL_TAB', id);
     const entries = (await api.log(installationId, 'lead', id)).body.entries as Json[];
     const reassigned = entries.find((e) => e.kind === 'reassigned');
-    expect(reassigned).toMatchObject({ robot: 'takeoverTimer', title: 'Передал сделку другому менеджеру', canUndo: true });
+    expect(reassigned).toMatchObject({ robot: 'takeoverTimer', title: 'Передал лид другому менеджеру', canUndo: true });
     expect(reassigned.why).toBe('Лид не взят в работу за 15 минут: Мария Менеджерова → Иван Продажин');
-    expect((await api.undo(installationId, reassigned.id)).status).toBe(200);
+    // Two clicks at once: one undo, one refusal, one write.
+    const assignWrites = () => stack.portal.calls.filter((c) => c.method === 'crm.item.update' && Number(c.params.id) === id && (c.params.fields as Json)?.assignedById !== undefined).length;
+    const writesBefore = assignWrites();
+    const both = await Promise.all([api.undo(installationId, reassigned.id), api.undo(installationId, reassigned.id)]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
     await stack.idle();
+    expect(assignWrites()).toBe(writesBefore + 1);
     expect(Number(stack.portal.getLead(id)?.assignedById)).toBe(MARIA);
-    expect(comments('lead', id).at(-1)).toContain('Ответственным снова назначен(а) Мария Менеджерова (робот передал сделку: Иван Продажин)');
+    expect(comments('lead', id).at(-1)).toContain('Ответственным снова назначен(а) Мария Менеджерова (робот передал лид: Иван Продажин)');
     expect((await api.undo(installationId, reassigned.id)).status).toBe(409);
   });
 
