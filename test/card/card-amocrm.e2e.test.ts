@@ -59,6 +59,11 @@ describe('card robot log on amoCRM (the widget in the lead card)', () => {
     expect((await widgetCardSession(stack, ANNA, id, `${manager.token.slice(0, -3)}abc`)).status).toBe(401);
     expect((await widgetCardSession(stack, ANNA, 'abc')).status).toBe(400);
     expect((await widgetCardSession(stack, ANNA, 987_654)).status).toBe(404);
+    // The widget calls from the account's page: a preflight from there is allowed, from elsewhere not.
+    const preflight = (origin: string) => fetch(`${stack.appUrl}/amocrm/widget/card-session`, { method: 'OPTIONS', headers: { origin, 'access-control-request-headers': 'x-auth-token' } });
+    const own = await preflight(new URL(stack.amo.url).origin);
+    expect([own.status, own.headers.get('access-control-allow-origin')]).toEqual([204, new URL(stack.amo.url).origin]);
+    expect((await preflight('https://evil.example')).status).toBe(403);
     const api = cardApi(stack, manager.body.session);
     expect((await api.log(installationId, 'deal', id)).status).toBe(200);
     expect((await api.log(installationId, 'deal', id + 1)).status).toBe(403);
