@@ -8,6 +8,7 @@ import type { Installation } from './installations/installation';
 import type { Logger } from './log';
 import { globalSettingsOf, robotSettingsOf } from './settings/installation-settings';
 import { robotActions, robotRuns } from './observability/metrics';
+import { undoneBySchema, undoPlanSchema, type UndoPlan } from './card/undo-plan';
 
 /** One line of what a robot did, shown in the demo page and kept for audit. */
 export const robotActionSchema = z.object({
@@ -18,12 +19,23 @@ export const robotActionSchema = z.object({
   before: z.string().optional(),
   after: z.string().optional(),
   at: z.string(),
+  /** Given by the log when the row is recorded: the card's undo names the row by it. */
+  id: z.string().regex(/^[A-Za-z0-9-]{8,64}$/).optional(),
+  /** A few fixed words (e.g. "stage_reverted"), as in `report({ kind })`. */
+  kind: z.string().max(40).optional(),
+  /** Why, in the installation's language (the text the robot wrote in the card). */
+  why: z.string().max(2000).optional(),
+  /** What undoing this action takes (src/card/undo-plan.ts); absent: it cannot be undone. */
+  undo: undoPlanSchema.optional(),
+  /** An undo's own row: the row it undid and who undid it. */
+  undoOf: z.string().max(64).optional(),
+  by: undoneBySchema.optional(),
 });
 export type RobotAction = z.infer<typeof robotActionSchema>;
 
 /** Kept per installation, with a retention limit (src/pipeline/action-log.ts). */
 export interface ActionLog {
-  record(action: RobotAction): Promise<void>;
+  record(action: RobotAction): Promise<unknown>;
   latest(installationId: string, limit: number): Promise<RobotAction[]>;
 }
 
@@ -86,7 +98,18 @@ export interface RobotContext<K extends CrmEventName, S> {
    * Records what the robot did so managers, admins and the demo can see it. `kind` (a few fixed
    * words, e.g. "renamed") labels the metric; without it, the summary up to its first colon.
    */
-  report(action: { target: DealRef; summary: string; kind?: string; before?: string; after?: string }): Promise<void>;
+  report(action: ReportedAction): Promise<void>;
+}
+
+/** What a robot reports; `why` and `undo` let the card explain the action and undo it. */
+export interface ReportedAction {
+  target: DealRef;
+  summary: string;
+  kind?: string;
+  before?: string;
+  after?: string;
+  why?: string;
+  undo?: UndoPlan;
 }
 
 export interface TimerContext<S> extends Omit<RobotContext<never, S>, 'event' | 'payload'> {
@@ -230,10 +253,13 @@ export class ReglamentApp {
       alerts: services.alerts ?? immediateProcessAlerts(installation, services.crm),
       inventory: services.inventory ?? (() => null),
       keepLastSeenStage: () => services.keepLastSeenStage?.(),
-      report: async (a: { target: DealRef; summary: string; kind?: string; before?: string; after?: string }) => {
+      report: async (a: ReportedAction) => {
         log.info({ target: a.target, before: a.before, after: a.after }, a.summary);
         robotActions.inc({ robot, kind: actionKind(a) });
-        await services.actions.record({ installationId: installation.id, robot, target: a.target, summary: a.summary, before: a.before, after: a.after, at: (services.now?.() ?? new Date()).toISOString() });
+        await services.actions.record({
+          installationId: installation.id, robot, target: a.target, summary: a.summary, before: a.before, after: a.after, at: (services.now?.() ?? new Date()).toISOString(),
+          ...(a.kind ? { kind: actionKind(a) } : {}), ...(a.why ? { why: a.why.slice(0, 2000) } : {}), ...(a.undo && undoPlanSchema.safeParse(a.undo).success ? { undo: a.undo } : {}),
+        });
       },
     };
   }

@@ -16,6 +16,7 @@ import { settingsApiRouter } from './settings/api-router';
 import { previewApiRouter } from './settings/preview-router';
 import { regulationApiRouter } from './settings/regulation-router';
 import { settingsEntryRouter, type SettingsEntryOptions } from './settings/entry-router';
+import { cardRouter } from './card/card-router';
 import { SettingsSessions } from './settings/sessions';
 
 /**
@@ -54,6 +55,8 @@ export function createWebApp(services: Services, options: SettingsEntryOptions =
   app.use(settingsApiRouter(services, sessions));
   app.use(regulationApiRouter(services, sessions));
   app.use(previewApiRouter(services, sessions));
+  // The robot log in the deal / lead card (Bitrix24 tab, amoCRM widget), with undo for heads of sales.
+  app.use(cardRouter(services, options));
   app.use('/apps', express.static(apps));
   if (services.config.NODE_ENV !== 'production') app.use(statusRouter(services));
   app.use(((err, req, res, _next) => {

@@ -114,7 +114,11 @@ async function actOnRepeat(ctx: Ctx, plan: ActingPlan, resumed: boolean, judged:
   const client = plan.clientContact;
   if (ctx.settings.nativeMerge && client) await untilDone(ctx, `${key}:merge`, () => mergeOwnDuplicates(ctx, plan.request, plan.ownContacts, client, plan.usable));
   await atMostOnce(ctx, `${key}:report`, () =>
-    ctx.report({ target: plan.request, summary: `closed as repeat (${plan.class})${target ? `, belongs to ${target.entity} ${target.id}` : ''}`, before: plan.request.stageId, after: plan.status.name }),
+    ctx.report({
+      target: plan.request, kind: 'closed_as_repeat', summary: `closed as repeat (${plan.class})${target ? `, belongs to ${target.entity} ${target.id}` : ''}`, before: plan.request.stageId, after: plan.status.name,
+      why: requestComment(facts, ctx.locale),
+      undo: { kind: 'reopen', to: { id: plan.request.stageId }, left: { id: plan.status.stageId, name: plan.status.name } },
+    }),
   );
   await judged(plan.signature, plan.source, plan.class);
   // Only the fact that it is finished is kept (echoes and redeliveries stop here).

@@ -6,6 +6,7 @@ import { assertBitrix24OAuthServer, assertCallableUrl, assertPortalDomain, Untru
 import { bitrix24Refresh, type OAuthCredentials } from './oauth-grants';
 import { RefreshRejectedError } from './token-refresher';
 import { registerBitrix24Robots } from '../automation/register-bitrix24-robots';
+import { bindCardPlacements } from './bitrix24-placements';
 
 /** Where Bitrix24 posts robot calls (webhooks/bitrix24/robot-call.ts serves it). */
 export const BITRIX24_ROBOTS_HANDLER_PATH = '/bitrix24/robots';
@@ -106,6 +107,7 @@ export async function installBitrix24(req: Bitrix24InstallRequest, services: Ser
   services.clients.invalidate(id);
   await bindEvents(installation, tokens, services);
   await registerRobots(installation, tokens, services);
+  await bindCardTabs(installation, tokens, services);
   services.log.info({ installation: id, domain: req.domain }, 'Bitrix24 portal installed');
   return installation;
 }
@@ -205,6 +207,16 @@ async function registerRobots(installation: Bitrix24Installation, tokens: TokenS
     services.log.info({ installation: installation.id, ...done }, 'Bitrix24 automation robots registered');
   } catch (err) {
     services.log.error({ err, installation: installation.id }, 'Bitrix24 automation robots could not be registered (needs the bizproc scope and an administrator); install again to retry');
+  }
+}
+
+/** The robot log tabs in deal and lead cards; like the robots, a failure is logged and installing again retries it. */
+async function bindCardTabs(installation: Bitrix24Installation, tokens: TokenSet, services: Services): Promise<void> {
+  try {
+    const done = await bindCardPlacements(await services.clients.bitrix24Rest(installation, tokens), services.config.PUBLIC_URL);
+    services.log.info({ installation: installation.id, ...done }, 'Bitrix24 card tabs bound');
+  } catch (err) {
+    services.log.error({ err, installation: installation.id }, 'Bitrix24 card tabs could not be bound (needs the placement scope and an administrator); install again to retry');
   }
 }
 

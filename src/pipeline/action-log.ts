@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { robotActionSchema, type ActionLog, type RobotAction } from '../app';
 import { installationKey } from '../infra/keys';
@@ -20,8 +21,9 @@ const KEEP_MS = ACTION_LOG_KEEP_DAYS * 24 * 3600 * 1000;
 export class RedisActionLog implements ActionLog {
   constructor(private readonly redis: Redis, private readonly prefix: string) {}
 
-  async record(action: RobotAction): Promise<void> {
-    const row = robotActionSchema.parse(action);
+  /** Records a row; each row gets an id (returned) by which the card names it. */
+  async record(action: RobotAction): Promise<string> {
+    const row = robotActionSchema.parse({ ...action, id: action.id ?? randomUUID() });
     const key = installationKey(this.prefix, row.installationId, 'actions');
     const at = Date.parse(row.at);
     const now = Date.now();
@@ -32,6 +34,19 @@ export class RedisActionLog implements ActionLog {
       .zremrangebyrank(key, 0, -(ACTION_LOG_KEEP_ROWS + 1))
       .pexpire(key, KEEP_MS)
       .exec();
+    return row.id!;
+  }
+
+  /** The rows about one deal (lead), newest first, within the retention limits. */
+  async ofTarget(installationId: string, target: { entity: string; id: string }, limit = 100): Promise<RobotAction[]> {
+    const rows = await this.latest(installationId, ACTION_LOG_KEEP_ROWS);
+    return rows.filter((r) => r.target.entity === target.entity && r.target.id === target.id).slice(0, limit);
+  }
+
+  /** One row of the installation by its id (null: unknown here, or past retention). */
+  async find(installationId: string, id: string): Promise<RobotAction | null> {
+    const rows = await this.latest(installationId, ACTION_LOG_KEEP_ROWS);
+    return rows.find((r) => r.id === id) ?? null;
   }
 
   /** The newest rows of one installation, newest first. */

@@ -4,6 +4,7 @@ import type { CrmUser, Deal } from '../crm/crm-port';
 import type { StageChangedPayload } from '../events';
 import { revertNote } from '../regulation/messages';
 import { entersMeetingHeld, evaluateMove, isViolationAlertDue, renderMessage, type BoundRegulation, type MoveDecision } from '../regulation';
+import { undoExemptionKey, type UndoExemption } from '../card/undo-plan';
 import { bindRegulations, describeBindingErrors, regulationOf, regulationSpecSchema } from '../regulation/installation-bindings';
 
 /**
@@ -37,6 +38,7 @@ export const stageGuard = defineRobot({
 async function guard(ctx: Ctx): Promise<void> {
   const change = ctx.payload;
   if (change.causedByApp || !change.from) return; // the echo of our own revert, or nothing to judge against
+  if (await undoneByHeadOfSales(ctx, change)) return;
   const regulation = await activeRegulation(ctx, change.deal);
   if (!regulation) return;
   const mover = await moverOf(ctx, change.deal);
@@ -44,6 +46,17 @@ async function guard(ctx: Ctx): Promise<void> {
   const verdict = judgePath(regulation, change, mover, reverted, ctx.locale);
   if (verdict.reverting) return revert(ctx, regulation, verdict.reverting, mover);
   if (verdict.enteredMeetingHeld) await recordMeetingHeld(ctx, regulation, mover);
+}
+
+/** A head of sales undid the guard's revert from the card: that move stands (used once). */
+async function undoneByHeadOfSales(ctx: Ctx, change: StageChangedPayload): Promise<boolean> {
+  const key = undoExemptionKey(change.deal);
+  const raw = await ctx.state.get(key);
+  if (!raw) return false;
+  const exemption = JSON.parse(raw) as UndoExemption;
+  if (change.deal.stageId !== exemption.to || (change.from !== exemption.from && change.from !== exemption.to)) return false;
+  await ctx.state.delete(key);
+  return true;
 }
 
 /** Binds the installation's regulations; one that fails validation is reported and never enforced. */
@@ -120,7 +133,12 @@ async function revert(ctx: Ctx, regulation: BoundRegulation, decision: MoveDecis
   const recipients = new Set([deal.responsibleId, mover.userId].filter((id): id is string => Boolean(id)));
   for (const userId of recipients) await ctx.crm.notifyUser(userId, text, deal);
   await countViolation(ctx, regulation, mover.userId ?? deal.responsibleId, mover.name, decision);
-  await ctx.report({ target: deal, summary: `reverted: ${decision.reasons.map((r) => r.rule).join(', ')}`, before: decision.to?.name ?? deal.stageId, after: decision.from?.name ?? target });
+  await ctx.report({
+    target: deal, kind: 'stage_reverted', summary: `reverted: ${decision.reasons.map((r) => r.rule).join(', ')}`, before: decision.to?.name ?? deal.stageId, after: decision.from?.name ?? target,
+    why: decision.message,
+    // The card's undo: back to where the manager had put the deal, while it still stands where the guard left it.
+    undo: { kind: 'stage', to: { id: deal.stageId, name: decision.to?.stageId === deal.stageId ? decision.to.name : undefined }, left: { id: target, name: decision.from?.stageId === target ? decision.from.name : undefined } },
+  });
 }
 
 /** The history entry we refuse is marked so that it never counts as a stage the deal passed. */

@@ -216,7 +216,8 @@ async function passOn(ctx: TimerContext<TakeoverSettings>, deal: Deal, current: 
   if (!to) return escalate(ctx, deal, current, fromName);
   const timeout = humanDuration(ctx.settings.timeout, ctx.locale);
   if (deal.responsibleId !== to.to) await ctx.crm.assignResponsible(deal, to.to);
-  await ctx.crm.addComment(deal, takeoverMessages.reassignedNote(ctx.locale, { timeout, from: fromName, to: to.name }));
+  const note = takeoverMessages.reassignedNote(ctx.locale, { timeout, from: fromName, to: to.name });
+  await ctx.crm.addComment(deal, note);
   await ctx.crm.notifyUser(to.to, assignedText(ctx, deal, { ...state, dueAt: to.dueAt }), deal);
   await ctx.alerts.raise({ kind: 'takeover.reassigned', text: takeoverMessages.reassignedAlert(ctx.locale, { title: deal.title, timeout, from: fromName, to: to.name, hop: state.hops + 1, maxHops: ctx.settings.maxHops }), target: deal });
   const next: TakeoverState = {
@@ -234,7 +235,11 @@ async function passOn(ctx: TimerContext<TakeoverSettings>, deal: Deal, current: 
   if (!(await saveTakeover(ctx.state, deal, current.raw, next))) return;
   await recordLeadFact(ctx.state, { managerId: to.to, entity: deal.entity, dealId: deal.id, at: now.toISOString() });
   await schedule(ctx, deal, next, now);
-  await ctx.report({ target: deal, summary: `not taken in ${humanDuration(ctx.settings.timeout, 'en')}: reassigned (hop ${next.hops} of ${ctx.settings.maxHops})\n${to.why}`, before: fromName, after: to.name });
+  await ctx.report({
+    target: deal, kind: 'reassigned', summary: `not taken in ${humanDuration(ctx.settings.timeout, 'en')}: reassigned (hop ${next.hops} of ${ctx.settings.maxHops})\n${to.why}`, before: fromName, after: to.name,
+    why: note,
+    undo: { kind: 'responsible', to: { id: from, name: fromName }, left: { id: to.to, name: to.name } },
+  });
 }
 
 async function escalate(ctx: TimerContext<TakeoverSettings>, deal: Deal, current: { raw: string; state: TakeoverState }, fromName: string): Promise<void> {

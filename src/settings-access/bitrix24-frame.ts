@@ -39,7 +39,7 @@ const batchAnswerSchema = z.object({
 });
 
 export type FrameVerdict =
-  | { ok: true; installation: Bitrix24Installation; user: { id: string; isAdmin: boolean }; lang: 'ru' | 'en' }
+  | { ok: true; installation: Bitrix24Installation; user: { id: string; isAdmin: boolean }; lang: 'ru' | 'en'; also: Record<string, unknown> }
   | { ok: false; status: 400 | 401 | 403 | 502; reason: string };
 
 /** Errors that mean "this token is not valid here" (restdocs: expired_token, invalid_token, NO_AUTH_FOUND…). */
@@ -53,6 +53,8 @@ export interface FrameVerifierDeps {
   beforeCall?: (installation: Bitrix24Installation) => Promise<void>;
   fetch?: typeof fetch;
   timeoutMs?: number;
+  /** More commands asked with the user's token in the same batch (after profile and app.info); their answers come back in `also`. */
+  also?: Record<string, string>;
 }
 
 /**
@@ -76,7 +78,7 @@ export async function verifyBitrix24Frame(raw: { query: unknown; body: unknown }
   if (installation.status !== 'active') return { ok: false, status: 403, reason: 'installation_revoked' };
   if (query.DOMAIN.toLowerCase() !== installation.domain.toLowerCase()) return { ok: false, status: 401, reason: 'domain_mismatch' };
   await deps.beforeCall?.(installation);
-  const answer = await askPortal(installation.clientEndpoint, body.AUTH_ID, deps);
+  const answer = await askPortal(installation.clientEndpoint, body.AUTH_ID, deps, deps.also ?? {});
   if (answer.kind === 'refused') return { ok: false, status: 401, reason: 'portal_refused_token' };
   if (answer.kind === 'unreachable') return { ok: false, status: 502, reason: 'portal_unreachable' };
   const answered = batchAnswerSchema.safeParse(answer.body);
@@ -85,18 +87,20 @@ export async function verifyBitrix24Frame(raw: { query: unknown; body: unknown }
   const { profile, app } = answered.data.result.result;
   if (!deps.appCodes.includes(app.CODE)) return { ok: false, status: 401, reason: 'token_of_another_app' };
   const lang = query.LANG?.toLowerCase().startsWith('en') ? 'en' : 'ru';
-  return { ok: true, installation, user: { id: profile.ID, isAdmin: profile.ADMIN }, lang };
+  const results = (answer.body as { result: { result: Record<string, unknown> } }).result.result;
+  const also = Object.fromEntries(Object.keys(deps.also ?? {}).filter((k) => k in results).map((k) => [k, results[k]]));
+  return { ok: true, installation, user: { id: profile.ID, isAdmin: profile.ADMIN }, lang, also };
 }
 
 type PortalAnswer = { kind: 'answered'; body: unknown } | { kind: 'refused' } | { kind: 'unreachable' };
 
 /** The batch with the user's token; a refused token and an unreachable portal are told apart (401 vs 502). */
-async function askPortal(endpoint: string, authId: string, deps: FrameVerifierDeps): Promise<PortalAnswer> {
+async function askPortal(endpoint: string, authId: string, deps: FrameVerifierDeps, also: Record<string, string>): Promise<PortalAnswer> {
   try {
     const response = await (deps.fetch ?? fetch)(new URL('batch.json', endpoint), {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ auth: authId, halt: 1, cmd: { profile: 'profile', app: 'app.info' } }),
+      body: JSON.stringify({ auth: authId, halt: 1, cmd: { profile: 'profile', app: 'app.info', ...also } }),
       redirect: 'error',
       signal: AbortSignal.timeout(deps.timeoutMs ?? 5000),
     });

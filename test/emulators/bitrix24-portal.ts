@@ -25,6 +25,7 @@ import { coreMethods } from './bitrix24/methods-core';
 import { crmMethods } from './bitrix24/methods-crm';
 import { activityMethods, addActivity, type NewActivity } from './bitrix24/methods-activities';
 import { bizprocMethods, filterAllows, RobotRegistry, type RobotAnswer, type RobotRecord } from './bitrix24/methods-bizproc';
+import { PlacementRegistry, placementMethods, type PlacementRecord } from './bitrix24/methods-placement';
 import { type IssuedTokens, LeakyBucket, TokenStore, handleTokenRequest } from './bitrix24/oauth';
 import type { CallContext, MethodHandler, MethodOutput, Params, PortalInternals } from './bitrix24/rest-context';
 import type {
@@ -59,6 +60,7 @@ export { ufToCamel } from './bitrix24/uf-names';
 export type { Actor } from './bitrix24/crm-store';
 export type { IssuedTokens } from './bitrix24/oauth';
 export type { RobotAnswer, RobotRecord } from './bitrix24/methods-bizproc';
+export type { PlacementRecord } from './bitrix24/methods-placement';
 
 const DEFAULT_USERS: PortalUser[] = [
   { id: 1, name: 'Админ', lastName: 'Портала', isAdmin: true },
@@ -106,6 +108,7 @@ export class Bitrix24PortalEmulator {
   private readonly slowAnswers = new Map<string, number>();
   private readonly failures = new Map<string, Array<{ status: number; error: string; description: string }>>();
   private readonly robotRegistry = new RobotRegistry();
+  private readonly placementRegistry = new PlacementRegistry();
   /** host:port of the app's install URL: robot handlers must be on the app's domain. */
   private appHost: string | null = null;
   private exhaustAtRequest = 0;
@@ -124,7 +127,7 @@ export class Bitrix24PortalEmulator {
     this.bus = new EventBus(this.now, options.eventDelayMs ?? 0, options.deliveryTimeoutMs ?? 5000);
     this.store = new CrmStore(this.now, this.utcOffset, (event) => this.onCrmEvent(event));
     const internals = this.internals();
-    this.methods = { ...coreMethods(internals), ...crmMethods(internals), ...activityMethods(internals), ...bizprocMethods(internals, this.robotRegistry, () => this.appHost) };
+    this.methods = { ...coreMethods(internals), ...crmMethods(internals), ...activityMethods(internals), ...bizprocMethods(internals, this.robotRegistry, () => this.appHost), ...placementMethods(internals, this.placementRegistry, () => this.appHost) };
   }
 
   static async start(options: Bitrix24PortalOptions): Promise<Bitrix24PortalEmulator> {
@@ -179,6 +182,22 @@ export class Bitrix24PortalEmulator {
   /** The application's robots as `bizproc.robot.add` / `.update` left them. */
   robots(): RobotRecord[] {
     return [...this.robotRegistry.robots.values()].map((robot) => ({ ...robot }));
+  }
+
+  /** The application's widget handlers as `placement.bind` / `.unbind` left them. */
+  placements(): PlacementRecord[] {
+    return this.placementRegistry.handlers.map((h) => ({ ...h }));
+  }
+
+  /**
+   * What the portal POSTs into the iframe when `userId` opens a CRM card tab (restdocs widgets/crm/detail-tab.md):
+   * the same query and form as the app page, with PLACEMENT and PLACEMENT_OPTIONS {"ID":"<id>"}; the form is
+   * sent to the handler the application bound to that placement.
+   */
+  placementFrame(placement: string, id: number | string, userId: number, lang = 'ru'): { handler: string | null; query: Record<string, string>; form: Record<string, string> } {
+    const frame = this.appFrame(userId, lang);
+    const bound = this.placementRegistry.handlers.find((h) => h.placement === placement);
+    return { handler: bound?.handler ?? null, query: frame.query, form: { ...frame.form, PLACEMENT: placement, PLACEMENT_OPTIONS: JSON.stringify({ ID: String(id) }) } };
   }
 
   /** Every `bizproc.event.send` the portal accepted, in order. */
@@ -330,6 +349,8 @@ export class Bitrix24PortalEmulator {
     this.bus.clear();
     // "On uninstall Bitrix24 deletes the application's event handlers, robots…" (restdocs settings/app-uninstallation.md).
     this.robotRegistry.clear();
+    // "… handlers registered by the application widgets" too.
+    this.placementRegistry.clear();
   }
 
   revokeTokens(): void {

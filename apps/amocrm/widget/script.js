@@ -5,7 +5,9 @@
  * explains them. Locations (manifest.json):
  *   - settings          — the install/settings modal: a short note under the fields;
  *   - advanced_settings — a page describing the robots, the shipped preset and where actions show up;
- *   - lcard-1           — a one-line hint in the deal card's right-hand panel.
+ *   - lcard-1           — in the deal card's right-hand panel: a one-line hint and the robot log of
+ *                         this lead (what each robot did, when and why; heads of sales may undo),
+ *                         the app's card page framed with a session of this lead.
  *
  *   - digital_pipeline  — a Digital Pipeline action: the admin picks which Reglament action runs
  *                         when a lead enters the stage (the `action` field of the manifest's dp block).
@@ -27,6 +29,8 @@ define(['jquery'], function ($) {
   var CSS_ID = 'reglament-widget-css';
   var APP_URL = '{{PUBLIC_URL}}';
   var PAGE_SESSION_PATH = '/amocrm/widget/settings-session';
+  var CARD_SESSION_PATH = '/amocrm/widget/card-session';
+  var CARD_PAGE_PREFIX = '/apps/card/';
 
   /** Reglament's actions for a Digital Pipeline stage (the app's automation actions). */
   var DP_ACTIONS = [
@@ -336,6 +340,31 @@ define(['jquery'], function ($) {
       if (!current) sync();
     }
 
+    /** The lead whose card is open (amoCRM's AMOCRM.data.current_card), as digits, or null. */
+    function currentLeadId() {
+      var data = window.AMOCRM && window.AMOCRM.data;
+      var id = data && data.current_card && data.current_card.id;
+      return /^\d{1,20}$/.test(String(id || '')) ? String(id) : null;
+    }
+
+    /**
+     * The lead's robot log: the disposable token (X-Auth-Token) and the lead id buy a card session of
+     * that lead; the app's card page is framed with it. Without an answer the hint alone stays.
+     */
+    function openCardLog($target, leadId) {
+      if (!$target.length || !leadId || typeof self.$authorizedAjax !== 'function') return;
+      self.$authorizedAjax({
+        url: APP_URL + CARD_SESSION_PATH,
+        method: 'POST',
+        dataType: 'json',
+        data: { leadId: leadId, lang: locale() }
+      }).done(function (answer) {
+        var url = answer && typeof answer.cardUrl === 'string' ? answer.cardUrl : '';
+        if (url.indexOf(APP_URL + CARD_PAGE_PREFIX) !== 0) return;
+        $target.html('<iframe class="reglament-widget__frame reglament-widget__frame_card" src="' + escapeHtml(url) + '" title="Reglament"></iframe>');
+      });
+    }
+
     function cardHintHtml() {
       var t = texts();
       var contact = $.trim(String(settings().support_contact || ''));
@@ -389,9 +418,9 @@ define(['jquery'], function ($) {
           self.render_template({
             caption: { class_name: 'reglament-widget__caption' },
             body: '',
-            render: cardHintHtml()
+            render: cardHintHtml() + '<div class="reglament-widget__card-log"></div>'
           });
-          // The card's robot log (issue 12, item 4) is not served yet: the card shows the hint only.
+          openCardLog($('.reglament-widget__card-log').last(), currentLeadId());
         }
         return true;
       },
