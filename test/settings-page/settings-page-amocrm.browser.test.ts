@@ -94,7 +94,7 @@ describe('settings page in Chromium, inside amoCRM (widget advanced settings)', 
 
     await template.fill('{id} / {contact}');
     await frame().locator('[data-action="save"]').click();
-    await visible(frame, '[data-notice]:has-text("Сохранено")');
+    await visible(frame, '[data-notice]:has-text("Изменения действуют")');
     expect((await stored()).dealRenamer).toEqual({ template: '{id} / {contact}' });
     expect(await frame().evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'amocrm-settings-saved-ru-1024.png') });

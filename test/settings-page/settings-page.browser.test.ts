@@ -100,7 +100,7 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
 
     await timeout.fill('20m');
     await frame().locator('[data-action="save"]').click();
-    await expectVisible(frame, '[data-notice]:has-text("Сохранено")');
+    await expectVisible(frame, '[data-notice]:has-text("Изменения действуют")');
     expect((await stored()).takeoverTimer).toEqual({ timeout: '20m' });
     expect(await frame().locator('[data-setting="takeoverTimer.timeout"][data-invalid="true"]').count()).toBe(0);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-saved-ru-1024.png') });
@@ -127,7 +127,7 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
     await expectVisible(frame, '[data-setting="headsOfSales"] [data-users]:has-text("999: нет такого пользователя")');
     await ids.fill('4');
     await frame().locator('[data-action="save"]').click();
-    await expectVisible(frame, '[data-notice]:has-text("Сохранено")');
+    await expectVisible(frame, '[data-notice]:has-text("Изменения действуют")');
     expect((await stored()).headsOfSales).toEqual(['4']);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-heads-of-sales-ru-1024.png') });
     await page.close();
@@ -148,7 +148,7 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
     await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-field-error-en-1024.png') });
     await duration.fill('5d');
     await frame().locator('[data-action="save"]').click();
-    await expectVisible(frame, '[data-notice]:has-text("Saved")');
+    await expectVisible(frame, '[data-notice]:has-text("Changes apply")');
     expect((await stored()).bookingReleaser).toEqual({ duration: '5d' });
     await page.close();
   });
