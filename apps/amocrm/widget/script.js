@@ -9,6 +9,9 @@
  *
  *   - digital_pipeline  — a Digital Pipeline action: the admin picks which Reglament action runs
  *                         when a lead enters the stage (the `action` field of the manifest's dp block).
+ *                         amoCRM signs nothing it sends to the DP webhook, so the action carries the
+ *                         account's key (hidden `reglament_key` field): the widget asks the app for it
+ *                         with the disposable token (administrators only) and fills it in.
  *
  * The settings page, the advanced settings page and the card load the app's own pages for this
  * account. The widget asks the app for a page address with self.$authorizedAjax(), which sends
@@ -27,6 +30,10 @@ define(['jquery'], function ($) {
   var CSS_ID = 'reglament-widget-css';
   var APP_URL = '{{PUBLIC_URL}}';
   var PAGE_SESSION_PATH = '/amocrm/widget/settings-session';
+  var DP_KEY_PATH = '/amocrm/widget/dp-key';
+  /** The dp.settings fields of manifest.json. */
+  var DP_ACTION_FIELD = 'action';
+  var DP_KEY_FIELD = 'reglament_key';
 
   /** Reglament's actions for a Digital Pipeline stage (the app's automation actions). */
   var DP_ACTIONS = [
@@ -42,6 +49,7 @@ define(['jquery'], function ($) {
       pageLoading: 'Загружаем страницу Reglament…',
       pageUnavailable: 'Страница Reglament для этого аккаунта пока недоступна; ниже — описание роботов.',
       dpChoose: 'Что сделать, когда сделка попадает на этап',
+      dpKeyFailed: 'Не удалось получить ключ Reglament: действие можно сохранить только администратору аккаунта, в котором установлен Reglament. Откройте настройки действия ещё раз.',
       cardHint: 'Reglament: действия роботов — в примечаниях сделки',
       cardContact: 'Вопросы по регламенту: ',
       settingsNote:
@@ -144,6 +152,7 @@ define(['jquery'], function ($) {
       pageLoading: 'Loading the Reglament page…',
       pageUnavailable: 'The Reglament page for this account is not available yet; the robots are described below.',
       dpChoose: 'What to do when a lead enters the stage',
+      dpKeyFailed: 'Could not get the Reglament key: only an administrator of an account where Reglament is installed can save this action. Open the action settings again.',
       cardHint: 'Reglament: robot actions are in the deal notes',
       cardContact: 'Questions about the regulation: ',
       settingsNote:
@@ -317,7 +326,8 @@ define(['jquery'], function ($) {
      * the widget puts a list of Reglament's actions next to it and writes the chosen code into it.
      */
     function enhanceDpSettings($scope) {
-      var $input = $scope.find('input[name="action"]').last();
+      fillDpKey($scope);
+      var $input = $scope.find('input[name="' + DP_ACTION_FIELD + '"]').last();
       if (!$input.length || $input.data('reglament-enhanced')) return;
       var lang = locale();
       var current = $.trim(String($input.val() || ''));
@@ -334,6 +344,31 @@ define(['jquery'], function ($) {
       };
       $choice.find('select').on('change', sync);
       if (!current) sync();
+    }
+
+    /**
+     * The action's key: asked from the app with the disposable token every time the settings open
+     * (the app hands it to account administrators only), written into the hidden field amoCRM saves
+     * with the action and sends back with every DP event. Without it the app refuses the event.
+     */
+    function fillDpKey($scope) {
+      var $key = $scope.find('input[name="' + DP_KEY_FIELD + '"]').last();
+      if (!$key.length || $key.data('reglament-enhanced')) return;
+      $key.data('reglament-enhanced', true).hide();
+      // The field's own row (its label) is hidden with it when the row holds nothing else.
+      var $row = $key.parent();
+      if ($row.find('input, select, textarea').length === 1) $row.hide();
+      var failed = function () {
+        $row.after('<div class="reglament-widget reglament-widget__muted reglament-widget__unavailable">' + escapeHtml(texts().dpKeyFailed) + '</div>');
+      };
+      if (typeof self.$authorizedAjax !== 'function') return failed();
+      self.$authorizedAjax({ url: APP_URL + DP_KEY_PATH, method: 'POST', dataType: 'json', data: {} })
+        .done(function (answer) {
+          var key = answer && typeof answer.key === 'string' ? answer.key : '';
+          if (!/^[A-Za-z0-9_-]{20,100}$/.test(key)) return failed();
+          if ($key.val() !== key) $key.val(key).trigger('change');
+        })
+        .fail(failed);
     }
 
     function cardHintHtml() {
@@ -451,5 +486,6 @@ define(['jquery'], function ($) {
 
   // For the build's tests: the actions offered in the Digital Pipeline.
   CustomWidget.dpActions = DP_ACTIONS;
+  CustomWidget.dpKey = { path: DP_KEY_PATH, field: DP_KEY_FIELD, actionField: DP_ACTION_FIELD };
   return CustomWidget;
 });
