@@ -11,7 +11,7 @@ import type { AutomationCall, AutomationResult } from './automation-call';
 import { callFingerprint } from './automation-queue';
 import { dpResultNote } from './dp-result-note';
 
-export type AutomationOutcome = 'answered' | 'already_answered' | 'unknown_installation';
+export type AutomationOutcome = 'answered' | 'already_answered' | 'unknown_installation' | 'target_gone';
 
 const KEEP_S = 7 * 24 * 3600;
 
@@ -38,6 +38,11 @@ export async function runAutomationCall(call: AutomationCall, services: Services
     result = JSON.parse(stored) as AutomationResult;
   } else {
     const deal = await crm.getDeal(call.target);
+    // A Digital Pipeline note has nowhere to go when the lead is gone (a Bitrix24 robot still waits for its answer).
+    if (!deal && call.reply.kind === 'amocrm_dp') {
+      robotServices.log.warn({ action: call.action, target: call.target }, 'Digital Pipeline action for a lead that is gone; dropped');
+      return 'target_gone';
+    }
     result = deal ? await act(call, key, deal, installation, robotServices, services) : { values: {}, log: `${call.target.entity} ${call.target.id} not found` };
     await robotServices.state.set(`${key}:result`, JSON.stringify(result), KEEP_S);
   }

@@ -141,7 +141,7 @@ describe('Reglament in the amoCRM Digital Pipeline', () => {
     expect(reglamentNotes(id)).toHaveLength(2);
   });
 
-  describe('forged calls are refused and queue nothing', () => {
+  describe('calls to /amocrm/dp: forged ones are refused and queue nothing', () => {
     let leadId: number;
     let genuine: { event: Record<string, unknown>; action: { settings: { widget: { settings: Record<string, string> } } }; subdomain: string; account_id: number };
 
@@ -199,6 +199,15 @@ describe('Reglament in the amoCRM Digital Pipeline', () => {
       expect(form.status).toBe(200);
       await stack.idle();
       expect(await stack.services.automation.queue.getJobCounts('completed', 'failed')).toEqual({ completed: 2, failed: 0 });
+    });
+    it('an event for a lead deleted meanwhile writes nothing and does not fail', async () => {
+      stack.amo.userDeleteLead(leadId);
+      await stack.idle();
+      expect((await post(genuine)).status).toBe(200);
+      await stack.idle();
+      expect(await stack.services.automation.queue.getJobCounts('completed', 'failed')).toEqual({ completed: 1, failed: 0 });
+      expect((await stack.services.automation.queue.getJobs(['completed']))[0]!.returnvalue).toBe('target_gone');
+      expect(stack.amo.calls.filter((c) => c.method === 'POST' && c.path.includes('/notes'))).toEqual([]);
     });
   });
 
