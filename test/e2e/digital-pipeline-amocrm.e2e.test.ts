@@ -200,6 +200,14 @@ describe('Reglament in the amoCRM Digital Pipeline', () => {
       await stack.idle();
       expect(await stack.services.automation.queue.getJobCounts('completed', 'failed')).toEqual({ completed: 2, failed: 0 });
     });
+    it('an account whose access was revoked → 403, even with its key', async () => {
+      await stack.services.store.markRevoked(installationId, 'refresh token revoked');
+      // The edge's installation cache hears of it through the invalidation bus.
+      await eventually(async () => expect((await stack.services.edgeInstallations.find(installationId))?.status).toBe('revoked'));
+      expect((await post(genuine)).status).toBe(403);
+      expect(await jobs()).toEqual(noJobs);
+    });
+
     it('an event for a lead deleted meanwhile writes nothing and does not fail', async () => {
       stack.amo.userDeleteLead(leadId);
       await stack.idle();
