@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type Express, type Request } from 'e
 import { isRedisUnavailable } from '../src/infra/redis-health';
 import { registry } from '../src/observability/metrics';
 import type { Services } from '../src/services';
+import { amocrmDpRouter } from './amocrm/digital-pipeline';
 import { amocrmRouter } from './amocrm/router';
 import { bitrix24Router } from './bitrix24/router';
 import { bitrix24RobotRouter } from './bitrix24/robot-call';
@@ -12,6 +13,7 @@ import { readiness } from './readiness';
 import { ratingRouter } from './rating-page';
 import { inventoryRouter } from './inventory/router';
 import { statusRouter } from './status-page';
+import { amocrmDpKeyRouter } from './settings/amocrm-dp-key';
 import { settingsApiRouter } from './settings/api-router';
 import { previewApiRouter } from './settings/preview-router';
 import { regulationApiRouter } from './settings/regulation-router';
@@ -45,6 +47,7 @@ export function createWebApp(services: Services, options: SettingsEntryOptions =
   app.use(bitrix24Router(services, edge));
   app.use(bitrix24RobotRouter(services, edge));
   app.use(amocrmRouter(services, edge));
+  app.use(amocrmDpRouter(services, edge));
   app.use(ratingRouter(services));
   app.use(inventoryRouter(services));
   const apps = path.join(__dirname, '..', 'apps');
@@ -52,6 +55,7 @@ export function createWebApp(services: Services, options: SettingsEntryOptions =
   // it also answers the app page's POST (the overview with what is on and off for the portal).
   const sessions = new SettingsSessions(services.config, () => services.now());
   app.use(settingsEntryRouter(services, sessions, options));
+  app.use(amocrmDpKeyRouter(services, options));
   app.use(settingsApiRouter(services, sessions));
   app.use(regulationApiRouter(services, sessions));
   app.use(previewApiRouter(services, sessions));

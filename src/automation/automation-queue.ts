@@ -8,11 +8,19 @@ import type { AutomationCall } from './automation-call';
 export const AUTOMATION_QUEUE = 'automation';
 
 /**
- * A call's identity: the CRM's reply token, hashed (it is a credential of sorts and never goes
- * into a key or a job id as is). The same call delivered twice is one job while BullMQ keeps it.
+ * A call's identity, hashed (a Bitrix24 event token is a credential of sorts and never goes into a
+ * key or a job id as is). The same call delivered twice is one job while BullMQ keeps it, and finds
+ * its stored result after that. Bitrix24: the call's event_token. amoCRM Digital Pipeline: the
+ * account, the lead, the stage it entered, the event's time and the action (the event has no token).
  */
-export const callFingerprint = (call: Pick<AutomationCall, 'installationId' | 'replyToken'>) =>
-  createHash('sha256').update(`${call.installationId}\n${call.replyToken}`).digest('hex').slice(0, 40);
+export function callFingerprint(call: Pick<AutomationCall, 'installationId' | 'reply' | 'target' | 'action'>): string {
+  const reply = call.reply;
+  const identity =
+    reply.kind === 'bitrix24'
+      ? `${call.installationId}\n${reply.eventToken}`
+      : ['amocrm-dp', call.installationId, call.target.id, reply.pipelineId, reply.statusId, reply.eventTime, call.action].join('\n');
+  return createHash('sha256').update(identity).digest('hex').slice(0, 40);
+}
 
 /** The producer side used by the HTTP edge: fails fast when Redis is away, so the CRM sees an error. */
 export class AutomationQueue {

@@ -7,7 +7,7 @@ import { automationCallSchema } from './automation-call';
 import { AUTOMATION_QUEUE } from './automation-queue';
 import { runAutomationCall } from './run-automation-call';
 
-/** Runs the CRM automation's robot calls (Bitrix24 robots), on a connection of its own. */
+/** Runs the CRM automation's robot calls (Bitrix24 robots, amoCRM Digital Pipeline actions), on a connection of its own. */
 export function runAutomationWorker(services: Services, recovery: Pick<WorkerOptions, 'lockDuration' | 'stalledInterval' | 'maxStalledCount'>): { close(): Promise<void> } {
   const connection = connectRedis(services.redisUrl);
   services.outage.watch(connection, 'automation worker');

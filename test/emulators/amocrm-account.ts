@@ -24,7 +24,8 @@
  * `modified_user_id` = token user (or 0 with `updated_by: 0`), disconnect hook signature.
  *
  * Simplified: one integration per account (the rate limit and the block are per emulator);
- * no companies, catalogs, unsorted API, chats, Digital Pipeline, `note_*`/task webhooks;
+ * no companies, catalogs, unsorted API, chats, `note_*`/task webhooks; of the Digital Pipeline only
+ * a widget's action on a stage (./amocrm/digital-pipeline.ts);
  * linking/unlinking entities records events but fires no webhooks; a PATCH that changes
  * nothing fires nothing; `query` is a substring search (digits-only queries also match
  * formatted phones); the 50 rps per-account limit is not modelled.
@@ -55,9 +56,10 @@ import type {
   CfEntry,
   ValidationError,
 } from './amocrm/types';
+import { DigitalPipeline, type DpDelivery, type DpWidgetAction } from './amocrm/digital-pipeline';
 import { WebhookDispatcher, type DeliveryRecord } from './amocrm/webhooks';
 
-export type { AmoUserSeed, DeliveryRecord, RecordedCall };
+export type { AmoUserSeed, DeliveryRecord, DpDelivery, DpWidgetAction, RecordedCall };
 export { AmoValidationFailure };
 
 export interface AmoCrmAccountOptions {
@@ -169,6 +171,7 @@ export class AmoCrmAccountEmulator {
     private readonly limiter: RateLimiter,
     private readonly dispatcher: WebhookDispatcher,
     private readonly apiStats: ApiStats,
+    private readonly dp: DigitalPipeline,
     calls: RecordedCall[],
     port: number,
   ) {
@@ -210,6 +213,8 @@ export class AmoCrmAccountEmulator {
       userAgent: 'amoCRM-Webhooks/3.0',
     });
     store.onHook = (item) => dispatcher.enqueue(item);
+    const dp = new DigitalPipeline({ accountId: store.accountId, subdomain: store.subdomain, nowSec: () => store.nowSec(), timeoutMs: opts.webhookTimeoutMs ?? 2000 });
+    store.onLeadEnteredStatus = (lead) => dp.leadEntered({ id: lead.id, pipelineId: lead.pipeline_id, statusId: lead.status_id });
     const calls: RecordedCall[] = [];
     const apiStats: ApiStats = { apiCalls: 0, rateLimited: 0, blocked: 0 };
     const app = createAmoApp({ store, oauth, limiter, calls, stats: apiStats, missingEntityStatus: opts.missingEntityStatus ?? 204 });
@@ -220,7 +225,7 @@ export class AmoCrmAccountEmulator {
     });
     const port = (server.address() as AddressInfo).port;
     store.baseUrl = `http://127.0.0.1:${port}`;
-    return new AmoCrmAccountEmulator(clock, opts, server, store, oauth, limiter, dispatcher, apiStats, calls, port);
+    return new AmoCrmAccountEmulator(clock, opts, server, store, oauth, limiter, dispatcher, apiStats, dp, calls, port);
   }
 
   async stop(): Promise<void> {
@@ -427,6 +432,7 @@ export class AmoCrmAccountEmulator {
   /** Resolves when no webhook batch, POST or (unless `includeRetries: false`) retry is pending. */
   async settle(opts: { includeRetries?: boolean; timeoutMs?: number } = {}): Promise<void> {
     await this.dispatcher.settle(opts.includeRetries ?? true, opts.timeoutMs ?? 15_000);
+    await this.dp.settle();
   }
 
   /** Fires every scheduled webhook retry now (useful with the real, long retry schedule). */
@@ -437,6 +443,23 @@ export class AmoCrmAccountEmulator {
   /** Subscribes a destination directly (as an admin in the UI would); same rules as `POST /api/v4/webhooks`. */
   addWebhook(destination: string, settings: string[], sort = 1): AmoWebhook {
     return this.store.upsertWebhook(destination, settings, sort, this.store.users[0]?.id ?? 0);
+  }
+
+  // ------------------------------------------------------------------ Digital Pipeline
+
+  /**
+   * An administrator places the widget's Digital Pipeline action on a stage and saves its settings
+   * (the manifest's dp.settings fields); `webhookUrl` is the manifest's `dp.webhook_url`.
+   */
+  adminPlacesWidgetDpAction(statusId: number, settings: Record<string, string>, webhookUrl: string, pipelineId?: number): void {
+    const pipeline = pipelineId ?? this.store.pipelines.find((p) => p.statuses.some((s) => s.id === statusId))?.id;
+    if (pipeline === undefined) throw new Error(`amoCRM emulator: no status ${statusId}`);
+    this.dp.place({ pipelineId: pipeline, statusId, settings, webhookUrl });
+  }
+
+  /** Every Digital Pipeline webhook POST, in order (each event is sent once). */
+  get dpDeliveries(): DpDelivery[] {
+    return this.dp.deliveries;
   }
 
   // ------------------------------------------------------------------ setup

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { unzipSync } from 'fflate';
 import { PNG } from 'pngjs';
-import { AUTOMATION_ACTIONS } from '../../src/automation/automation-call';
+import { AUTOMATION_ACTIONS, DP_ACTION_CODES } from '../../src/automation/automation-call';
+import { AMOCRM_DP_PATH, amocrmDpEventSchema } from '../../webhooks/amocrm/digital-pipeline';
+import { AMOCRM_DP_KEY_PATH } from '../../webhooks/settings/amocrm-dp-key';
 import { buildWidget, WIDGET_SOURCE, WidgetBuildError } from '../../scripts/widget/build';
 import { drawLogo } from '../../scripts/widget/logos';
 import { lookupI18n, manifestI18nKeys, widgetManifestSchema } from '../../scripts/widget/manifest-schema';
@@ -48,7 +50,15 @@ describe('npm run build:widget: the archive amoCRM uploads', () => {
     const manifest = widgetManifestSchema.parse(JSON.parse(text('manifest.json')));
     expect(manifest.widget).toMatchObject({ interface_version: 2, init_once: true, locale: ['ru', 'en'], installation: true });
     expect(manifest.locations).toEqual(expect.arrayContaining(['settings', 'advanced_settings', 'lcard-1', 'digital_pipeline']));
-    expect(manifest.dp).toEqual({ settings: { action: { name: 'dp.settings.action', type: 'text', required: true } }, action_multiple: false, webhook_url: `${PUBLIC_URL}/amocrm/dp` });
+    expect(manifest.dp).toEqual({
+      settings: {
+        action: { name: 'dp.settings.action', type: 'text', required: true },
+        // The account's key travels in the action's own settings (amoCRM signs nothing it sends to the DP webhook).
+        reglament_key: { name: 'dp.settings.reglament_key', type: 'text', required: true },
+      },
+      action_multiple: false,
+      webhook_url: `${PUBLIC_URL}${AMOCRM_DP_PATH}`,
+    });
   });
 
   it('has every text the manifest names in Russian and in English', () => {
@@ -98,7 +108,11 @@ describe('npm run build:widget: the archive amoCRM uploads', () => {
       },
     });
     expect(deps).toEqual(['jquery']);
-    const Widget = factory!(() => undefined) as { new (): { callbacks: Record<string, unknown> }; dpActions: Array<{ value: string; ru: string; en: string }> };
+    const Widget = factory!(() => undefined) as {
+      new (): { callbacks: Record<string, unknown> };
+      dpActions: Array<{ value: string; ru: string; en: string }>;
+      dpKey: { path: string; field: string; actionField: string };
+    };
     const widget = new Widget();
     for (const callback of ['render', 'init', 'bind_actions', 'settings', 'onSave', 'destroy', 'advancedSettings', 'dpSettings']) {
       expect([callback, typeof widget.callbacks[callback]]).toEqual([callback, 'function']);
@@ -107,6 +121,12 @@ describe('npm run build:widget: the archive amoCRM uploads', () => {
     const snake = (s: string) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
     expect(Widget.dpActions.map((a) => a.value)).toEqual(AUTOMATION_ACTIONS.map(snake));
     for (const action of Widget.dpActions) expect(action.ru).toMatch(/[А-Яа-я]/);
+    expect(Widget.dpActions.map((a) => a.value).sort()).toEqual(Object.keys(DP_ACTION_CODES).sort());
+    // The key is asked from the app's route and written into the manifest's hidden field, the one the DP webhook reads.
+    expect(Widget.dpKey).toEqual({ path: AMOCRM_DP_KEY_PATH, field: 'reglament_key', actionField: 'action' });
+    const manifest = widgetManifestSchema.parse(JSON.parse(text('manifest.json')));
+    expect(Object.keys(manifest.dp!.settings).sort()).toEqual([Widget.dpKey.actionField, Widget.dpKey.field].sort());
+    expect(Object.keys(amocrmDpEventSchema.shape.action.shape.settings.shape.widget.shape.settings.shape).sort()).toEqual(Object.keys(manifest.dp!.settings).sort());
   });
 
   it('is the same bytes for the same sources (reproducible)', () => {
@@ -146,7 +166,7 @@ describe('npm run build:widget: the archive amoCRM uploads', () => {
       const en = JSON.parse(readFileSync(join(dir, 'i18n', 'en.json'), 'utf8'));
       delete en.dp;
       writeFileSync(join(dir, 'i18n', 'en.json'), JSON.stringify(en));
-      expect(() => buildWidget({ publicUrl: PUBLIC_URL, sourceDir: dir })).toThrow('i18n/en.json lacks dp.settings.action');
+      expect(() => buildWidget({ publicUrl: PUBLIC_URL, sourceDir: dir })).toThrow('i18n/en.json lacks dp.settings.action, dp.settings.reglament_key');
     });
   });
 });

@@ -54,7 +54,7 @@ export function bitrix24RobotRouter(services: Services, edge: EdgeOutcomes): Rou
       action: robot.action,
       target: { entity, id },
       properties: Object.fromEntries(Object.entries(form.properties ?? {}).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v])),
-      replyToken: form.event_token,
+      reply: { kind: 'bitrix24', eventToken: form.event_token },
       receivedAt: Date.now(),
     };
     await services.automation.enqueue(call);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
@@ -15,6 +14,7 @@ import type { Services } from '../../src/services';
 import { formText, parseForm } from '../form-body';
 import { allowOrigin, isAmocrmOrigin, widgetToken } from './amocrm-cors';
 import type { SettingsSessions } from './sessions';
+import { firstUseOfWidgetToken } from './widget-token-use';
 
 export const SETTINGS_PAGE_PATH = '/apps/settings/';
 const APPS_DIR = path.join(__dirname, '..', '..', 'apps');
@@ -110,13 +110,7 @@ export function settingsEntryRouter(services: Services, sessions: SettingsSessio
     res.json({ session: session.token, expiresAt: session.claims.expiresAt, settingsUrl: `${services.config.PUBLIC_URL}${settingsUrl(verdict.installation.id, session.token, lang)}` });
   });
 
-  /** amoCRM's widget token is disposable: one `jti` opens one session (kept until the token expires). */
-  async function firstUseOf(verdict: { installation: { id: string }; tokenId?: string; expiresAt?: number }): Promise<boolean> {
-    if (!verdict.tokenId) return true;
-    const key = installationKey(services.prefix, verdict.installation.id, 'widget-jti', createHash('sha256').update(verdict.tokenId).digest('hex'));
-    const keepSeconds = Math.max(60, (verdict.expiresAt ?? 0) - Math.floor(Date.now() / 1000) + 120);
-    return (await services.redis.set(key, '1', 'EX', keepSeconds, 'NX')) === 'OK';
-  }
+  const firstUseOf = (verdict: Parameters<typeof firstUseOfWidgetToken>[1]) => firstUseOfWidgetToken(services, verdict);
 
   router.use(SETTINGS_PAGE_PATH, (req, res, next) => {
     if (existsSync(path.join(SETTINGS_PAGE_DIR, 'index.html'))) return next();

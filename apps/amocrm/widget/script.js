@@ -11,6 +11,9 @@
  *
  *   - digital_pipeline  — a Digital Pipeline action: the admin picks which Reglament action runs
  *                         when a lead enters the stage (the `action` field of the manifest's dp block).
+ *                         amoCRM signs nothing it sends to the DP webhook, so the action carries the
+ *                         account's key (hidden `reglament_key` field): the widget asks the app for it
+ *                         with the disposable token (administrators only) and fills it in.
  *
  * The settings page, the advanced settings page and the card load the app's own pages for this
  * account. The widget asks the app for a page address with self.$authorizedAjax(), which sends
@@ -31,6 +34,10 @@ define(['jquery'], function ($) {
   var PAGE_SESSION_PATH = '/amocrm/widget/settings-session';
   var CARD_SESSION_PATH = '/amocrm/widget/card-session';
   var CARD_PAGE_PREFIX = '/apps/card/';
+  var DP_KEY_PATH = '/amocrm/widget/dp-key';
+  /** The dp.settings fields of manifest.json. */
+  var DP_ACTION_FIELD = 'action';
+  var DP_KEY_FIELD = 'reglament_key';
 
   /** Reglament's actions for a Digital Pipeline stage (the app's automation actions). */
   var DP_ACTIONS = [
@@ -46,6 +53,7 @@ define(['jquery'], function ($) {
       pageLoading: 'Загружаем страницу Reglament…',
       pageUnavailable: 'Страница Reglament для этого аккаунта пока недоступна; ниже — описание роботов.',
       dpChoose: 'Что сделать, когда сделка попадает на этап',
+      dpKeyFailed: 'Не удалось получить ключ Reglament: действие можно сохранить только администратору аккаунта, в котором установлен Reglament. Откройте настройки действия ещё раз.',
       cardHint: 'Reglament: действия роботов — в примечаниях сделки',
       cardContact: 'Вопросы по регламенту: ',
       settingsNote:
@@ -148,6 +156,7 @@ define(['jquery'], function ($) {
       pageLoading: 'Loading the Reglament page…',
       pageUnavailable: 'The Reglament page for this account is not available yet; the robots are described below.',
       dpChoose: 'What to do when a lead enters the stage',
+      dpKeyFailed: 'Could not get the Reglament key: only an administrator of an account where Reglament is installed can save this action. Open the action settings again.',
       cardHint: 'Reglament: robot actions are in the deal notes',
       cardContact: 'Questions about the regulation: ',
       settingsNote:
@@ -321,7 +330,8 @@ define(['jquery'], function ($) {
      * the widget puts a list of Reglament's actions next to it and writes the chosen code into it.
      */
     function enhanceDpSettings($scope) {
-      var $input = $scope.find('input[name="action"]').last();
+      fillDpKey($scope);
+      var $input = $scope.find('input[name="' + DP_ACTION_FIELD + '"]').last();
       if (!$input.length || $input.data('reglament-enhanced')) return;
       var lang = locale();
       var current = $.trim(String($input.val() || ''));
@@ -363,6 +373,31 @@ define(['jquery'], function ($) {
         if (url.indexOf(APP_URL + CARD_PAGE_PREFIX) !== 0) return;
         $target.html('<iframe class="reglament-widget__frame reglament-widget__frame_card" src="' + escapeHtml(url) + '" title="Reglament"></iframe>');
       });
+    }
+
+    /**
+     * The action's key: asked from the app with the disposable token every time the settings open
+     * (the app hands it to account administrators only), written into the hidden field amoCRM saves
+     * with the action and sends back with every DP event. Without it the app refuses the event.
+     */
+    function fillDpKey($scope) {
+      var $key = $scope.find('input[name="' + DP_KEY_FIELD + '"]').last();
+      if (!$key.length || $key.data('reglament-enhanced')) return;
+      $key.data('reglament-enhanced', true).hide();
+      // The field's own row (its label) is hidden with it when the row holds nothing else.
+      var $row = $key.parent();
+      if ($row.find('input, select, textarea').length === 1) $row.hide();
+      var failed = function () {
+        $row.after('<div class="reglament-widget reglament-widget__muted reglament-widget__unavailable">' + escapeHtml(texts().dpKeyFailed) + '</div>');
+      };
+      if (typeof self.$authorizedAjax !== 'function') return failed();
+      self.$authorizedAjax({ url: APP_URL + DP_KEY_PATH, method: 'POST', dataType: 'json', data: {} })
+        .done(function (answer) {
+          var key = answer && typeof answer.key === 'string' ? answer.key : '';
+          if (!/^[A-Za-z0-9_-]{20,100}$/.test(key)) return failed();
+          if ($key.val() !== key) $key.val(key).trigger('change');
+        })
+        .fail(failed);
     }
 
     function cardHintHtml() {
@@ -480,5 +515,6 @@ define(['jquery'], function ($) {
 
   // For the build's tests: the actions offered in the Digital Pipeline.
   CustomWidget.dpActions = DP_ACTIONS;
+  CustomWidget.dpKey = { path: DP_KEY_PATH, field: DP_KEY_FIELD, actionField: DP_ACTION_FIELD };
   return CustomWidget;
 });

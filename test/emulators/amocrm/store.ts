@@ -180,6 +180,8 @@ export class AmoStore {
 
   /** Receives every webhook item produced by a state change. */
   onHook: (item: HookItem) => void = () => undefined;
+  /** A lead entered a stage (a move by a user or through the API): the Digital Pipeline's trigger. */
+  onLeadEnteredStatus: (lead: AmoLead) => void = () => undefined;
   /** Base URL used in `_links` (set once the server listens). */
   baseUrl = 'http://127.0.0.1';
 
@@ -836,6 +838,7 @@ export class AmoStore {
       const extra: Record<string, string> = { old_status_id: String(before.status_id) };
       if (before.pipeline_id !== lead.pipeline_id) extra.old_pipeline_id = String(before.pipeline_id);
       this.emitLead(lead, 'status', 'status_lead', actor, extra);
+      this.onLeadEnteredStatus(lead);
     }
     if (before.responsible_user_id !== lead.responsible_user_id) {
       this.emitLead(lead, 'responsible', 'responsible_lead', actor, { old_responsible_user_id: String(before.responsible_user_id) });
