@@ -180,9 +180,24 @@ describe('install targets in production', () => {
         .query(true)
         .times(BITRIX24_ROBOTS.length)
         .reply(200, { result: true, time: {} });
+      // And the card tabs (placement.get, then one placement.bind per tab), at the public URL too.
+      const tabs: string[] = [];
+      const placements = nock(portal)
+        .post((p) => p.includes('placement.get'))
+        .query(true)
+        .reply(200, { result: [], time: {} })
+        .post((p) => p.includes('placement.bind'), (b) => {
+          tabs.push(`${b.PLACEMENT} ${b.HANDLER}`);
+          return true;
+        })
+        .query(true)
+        .times(2)
+        .reply(200, { result: true, time: {} });
       const res = await request(app).post('/bitrix24/install').type(FORM).send(onAppInstall({}));
       expect(res.text).toBe('{"ok":true}');
       expect(robots.isDone()).toBe(true);
+      expect(placements.isDone()).toBe(true);
+      expect(tabs.every((tab) => tab.endsWith(' https://reglament.example.net/apps/bitrix24/card'))).toBe(true);
       expect(res.status).toBe(200);
       expect(oauth.isDone() && confirmed.isDone() && rest.isDone()).toBe(true);
       expect(bound).toHaveLength(BITRIX24_EVENTS.length);
