@@ -111,6 +111,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     AMOCRM_INSECURE_HOSTS: '127.0.0.1',
     JOB_ATTEMPTS: '4',
     JOB_BACKOFF_MS: '300',
+    // A test machine running the suite on both cores can stall an event loop past the production 800 ms;
+    // the outage tests set their own bound (test/ops/redis-outage.test.ts).
+    REDIS_COMMAND_TIMEOUT_MS: '3000',
     ...options.env,
   };
   const build = (env: Partial<Record<keyof AppConfig, string>> = {}) => {

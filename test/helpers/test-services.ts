@@ -23,6 +23,9 @@ export async function createTestServices(env: Partial<Record<keyof AppConfig, st
     JOB_BACKOFF_MS: '200',
     // Catch-up sweeps would call the CRMs of every stored installation; tests that want it turn it on.
     RECONCILE_INTERVAL_S: '0',
+    // A test machine running the suite on both cores can stall an event loop past the production 800 ms;
+    // the outage tests set their own bound (test/ops/redis-outage.test.ts).
+    REDIS_COMMAND_TIMEOUT_MS: '3000',
     ...env,
   } as NodeJS.ProcessEnv);
   const services = createServices(config, redisUrl(), createLogger(config.LOG_LEVEL));
