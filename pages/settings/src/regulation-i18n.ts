@@ -33,6 +33,7 @@ const TEXTS = {
   bindsOk: ['Всё сопоставлено.', 'Everything binds.'],
   bindErrors: ['Не сопоставлено — сохранить нельзя:', 'Does not bind — cannot be saved:'],
   saveRegulations: ['Сохранить регламенты', 'Save regulations'],
+  saveHint: ['Перед первым включением проверьте регламент на истории (кнопка выше) и включите его оттуда. Эта кнопка сохраняет все вкладки сразу, без проверки.', 'Before first switching a regulation on, dry-run it on the history (the button above) and switch it on from there. This button saves all tabs at once, without a dry run.'],
   regulationsSaved: ['Регламенты сохранены и действуют со следующего перехода.', 'Regulations saved; they apply from the next move.'],
   regulationsRefused: ['Не сохранено: исправьте отмеченное. Ничего не изменилось.', 'Not saved: fix what is marked. Nothing changed.'],
   checking: ['Проверяем…', 'Checking…'],
