@@ -174,7 +174,8 @@ describe('regulation dry run on the settings page, in Chromium', () => {
     expect(fromFirstCall).not.toContain('booking');
     // The page reloaded its view: the stage guard no longer waits for a regulation.
     await visible(frame, '[data-section="stageGuard"]:has-text("включён")');
-    await frame().locator('[data-regulations]').screenshot({ path: path.join(SCREENSHOTS, 'regulation-editor-dry-run-enabled-ru-1024.png') });
+    await frame().locator('[data-regulation-enabled-notice]').scrollIntoViewIfNeeded();
+    await frame().locator('[data-dry-run]').screenshot({ path: path.join(SCREENSHOTS, 'regulation-dry-run-enabled-ru-1024.png') });
     await page.close();
 
     // The preset allowed this move; the edited regulation does not, and the guard puts it back.
