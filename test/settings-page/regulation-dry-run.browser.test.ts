@@ -129,6 +129,7 @@ describe('regulation dry run on the settings page, in Chromium', () => {
     expect(await text(frame, '[data-section="stageGuard"]')).toContain('ждёт регламента');
     await frame().locator('[data-section="stageGuard"]').click();
     await bindFunnel(frame, 'bitrix24-deals-004', '0');
+    expect(await text(frame, '[data-regulation-state]')).toContain('Не включён');
     // The editor is the one UI for the regulations: no raw JSON field beside it.
     expect(await frame().locator('[data-setting="stageGuard.regulations"]').count()).toBe(0);
 
@@ -165,6 +166,7 @@ describe('regulation dry run on the settings page, in Chromium', () => {
 
     await frame().locator('[data-action="enable-regulation"]').click();
     await visible(frame, '[data-regulation-enabled-notice]');
+    await visible(frame, '[data-regulation-state="on"]:has-text("Включён в этом виде")');
     // What is switched on is the edited regulation the dry run replayed.
     const [saved, ...more] = (await regulations(b24)) as Array<{ preset: string; overrides: Record<string, any> }>;
     expect(more).toEqual([]);

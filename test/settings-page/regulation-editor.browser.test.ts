@@ -145,6 +145,7 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
 
     await frame().locator('[data-action="save-regulations"]').click();
     await until(frame, '[data-regulation-notice]:has-text("сохранены")');
+    await until(frame, '[data-regulation-state="on"]');
     // The page reloaded its view after the save: the stage guard no longer waits for a regulation.
     await until(frame, '[data-section="stageGuard"]:has-text("включён")');
     const [saved] = (await stageGuard()).regulations!;

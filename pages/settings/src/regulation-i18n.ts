@@ -33,6 +33,8 @@ const TEXTS = {
   bindsOk: ['Всё сопоставлено.', 'Everything binds.'],
   bindErrors: ['Не сопоставлено — сохранить нельзя:', 'Does not bind — cannot be saved:'],
   saveRegulations: ['Сохранить регламенты', 'Save regulations'],
+  stateOn: ['Включён в этом виде', 'On as shown'],
+  stateDraft: ['Не включён: проверьте на истории ниже и включите', 'Not on: dry-run it below and switch it on'],
   saveHint: ['Перед первым включением проверьте регламент на истории (кнопка выше) и включите его оттуда. Эта кнопка сохраняет все вкладки сразу, без проверки.', 'Before first switching a regulation on, dry-run it on the history (the button above) and switch it on from there. This button saves all tabs at once, without a dry run.'],
   regulationsSaved: ['Регламенты сохранены и действуют со следующего перехода.', 'Regulations saved; they apply from the next move.'],
   regulationsRefused: ['Не сохранено: исправьте отмеченное. Ничего не изменилось.', 'Not saved: fix what is marked. Nothing changed.'],
