@@ -14,7 +14,8 @@ import { formatRegulationError, type RegulationError } from '../regulation';
 import { replayRegulation, type DryRunDeal, type DryRunResult } from '../regulation/dry-run';
 import { regulationSpecSchema, type RegulationSpec } from '../regulation/installation-bindings';
 import type { Services } from '../services';
-import { bindForInstallation, configureRegulations } from './configure-regulations';
+import { bindForInstallation } from './configure-regulations';
+import { saveRegulations, type RegulationIssue } from './save-regulations';
 import type { Installation } from './installation';
 import { RedisInstallationState } from './installation-state';
 
@@ -112,12 +113,12 @@ export async function dryRunRegulation(services: Services, installation: Install
 
 export type EnableOutcome =
   | { ok: true; changed: boolean; regulations: RegulationSpec[] }
-  | { ok: false; status: 409 | 422; error: string; errors?: Array<{ path: string; message: string }> };
+  | { ok: false; status: 409 | 422; error: string; errors?: RegulationIssue[] };
 
 /**
  * Switches on the regulation that was dry-run: it takes the place of one for the same preset and
- * funnel (or joins the others), through `configureRegulations` (binds first, saves only if all
- * bind). Enabling what is already on changes nothing.
+ * funnel (or joins the others), through `saveRegulations` — the editor's save path (binds first,
+ * saves only if all bind). Enabling what is already on changes nothing.
  */
 export async function enableRegulation(services: Services, installation: Installation, request: z.infer<typeof enableRequestSchema>): Promise<EnableOutcome> {
   const spec: RegulationSpec = { preset: request.preset, overrides: request.overrides };
@@ -125,12 +126,8 @@ export async function enableRegulation(services: Services, installation: Install
   const current = savedSpecs(installation);
   if (current.some((s) => isDeepStrictEqual(s, spec))) return { ok: true, changed: false, regulations: current };
   const next = [...current.filter((s) => !(s.preset === spec.preset && s.overrides.funnelId === spec.overrides.funnelId)), spec];
-  const configured = await configureRegulations(services, installation.id, next);
-  if (!configured.ok) {
-    const errors = configured.bindings.flatMap((b) => (b.ok ? [] : bindingIssues(b.errors)));
-    return { ok: false, status: 422, error: 'regulation_refused', errors };
-  }
-  services.clients.invalidate(installation.id);
+  const saved = await saveRegulations(services, installation.id, next);
+  if (!saved.ok) return { ok: false, status: 422, error: 'regulation_refused', errors: saved.issues };
   return { ok: true, changed: true, regulations: next };
 }
 

@@ -18,9 +18,10 @@ const DAY = 24 * 3600 * 1000;
 const CONTRACT = { ufCrmUnit: 'кв. 5-101', ufCrmPassport: '4510 123456', ufCrmContractNo: 'Д-15', ufCrmContractDate: '2026-11-20' };
 
 /**
- * The «Регламент» dry run in a real headless Chromium, inside the CRM's frame: the head of sales
- * replays the last 30 days under the deal regulation, sees what would have been put back by rule
- * and by manager with the deals, switches it on — and the stage guard then puts such a move back.
+ * One flow in a real headless Chromium, inside the CRM's frame at 1024 px: the head of sales binds
+ * the funnel in the regulation editor and edits its rules, replays the last 30 days under exactly
+ * that edited regulation, sees what would have been put back by rule and by manager with the deals,
+ * switches it on — and the stage guard then enforces the edited rule.
  */
 describe('regulation dry run on the settings page, in Chromium', () => {
   let stack: LocalStack;
@@ -106,36 +107,52 @@ describe('regulation dry run on the settings page, in Chromium', () => {
     }
   }
   const text = async (frame: () => Frame, selector: string) => (await frame().locator(selector).first().textContent())?.replace(/\s+/g, ' ').trim() ?? '';
-  /** Picks an item of a b24ui select (a listbox in a portal, as the user does it). */
-  async function pick(frame: () => Frame, which: 'preset' | 'funnel', label: string) {
-    await frame().locator(`[data-pick="${which}"]`).click();
-    await frame().getByRole('option', { name: label, exact: true }).click();
-    await visible(frame, `[data-pick="${which}"]:has-text("${label}")`);
+  /** The server has answered the last edit: the editor's status line no longer says it is checking. */
+  const settled = (frame: () => Frame) => visible(frame, '[data-binds]:not(:has-text("Проверяем")):not(:has-text("Checking"))');
+  /** Binds a funnel to a preset in the regulation editor, as the admin does. */
+  async function bindFunnel(frame: () => Frame, preset: string, funnelId: string) {
+    await visible(frame, '[data-regulations] [data-new-preset]');
+    await frame().locator('[data-new-preset]').selectOption(preset);
+    await frame().locator('[data-action="add-funnel"]').click();
+    await visible(frame, `[data-regulation="${preset}"] [data-funnel-select]`);
+    await settled(frame);
+    await frame().locator('[data-funnel-select]').selectOption(funnelId);
+    await visible(frame, '[data-binds="ok"]');
   }
-  const funnelName = async (installationId: string, id: string) => {
-    const crm = await stack.services.clients.forInstallation((await stack.services.store.find(installationId))!);
-    return (await crm.listFunnels()).find((f) => f.id === id && f.entity === 'deal')!.name;
-  };
   const regulations = async (id: string) => ((await stack.services.store.find(id))!.settings.stageGuard as { regulations?: unknown } | undefined)?.regulations;
 
-  it('Bitrix24, in Russian: run on 30 days, see the counts by rule and manager with the deals, switch on; the guard then enforces it', async () => {
+  it('Bitrix24, in Russian: an edited matrix is what the 30-day dry run replays and what is switched on; the guard then enforces the edit', async () => {
     const { page, frame } = await open(`${hostUrl}/?lang=ru`);
     await visible(frame, '#open-settings');
     await frame().locator('#open-settings').click();
     await visible(frame, '[data-section="stageGuard"]');
+    expect(await text(frame, '[data-section="stageGuard"]')).toContain('ждёт регламента');
     await frame().locator('[data-section="stageGuard"]').click();
-    await visible(frame, '[data-dry-run] [data-action="dry-run"]');
-    // The preset and the funnel come preselected: the first preset of this CRM, the funnel it names.
-    await visible(frame, '[data-pick="funnel"]:has-text("Определить по регламенту")');
-    expect(await text(frame, '[data-pick="preset"]')).toContain('Битрикс24');
-    await pick(frame, 'funnel', await funnelName(b24, '0'));
+    await bindFunnel(frame, 'bitrix24-deals-004', '0');
+    expect(await text(frame, '[data-regulation-state]')).toContain('Не включён');
+    // The editor is the one UI for the regulations: no raw JSON field beside it.
+    expect(await frame().locator('[data-setting="stageGuard.regulations"]').count()).toBe(0);
 
-    await frame().locator('[data-action="dry-run"]').click();
+    // As shipped, the preset would put back two moves of the last 30 days (the older deal is out of the period).
+    await frame().locator('[data-regulations] [data-action="dry-run"]').click();
     await visible(frame, '[data-dry-run-report]');
     expect(await text(frame, '[data-dry-run-total] .dry-run__number')).toBe('2');
+    expect(await frame().locator('[data-rule="transition_not_allowed"]').count()).toBe(0);
+
+    // The admin closes «Потребности выявлены → Бронь», a move a manager made: the report goes (it was another regulation)…
+    await frame().locator('[data-move="needs_identified>booking"]').uncheck();
+    await settled(frame);
+    await visible(frame, '[data-binds="ok"]');
+    expect(await frame().locator('[data-dry-run-report]').count()).toBe(0);
+    // …and the dry run of the edited regulation shows that move as a would-be revert.
+    await frame().locator('[data-action="dry-run"]').click();
+    await visible(frame, '[data-dry-run-report]');
+    expect(await text(frame, '[data-dry-run-total] .dry-run__number')).toBe('3');
     expect(await text(frame, '[data-dry-run-total]')).toContain('Было бы возвращено');
+    expect(await text(frame, '[data-rule="transition_not_allowed"]')).toContain('Переход не предусмотрен регламентом');
+    expect(await text(frame, '[data-rule="transition_not_allowed"] [data-rule-count]')).toBe('1');
+    expect(await text(frame, '[data-rule="transition_not_allowed"] [data-example]')).toContain('Потребности выявлены → Бронь');
     expect(await text(frame, '[data-rule="skipped_stage:booking"]')).toContain('Пропущен этап «Бронь»');
-    expect(await text(frame, '[data-rule="skipped_stage:booking"] [data-rule-count]')).toBe('1');
     // The example is the deal, by its title as it is now (the deal renamer has been at work), linked to its card.
     const example = frame().locator('[data-rule="skipped_stage:booking"] [data-example] a');
     expect(await example.textContent()).toBe(stack.portal.getDeal(contract)!.title);
@@ -149,26 +166,41 @@ describe('regulation dry run on the settings page, in Chromium', () => {
 
     await frame().locator('[data-action="enable-regulation"]').click();
     await visible(frame, '[data-regulation-enabled-notice]');
-    expect(await regulations(b24)).toEqual([{ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }]);
-    // The page shows the saved regulation in the stage guard's settings.
-    await visible(frame, '[data-setting="stageGuard.regulations"]');
-    expect(await frame().locator('[data-setting="stageGuard.regulations"] textarea').inputValue()).toContain('bitrix24-deals-004');
+    await visible(frame, '[data-regulation-state="on"]:has-text("Включён в этом виде")');
+    // What is switched on is the edited regulation the dry run replayed.
+    const [saved, ...more] = (await regulations(b24)) as Array<{ preset: string; overrides: Record<string, any> }>;
+    expect(more).toEqual([]);
+    expect(saved).toMatchObject({ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } });
+    const fromFirstCall = saved!.overrides.transitions.allow.find((r: { from: string }) => r.from === 'needs_identified').to;
+    expect(fromFirstCall).toEqual(expect.arrayContaining(['meeting_set', 'meeting_held']));
+    expect(fromFirstCall).not.toContain('booking');
+    // The page reloaded its view: the stage guard no longer waits for a regulation.
+    await visible(frame, '[data-section="stageGuard"]:has-text("включён")');
+    await frame().locator('[data-regulation-enabled-notice]').scrollIntoViewIfNeeded();
+    await frame().locator('[data-dry-run]').screenshot({ path: path.join(SCREENSHOTS, 'regulation-dry-run-enabled-ru-1024.png') });
     await page.close();
 
-    const id = stack.portal.userAddDeal({ title: 'После включения', stageId: 'NEW', categoryId: 0, assignedById: 2, ...CONTRACT } as never, 2);
+    // The preset allowed this move; the edited regulation does not, and the guard puts it back.
+    const id = stack.portal.userAddDeal({ title: 'После включения', stageId: 'NEW', categoryId: 0, assignedById: 2, ufCrmUnit: 'кв. 9' } as never, 2);
     await stack.idle();
-    stack.portal.userMoveDeal(id, 'EXECUTING', 2);
+    stack.portal.userMoveDeal(id, 'UC_BOOKING', 2);
     await stack.idle();
     expect(stack.portal.getDeal(id)?.stageId).toBe('NEW');
+    // The rule the preset brings stays too: a contract without a booking goes back.
+    const skip = stack.portal.userAddDeal({ title: 'Договор после включения', stageId: 'NEW', categoryId: 0, assignedById: 2, ...CONTRACT } as never, 2);
+    await stack.idle();
+    stack.portal.userMoveDeal(skip, 'EXECUTING', 2);
+    await stack.idle();
+    expect(stack.portal.getDeal(skip)?.stageId).toBe('NEW');
   });
 
-  it('amoCRM, in English: the dry run names the manager who moved, and switches on for the account', async () => {
+  it('amoCRM, in English: the editor\'s dry run names the manager who moved, and switches on for the account', async () => {
     const { page, frame } = await open(`${hostUrl}/amocrm`);
     await visible(frame, '[data-lang="en"]');
     await frame().locator('[data-lang="en"]').click();
     await frame().locator('[data-section="stageGuard"]').click();
-    await visible(frame, '[data-dry-run] [data-action="dry-run"]');
-    await pick(frame, 'funnel', 'Первичный рынок');
+    await visible(frame, '[data-regulations]:has-text("Funnel regulations")');
+    await bindFunnel(frame, 'amocrm-primary-market', String(pipelineId));
     await frame().locator('[data-action="dry-run"]').click();
     await visible(frame, '[data-dry-run-report]');
     expect(await text(frame, '[data-dry-run-total] .dry-run__number')).toBe('1');

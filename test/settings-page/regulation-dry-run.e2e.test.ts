@@ -177,6 +177,44 @@ describe('regulation dry run and switch from the settings API', () => {
     expect(await regulations(b24)).toBeUndefined();
   });
 
+  it('the dry run replays the regulation as edited on the page: a closed move, a dropped «never skip», an added required field', async () => {
+    const auth = { Authorization: `Bearer ${await b24Session()}` };
+    const dryRun = async (overrides: Record<string, unknown>) => (await request(stack.appUrl).post(`/api/regulation/${b24}/dry-run`).set(auth).send({ preset: 'bitrix24-deals-004', overrides: { funnelId: '0', ...overrides } }).expect(200)).body;
+    const counts = (report: { byRule: Array<{ id: string; count: number }> }) => Object.fromEntries(report.byRule.map((r) => [r.id, r.count]));
+
+    // The matrix as the editor writes it, with «Потребности выявлены → Бронь» closed: the 31 bookings
+    // managers made straight from the first call in these 30 days would now have been put back (and the
+    // contract straight from the first call is «not provided for» now, the preset's deny rule being replaced).
+    const matrix = await dryRun({
+      transitions: {
+        allow: [
+          { from: 'needs_identified', to: ['meeting_set', 'meeting_held'] },
+          { from: 'meeting_set', to: ['meeting_held', 'booking'] },
+          { from: 'booking', to: ['contract'] },
+          { from: 'contract', to: ['registration'] },
+          { from: '@process', to: '@failure' },
+        ],
+      },
+    });
+    expect(counts(matrix)).toEqual({ transition_not_allowed: 32, 'skipped_stage:booking': 1, 'reason_empty:lost:loss_reason': 1 });
+    const booked = matrix.reverts.filter((r: { dealId: string }) => r.dealId === String(deals.booked));
+    expect(booked).toEqual([expect.objectContaining({ from: 'Потребности выявлены', to: 'Бронь' })]);
+    expect(matrix.wouldRevert).toBe(33); // moves, not breaches: the contract breaks two rules in one move
+    expect(matrix.spec.overrides.transitions.allow[0].to).toEqual(['meeting_set', 'meeting_held']);
+
+    // «Бронь» may be skipped now, and it needs the passport too (judged on the deals' current values).
+    const rules = await dryRun({ mustNotSkip: [], stageRules: { booking: { requiredFields: ['unit', 'passport'] } } });
+    expect(counts(rules)).toEqual({ 'transition_denied:0': 1, 'required_field_empty:booking:passport': 31, 'reason_empty:lost:loss_reason': 1 });
+    expect(rules.byRule.find((r: { id: string }) => r.id === 'required_field_empty:booking:passport').basis).toBe('current_values');
+    // Another spec, another hash: switching on one cannot switch on the other.
+    expect(rules.specHash).not.toBe(matrix.specHash);
+
+    // An edit that does not bind is refused at its path inside the overrides, as on save.
+    const bad = await request(stack.appUrl).post(`/api/regulation/${b24}/dry-run`).set(auth).send({ preset: 'bitrix24-deals-004', overrides: { funnelId: '0', stageRules: { booking: { requiredFields: ['parking'] } } } }).expect(422);
+    expect(bad.body.issues).toEqual([expect.objectContaining({ path: expect.stringMatching(/^overrides\.stageRules\.booking\.requiredFields/) })]);
+    expect(await regulations(b24)).toBeUndefined();
+  });
+
   it('switching on saves exactly the regulation dry-run, once; then the stage guard enforces it', async () => {
     const auth = { Authorization: `Bearer ${await b24Session()}` };
     const report = (await request(stack.appUrl).post(`/api/regulation/${b24}/dry-run`).set(auth).send(B24_SPEC).expect(200)).body;

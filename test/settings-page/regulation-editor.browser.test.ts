@@ -87,8 +87,11 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
 
   it('binds the funnel: roles from the stage names, a matrix edit, a required field picked by its title, the message preview, save (Russian)', async () => {
     const { page, frame } = await openSettings('ru');
+    expect(await frame().locator('[data-section="stageGuard"]').textContent()).toContain('ждёт регламента');
     await frame().locator('[data-section="stageGuard"]').click();
     await until(frame, '[data-regulations]');
+    // The editor is the one UI for the regulations: the raw JSON field of the generic form is not shown beside it.
+    expect(await frame().locator('[data-setting="stageGuard.regulations"]').count()).toBe(0);
     await frame().locator('[data-new-preset]').selectOption('bitrix24-deals-004');
     await frame().locator('[data-action="add-funnel"]').click();
     // The preset's funnel names do not match «Общая»: the editor says so at the funnel, and the admin picks it.
@@ -142,6 +145,9 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
 
     await frame().locator('[data-action="save-regulations"]').click();
     await until(frame, '[data-regulation-notice]:has-text("сохранены")');
+    await until(frame, '[data-regulation-state="on"]');
+    // The page reloaded its view after the save: the stage guard no longer waits for a regulation.
+    await until(frame, '[data-section="stageGuard"]:has-text("включён")');
     const [saved] = (await stageGuard()).regulations!;
     expect(saved!.preset).toBe('bitrix24-deals-004');
     expect(saved!.overrides.transitions.allow.find((r: { from: string }) => r.from === 'needs_identified').to).not.toContain('booking');

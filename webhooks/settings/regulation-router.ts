@@ -1,8 +1,8 @@
 import express, { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Installation } from '../../src/installations/installation';
-import { configureRegulations } from '../../src/installations/configure-regulations';
-import { evaluateMove, formatRegulationError, listPresets, LocaleSchema, type RegulationError } from '../../src/regulation';
+import { regulationIssue, saveRegulations } from '../../src/installations/save-regulations';
+import { evaluateMove, listPresets, LocaleSchema, type RegulationError } from '../../src/regulation';
 import { bindSpec, presetEntity, regulationSpecSchema, type RegulationSpec } from '../../src/regulation/installation-bindings';
 import { revertNote } from '../../src/regulation/messages';
 import { regulationView } from '../../src/settings-page/regulation-view';
@@ -24,7 +24,7 @@ const previewBody = z.strictObject({
 /**
  * Binding each funnel to a regulation from the settings page: the same spec the CLI
  * (`npm run regulation`) takes, bound against the CRM's live funnels and fields and saved through
- * `configureRegulations` (all or nothing). Every route is guarded by the signed session.
+ * `saveRegulations` (all or nothing) — the same function the dry run's «switch on» ends in. Every route is guarded by the signed session.
  */
 export function regulationApiRouter(services: Services, sessions: SettingsSessions): Router {
   const router = Router();
@@ -84,11 +84,8 @@ export function regulationApiRouter(services: Services, sessions: SettingsSessio
   router.put('/api/regulation/:installationId', json, guarded(async ({ installation, claims }, req, res) => {
     const body = saveBody.safeParse(req.body);
     if (!body.success) return malformed(res, body.error);
-    const result = await configureRegulations(services, installation.id, body.data.regulations);
-    if (!result.ok) {
-      const errors = result.bindings.flatMap((b, index) => (b.ok ? [] : b.errors.map((e) => ({ ...e, regulation: index }))));
-      return void res.status(422).json({ error: 'invalid_regulation', issues: errors.map(issueOf), report: result.report });
-    }
+    const result = await saveRegulations(services, installation.id, body.data.regulations);
+    if (!result.ok) return void res.status(422).json({ error: 'invalid_regulation', issues: result.issues, report: result.report });
     services.log.info({ installation: installation.id, user: claims.userId, role: claims.role, presets: body.data.regulations.map((s) => s.preset) }, 'regulations saved from the settings page');
     res.json({ saved: body.data.regulations.length, funnels: result.bindings.map((b) => (b.ok ? b.regulation.funnel : null)) });
   }));
@@ -96,14 +93,8 @@ export function regulationApiRouter(services: Services, sessions: SettingsSessio
   return router;
 }
 
-/** `overrides › transitions.allow[0].to` → `overrides.transitions.allow[0].to`: the path inside the spec the page sent. */
-function issueOf(error: RegulationError & { regulation?: number }) {
-  const inSpec = error.file === 'overrides' ? `overrides${error.path ? `.${error.path}` : ''}` : error.path ? `${error.file} › ${error.path}` : error.file;
-  return { ...(error.regulation === undefined ? {} : { regulation: error.regulation }), path: inSpec, code: error.code, message: error.message, text: formatRegulationError(error) };
-}
-
 function refused(res: Response, errors: readonly RegulationError[]): void {
-  res.status(422).json({ error: 'invalid_regulation', issues: errors.map((e) => issueOf(e)) });
+  res.status(422).json({ error: 'invalid_regulation', issues: errors.map((e) => regulationIssue(e)) });
 }
 
 function malformed(res: Response, error: z.ZodError): void {
