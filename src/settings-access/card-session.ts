@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { installationIdSchema } from '../installations/installation';
+import { SignedTokens, type TokenCheck } from './signed-token';
 
 /**
  * The card's session (the robot log in a deal's / lead's card): like the settings session a short-lived
@@ -22,41 +22,21 @@ export type CardClaims = z.infer<typeof cardClaimsSchema>;
 
 export const CARD_SESSION_TTL_SECONDS = 30 * 60;
 
-export type CardSessionCheck = { ok: true; claims: CardClaims } | { ok: false; reason: 'malformed' | 'bad_signature' | 'expired' };
+export type CardSessionCheck = TokenCheck<CardClaims>;
 
 export class CardSessionSigner {
-  private readonly key: Buffer;
+  private readonly tokens: SignedTokens<CardClaims>;
 
   constructor(appSecret: string) {
-    if (!appSecret) throw new Error('the card session needs the app client secret');
-    this.key = createHmac('sha256', appSecret).update('reglament card session v1').digest();
+    this.tokens = new SignedTokens(appSecret, 'card session', cardClaimsSchema);
   }
 
   issue(claims: Omit<CardClaims, 'v' | 'scope' | 'expiresAt'>, nowMs: number): { token: string; claims: CardClaims } {
     const full: CardClaims = { v: 1, scope: 'card', ...claims, expiresAt: Math.floor(nowMs / 1000) + CARD_SESSION_TTL_SECONDS };
-    const body = Buffer.from(JSON.stringify(full), 'utf8').toString('base64url');
-    return { token: `${body}.${this.sign(body)}`, claims: full };
+    return { token: this.tokens.seal(full), claims: full };
   }
 
   verify(token: string, nowMs: number): CardSessionCheck {
-    const [body, signature, ...rest] = token.split('.');
-    if (!body || !signature || rest.length || token.length > 2048) return { ok: false, reason: 'malformed' };
-    const expected = Buffer.from(this.sign(body), 'base64url');
-    const given = Buffer.from(signature, 'base64url');
-    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: 'bad_signature' };
-    let raw: unknown;
-    try {
-      raw = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
-    } catch {
-      return { ok: false, reason: 'malformed' };
-    }
-    const claims = cardClaimsSchema.safeParse(raw);
-    if (!claims.success) return { ok: false, reason: 'malformed' };
-    if (claims.data.expiresAt * 1000 <= nowMs) return { ok: false, reason: 'expired' };
-    return { ok: true, claims: claims.data };
-  }
-
-  private sign(body: string): string {
-    return createHmac('sha256', this.key).update(body).digest('base64url');
+    return this.tokens.open(token, nowMs);
   }
 }
