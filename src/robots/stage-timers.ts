@@ -1,6 +1,5 @@
 import { defineRobot, resolveSettings, type TimerContext } from '../app';
 import type { Deal, DealRef } from '../crm/crm-port';
-import type { StageChangedPayload } from '../events';
 import { stageById, type BoundRegulation, type BoundStage } from '../regulation';
 import { bindRegulations, regulationOf } from '../regulation/installation-bindings';
 import { runCadenceStep, startCadence } from '../stage-timers/cadence';

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
@@ -10,18 +9,19 @@ import { installationKey } from '../../src/infra/keys';
 import { isInstallationId, type Bitrix24Installation, type Installation } from '../../src/installations/installation';
 import { globalSettingsOf } from '../../src/settings/installation-settings';
 import { settingsRoleOf } from '../../src/settings-access/access-rule';
-import { configuredWidgetVerifier, verifyAmocrmWidget, type AmocrmWidgetTokenVerifier } from '../../src/settings-access/amocrm-widget';
+import { configuredWidgetVerifier, type AmocrmWidgetTokenVerifier } from '../../src/settings-access/amocrm-widget';
 import { verifyBitrix24Frame } from '../../src/settings-access/bitrix24-frame';
 import { CardSessionSigner, type CardClaims } from '../../src/settings-access/card-session';
 import type { Services } from '../../src/services';
 import { formText, parseForm } from '../form-body';
-import { allowOrigin, isAmocrmOrigin, widgetToken } from '../settings/amocrm-cors';
+import { allowOrigin, isAmocrmOrigin } from '../settings/amocrm-cors';
 import { bearerToken } from '../settings/sessions';
 
 export const CARD_PAGE_PATH = '/apps/card/';
 /** Where Bitrix24 opens the deal and lead tabs (`placement.bind` at install). */
 export { BITRIX24_CARD_PLACEMENT_PATH as BITRIX24_CARD_HANDLER_PATH } from '../../src/installations/bitrix24-placements';
 import { BITRIX24_CARD_PLACEMENT_PATH as BITRIX24_CARD_HANDLER_PATH } from '../../src/installations/bitrix24-placements';
+import { admitWidgetUser } from '../settings/widget-token-use';
 /** `npm run build:pages` writes the built card page here (Vite, pages/card). */
 export const CARD_PAGE_DIR = path.join(__dirname, '..', '..', 'dist', 'pages', 'card');
 
@@ -99,34 +99,19 @@ export function cardRouter(services: Services, options: CardRouterOptions = {}):
       res.set('Cache-Control', 'no-store');
       const body = cardSessionBodySchema.safeParse(req.body ?? {});
       if (!body.success) return void res.status(400).json({ error: 'invalid_lead_id', path: 'leadId' });
-      const verdict = await verifyAmocrmWidget(widgetToken(req), widgetVerifier, services.store);
-      if (!verdict.ok) return void res.status(verdict.status).json({ error: verdict.reason });
-      if (!(await firstUseOf(verdict))) return void res.status(401).json({ error: 'widget_token_reused' });
-      const origin = req.get('origin');
-      if (origin) {
-        if (origin !== new URL(verdict.installation.baseUrl).origin) return void res.status(403).json({ error: 'origin_mismatch' });
-        allowOrigin(res, origin);
-      }
-      const crm = await services.clients.forInstallation(verdict.installation);
-      const [users, lead] = await Promise.all([crm.listUsers(), crm.getDeal({ entity: 'deal', id: body.data.leadId })]);
-      if (!lead) return void res.status(404).json({ error: 'unknown_lead' });
-      const user = users.find((u) => u.id === verdict.userId);
-      const role = settingsRoleOf(verdict.installation, { id: verdict.userId, isAdmin: user?.isAdmin === true && user.isActive !== false }) ?? 'viewer';
-      const session = issue(verdict.installation, { userId: verdict.userId, role, entity: 'deal', dealId: body.data.leadId });
+      const admitted = await admitWidgetUser(req, res, services, widgetVerifier);
+      if (!admitted) return;
+      const { installation, userId, crm } = admitted;
+      if (!(await crm.getDeal({ entity: 'deal', id: body.data.leadId }))) return void res.status(404).json({ error: 'unknown_lead' });
+      // Anyone the account lets see the lead reads its log; only administrators and heads of sales undo.
+      const role = admitted.role ?? 'viewer';
+      const session = issue(installation, { userId, role, entity: 'deal', dealId: body.data.leadId });
       if (!session) return void res.status(503).json({ error: 'not_configured' });
-      res.json({ session: session.token, role, expiresAt: session.claims.expiresAt, cardUrl: `${services.config.PUBLIC_URL}${cardUrl(verdict.installation.id, session.token, session.claims, body.data.lang)}` });
+      res.json({ session: session.token, role, expiresAt: session.claims.expiresAt, cardUrl: `${services.config.PUBLIC_URL}${cardUrl(installation.id, session.token, session.claims, body.data.lang)}` });
     } catch (err) {
       next(err);
     }
   });
-
-  /** amoCRM's widget token is disposable: one `jti` opens one session (the same marks as the settings exchange). */
-  async function firstUseOf(verdict: { installation: { id: string }; tokenId?: string; expiresAt?: number }): Promise<boolean> {
-    if (!verdict.tokenId) return true;
-    const key = installationKey(services.prefix, verdict.installation.id, 'widget-jti', createHash('sha256').update(verdict.tokenId).digest('hex'));
-    const keepSeconds = Math.max(60, (verdict.expiresAt ?? 0) - Math.floor(Date.now() / 1000) + 120);
-    return (await services.redis.set(key, '1', 'EX', keepSeconds, 'NX')) === 'OK';
-  }
 
   // The API the card page calls: a card session of this installation, for this deal only.
   const authorize = async (req: Request, res: Response): Promise<{ installation: Installation; claims: CardClaims; lang: 'ru' | 'en' } | null> => {

@@ -1,12 +1,11 @@
 import express, { Router, type Request, type Response } from 'express';
 import { encryptionKeyBytes } from '../../src/config';
 import { dpKeyFor } from '../../src/installations/amocrm-dp-key';
-import { settingsRoleOf } from '../../src/settings-access/access-rule';
-import { configuredWidgetVerifier, verifyAmocrmWidget } from '../../src/settings-access/amocrm-widget';
+import { configuredWidgetVerifier } from '../../src/settings-access/amocrm-widget';
 import type { Services } from '../../src/services';
-import { allowOrigin, isAmocrmOrigin, widgetToken } from './amocrm-cors';
+import { allowOrigin, isAmocrmOrigin } from './amocrm-cors';
 import type { SettingsEntryOptions } from './entry-router';
-import { firstUseOfWidgetToken } from './widget-token-use';
+import { admitWidgetUser } from './widget-token-use';
 
 export const AMOCRM_DP_KEY_PATH = '/amocrm/widget/dp-key';
 
@@ -28,20 +27,11 @@ export function amocrmDpKeyRouter(services: Services, options: SettingsEntryOpti
   });
   router.post(AMOCRM_DP_KEY_PATH, express.json({ limit: '16kb' }), async (req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store');
-    const verdict = await verifyAmocrmWidget(widgetToken(req), verifier, services.store);
-    if (!verdict.ok) return void res.status(verdict.status).json({ error: verdict.reason });
-    if (!(await firstUseOfWidgetToken(services, verdict))) return void res.status(401).json({ error: 'widget_token_reused' });
-    const origin = req.get('origin');
-    if (origin) {
-      if (origin !== new URL(verdict.installation.baseUrl).origin) return void res.status(403).json({ error: 'origin_mismatch' });
-      allowOrigin(res, origin);
-    }
-    const users = await (await services.clients.forInstallation(verdict.installation)).listUsers();
-    const user = users.find((u) => u.id === verdict.userId);
-    const role = settingsRoleOf(verdict.installation, { id: verdict.userId, isAdmin: user?.isAdmin === true && user.isActive !== false });
-    if (role !== 'admin') return void res.status(403).json({ error: 'not_allowed' });
-    services.log.info({ installation: verdict.installation.id, user: verdict.userId }, 'amoCRM Digital Pipeline key handed to an account administrator');
-    res.json({ key: dpKeyFor(appSecret, verdict.installation.id) });
+    const admitted = await admitWidgetUser(req, res, services, verifier);
+    if (!admitted) return;
+    if (admitted.role !== 'admin') return void res.status(403).json({ error: 'not_allowed' });
+    services.log.info({ installation: admitted.installation.id, user: admitted.userId }, 'amoCRM Digital Pipeline key handed to an account administrator');
+    res.json({ key: dpKeyFor(appSecret, admitted.installation.id) });
   });
   return router;
 }

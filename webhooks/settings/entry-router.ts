@@ -7,14 +7,14 @@ import type { Bitrix24Installation } from '../../src/installations/installation'
 import { robots } from '../../src/robots';
 import { globalSettingsOf } from '../../src/settings/installation-settings';
 import { settingsRoleOf } from '../../src/settings-access/access-rule';
-import { configuredWidgetVerifier, verifyAmocrmWidget, type AmocrmWidgetTokenVerifier } from '../../src/settings-access/amocrm-widget';
+import { configuredWidgetVerifier, type AmocrmWidgetTokenVerifier } from '../../src/settings-access/amocrm-widget';
 import { verifyBitrix24Frame } from '../../src/settings-access/bitrix24-frame';
 import { robotStatuses } from '../../src/settings-page/settings-view';
 import type { Services } from '../../src/services';
 import { formText, parseForm } from '../form-body';
-import { allowOrigin, isAmocrmOrigin, widgetToken } from './amocrm-cors';
+import { allowOrigin, isAmocrmOrigin } from './amocrm-cors';
 import type { SettingsSessions } from './sessions';
-import { firstUseOfWidgetToken } from './widget-token-use';
+import { admitWidgetUser } from './widget-token-use';
 
 export const SETTINGS_PAGE_PATH = '/apps/settings/';
 const APPS_DIR = path.join(__dirname, '..', '..', 'apps');
@@ -90,27 +90,16 @@ export function settingsEntryRouter(services: Services, sessions: SettingsSessio
   });
   router.post('/amocrm/widget/settings-session', express.json({ limit: '16kb' }), async (req: Request, res: Response) => {
     res.set('Cache-Control', 'no-store');
-    const verdict = await verifyAmocrmWidget(widgetToken(req), widgetVerifier, services.store);
-    if (!verdict.ok) return void res.status(verdict.status).json({ error: verdict.reason });
-    if (!(await firstUseOf(verdict))) return void res.status(401).json({ error: 'widget_token_reused' });
-    const origin = req.get('origin');
-    if (origin) {
-      // A token of account A presented from account B's page is refused: the page must be the account's own.
-      if (origin !== new URL(verdict.installation.baseUrl).origin) return void res.status(403).json({ error: 'origin_mismatch' });
-      allowOrigin(res, origin);
-    }
-    const users = await (await services.clients.forInstallation(verdict.installation)).listUsers();
-    const user = users.find((u) => u.id === verdict.userId);
-    const role = settingsRoleOf(verdict.installation, { id: verdict.userId, isAdmin: user?.isAdmin === true && user.isActive !== false });
+    const admitted = await admitWidgetUser(req, res, services, widgetVerifier);
+    if (!admitted) return;
+    const { installation, userId, role } = admitted;
     if (!role) return void res.status(403).json({ error: 'not_allowed' });
-    const session = sessions.issue(verdict.installation, verdict.userId, role);
+    const session = sessions.issue(installation, userId, role);
     if (!session) return void res.status(503).json({ error: 'not_configured' });
     // Absolute: the widget frames the page from the account's domain.
     const { lang } = widgetPageRequest.catch({ lang: 'ru' }).parse(req.body ?? {});
-    res.json({ session: session.token, expiresAt: session.claims.expiresAt, settingsUrl: `${services.config.PUBLIC_URL}${settingsUrl(verdict.installation.id, session.token, lang)}` });
+    res.json({ session: session.token, expiresAt: session.claims.expiresAt, settingsUrl: `${services.config.PUBLIC_URL}${settingsUrl(installation.id, session.token, lang)}` });
   });
-
-  const firstUseOf = (verdict: Parameters<typeof firstUseOfWidgetToken>[1]) => firstUseOfWidgetToken(services, verdict);
 
   router.use(SETTINGS_PAGE_PATH, (req, res, next) => {
     if (existsSync(path.join(SETTINGS_PAGE_DIR, 'index.html'))) return next();
