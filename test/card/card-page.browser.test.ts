@@ -1,20 +1,12 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import type { Browser, Frame } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { configureRegulations } from '../../src/installations/configure-regulations';
 import { CARD_PAGE_DIR } from '../../webhooks/card/card-router';
+import { assertBuilt, postIntoFrame, screenshot, startHostPage, waitVisible } from '../helpers/browser-pages';
 import { launchChromium } from '../helpers/chromium';
 import { setupBitrix24SalesFunnel } from '../helpers/funnels';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { setSettings } from '../helpers/takeover';
 import { redisUrl } from '../helpers/test-services';
-
-/** Screenshots go to a temporary folder unless `SCREENSHOTS_DIR` says where (as in the settings page's browser test). */
-const SCREENSHOTS = path.resolve(process.env.SCREENSHOTS_DIR ?? path.join(tmpdir(), 'reglament-screenshots'));
-mkdirSync(SCREENSHOTS, { recursive: true });
 
 const MANAGER = 2;
 const HEAD = 4;
@@ -27,12 +19,11 @@ const HEAD = 4;
 describe('card robot log in Chromium, inside the Bitrix24 deal tab', () => {
   let stack: LocalStack;
   let browser: Browser;
-  let host: Server;
-  let hostUrl: string;
+  let host: Awaited<ReturnType<typeof startHostPage>>;
   let installationId: string;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(CARD_PAGE_DIR, 'index.html'))) throw new Error('The card page is not built: run `npm run build:pages` (npm test does it first).');
+    assertBuilt(CARD_PAGE_DIR, 'card page');
     browser = await launchChromium();
     stack = await startLocalStack({ redisUrl: redisUrl() });
     setupBitrix24SalesFunnel(stack.portal);
@@ -40,39 +31,17 @@ describe('card robot log in Chromium, inside the Bitrix24 deal tab', () => {
     installationId = `b24:${stack.portal.memberId}`;
     expect(await configureRegulations(stack.services, installationId, [{ preset: 'bitrix24-deals-004', overrides: { funnelId: '0', settings: { exempt: { roles: [] } } } }])).toMatchObject({ ok: true });
     await setSettings(stack.services, installationId, { headsOfSales: [String(HEAD)], 'dealRenamer.enabled': false });
-    host = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
+    host = await startHostPage((url) => {
       const frame = stack.portal.placementFrame('CRM_DEAL_DETAIL_TAB', url.searchParams.get('deal') ?? '0', Number(url.searchParams.get('user') ?? HEAD));
-      const inputs = Object.entries(frame.form).map(([k, v]) => `<input type="hidden" name="${k}" value="${v.replace(/"/g, '&quot;')}">`).join('');
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
-        `<!doctype html><meta charset="utf-8"><title>Bitrix24</title><body style="margin:0;background:#eef2f4">` +
-          `<div style="height:48px;background:#2fc6f6;color:#fff;font:600 16px sans-serif;padding:14px 20px;box-sizing:border-box">Сделка · Роботы Reglament</div>` +
-          `<iframe name="card-frame" style="display:block;width:100%;height:700px;border:0;background:#fff"></iframe>` +
-          `<form id="f" method="post" target="card-frame" action="${frame.handler}?${new URLSearchParams(frame.query)}">${inputs}</form><script>document.getElementById('f').submit()</script></body>`,
-      );
+      return postIntoFrame({ frameName: 'card-frame', action: `${frame.handler}?${new URLSearchParams(frame.query)}`, form: frame.form, height: 700, banner: 'Сделка · Роботы Reglament' });
     });
-    await new Promise<void>((r) => host.listen(0, 'localhost', () => r()));
-    hostUrl = `http://localhost:${(host.address() as AddressInfo).port}/`;
   });
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((r) => (host ? host.close(() => r()) : r()));
+    await host?.close();
     await stack?.stop();
   });
-
-  async function expectVisible(frame: () => Frame | null, selector: string, timeout = 15_000) {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const f = frame();
-      if (f && (await f.locator(selector).first().isVisible().catch(() => false))) return;
-      if (Date.now() > deadline) {
-        await f?.page().screenshot({ path: path.join(SCREENSHOTS, 'card-failure.png') }).catch(() => {});
-        throw new Error(`${selector} did not show in the card frame (screenshot: ${path.join(SCREENSHOTS, 'card-failure.png')})`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   it('the head of sales sees why the guard put the deal back, in Russian, undoes it with a reason, and sees the undo in the log', async () => {
     const id = stack.portal.userAddDeal({ title: 'Сделка', stageId: 'NEW', categoryId: 0, assignedById: MANAGER, ufCrmUnit: 'кв. 5-101', ufCrmPassport: '4510 123456', ufCrmContractNo: 'Д-15', ufCrmContractDate: '2026-11-20' } as never, MANAGER);
@@ -82,19 +51,19 @@ describe('card robot log in Chromium, inside the Bitrix24 deal tab', () => {
     expect(stack.portal.getDeal(id)?.stageId).toBe('NEW');
 
     const page = await browser.newPage({ viewport: { width: 1024, height: 800 } });
-    await page.goto(`${hostUrl}?deal=${id}&user=${HEAD}`);
+    await page.goto(`${host.url}?deal=${id}&user=${HEAD}`);
     const frame = () => page.frame({ name: 'card-frame' });
-    await expectVisible(frame, '[data-kind="stage_reverted"]');
+    await waitVisible(frame, '[data-kind="stage_reverted"]');
     const reverted = frame()!.locator('[data-kind="stage_reverted"]');
     expect(await reverted.textContent()).toContain('Вернул сделку на прежнюю стадию');
     expect(await reverted.locator('[data-why]').textContent()).toContain('«Договор»');
     expect(await frame()!.locator('h1').textContent()).toBe('Что сделали роботы');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'card-log-ru-1024.png') });
+    await page.screenshot({ path: screenshot('card-log-ru-1024.png') });
 
     await reverted.locator('[data-action="undo"]').click();
     await reverted.locator('[data-undo-reason]').fill('клиент уже подписал договор');
     await reverted.locator('[data-action="confirm-undo"]').click();
-    await expectVisible(frame, '[data-kind="undone"]');
+    await waitVisible(frame, '[data-kind="undone"]');
     const undone = frame()!.locator('[data-kind="undone"]');
     expect(await undone.textContent()).toContain('Действие робота отменено');
     expect(await undone.locator('[data-undone-by]').textContent()).toContain('Ольга Руководитель');
@@ -103,7 +72,7 @@ describe('card robot log in Chromium, inside the Bitrix24 deal tab', () => {
     expect(await frame()!.locator('[data-kind="stage_reverted"] [data-undone]').count()).toBe(1);
     expect(await frame()!.locator('[data-kind="stage_reverted"] [data-action="undo"]').count()).toBe(0);
     expect(await frame()!.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'card-undone-ru-1024.png') });
+    await page.screenshot({ path: screenshot('card-undone-ru-1024.png') });
 
     await stack.idle();
     expect(stack.portal.getDeal(id)?.stageId).toBe('EXECUTING');
@@ -116,11 +85,11 @@ describe('card robot log in Chromium, inside the Bitrix24 deal tab', () => {
     stack.portal.userMoveDeal(id, 'UC_BOOKING', MANAGER);
     await stack.idle();
     const page = await browser.newPage({ viewport: { width: 1024, height: 800 } });
-    await page.goto(`${hostUrl}?deal=${id}&user=${MANAGER}`);
+    await page.goto(`${host.url}?deal=${id}&user=${MANAGER}`);
     const frame = () => page.frame({ name: 'card-frame' });
-    await expectVisible(frame, '[data-kind="stage_reverted"]');
+    await waitVisible(frame, '[data-kind="stage_reverted"]');
     expect(await frame()!.locator('[data-action="undo"]').count()).toBe(0);
-    await expectVisible(frame, '[data-read-only]');
+    await waitVisible(frame, '[data-read-only]');
     await page.close();
   });
 });

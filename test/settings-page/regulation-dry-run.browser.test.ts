@@ -1,19 +1,12 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { SessionSigner } from '../../src/settings-access/session';
 import { SETTINGS_PAGE_DIR } from '../../webhooks/settings/entry-router';
+import { assertBuilt, postIntoFrame, screenshot, startHostPage, waitVisible } from '../helpers/browser-pages';
 import { launchChromium } from '../helpers/chromium';
 import { setupAmoPrimaryMarket, setupBitrix24SalesFunnel } from '../helpers/funnels';
 import { AMOCRM_APP, startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { redisUrl } from '../helpers/test-services';
 
-/** As in settings-page.browser.test.ts: a temporary folder unless SCREENSHOTS_DIR says where. */
-const SCREENSHOTS = path.resolve(process.env.SCREENSHOTS_DIR ?? path.join(tmpdir(), 'reglament-screenshots'));
-mkdirSync(SCREENSHOTS, { recursive: true });
 const DAY = 24 * 3600 * 1000;
 const CONTRACT = { ufCrmUnit: 'кв. 5-101', ufCrmPassport: '4510 123456', ufCrmContractNo: 'Д-15', ufCrmContractDate: '2026-11-20' };
 
@@ -26,8 +19,7 @@ const CONTRACT = { ufCrmUnit: 'кв. 5-101', ufCrmPassport: '4510 123456', ufCrm
 describe('regulation dry run on the settings page, in Chromium', () => {
   let stack: LocalStack;
   let browser: Browser;
-  let host: Server;
-  let hostUrl: string;
+  let host: Awaited<ReturnType<typeof startHostPage>>;
   let b24: string;
   let amo: string;
   let stage: (name: string) => number;
@@ -36,7 +28,7 @@ describe('regulation dry run on the settings page, in Chromium', () => {
   let sale: number;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(SETTINGS_PAGE_DIR, 'index.html'))) throw new Error('The settings page is not built: run `npm run build:pages` (npm test does it first).');
+    assertBuilt(SETTINGS_PAGE_DIR, 'settings page');
     browser = await launchChromium();
     stack = await startLocalStack({ redisUrl: redisUrl(), startAt: new Date(Date.now() - 40 * DAY).toISOString() });
     setupBitrix24SalesFunnel(stack.portal);
@@ -63,27 +55,19 @@ describe('regulation dry run on the settings page, in Chromium', () => {
 
     // The "CRM": a page on another origin that frames the app. Bitrix24 POSTs its frame form;
     // amoCRM's widget opens the settings URL with the session the app issued for the account.
-    host = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', 'http://x');
-      let body: string;
+    host = await startHostPage((url) => {
       if (url.pathname === '/amocrm') {
         const session = new SessionSigner(AMOCRM_APP.clientSecret).issue({ installationId: amo, userId: '1', role: 'admin' }, stack.services.now().getTime()).token;
-        body = `<iframe name="app-frame" style="display:block;width:100%;height:1400px;border:0" src="${stack.appUrl}/apps/settings/#installation=${encodeURIComponent(amo)}&session=${session}&lang=ru"></iframe>`;
-      } else {
-        const frame = stack.portal.appFrame(1, url.searchParams.get('lang') ?? 'ru');
-        const action = `${stack.appUrl}/apps/bitrix24/index.html?${new URLSearchParams(frame.query)}`;
-        const inputs = Object.entries(frame.form).map(([k, v]) => `<input type="hidden" name="${k}" value="${v.replace(/"/g, '&quot;')}">`).join('');
-        body = `<iframe name="app-frame" style="display:block;width:100%;height:1400px;border:0"></iframe><form id="f" method="post" target="app-frame" action="${action}">${inputs}</form><script>document.getElementById('f').submit()</script>`;
+        return `<!doctype html><meta charset="utf-8"><body style="margin:0;background:#eef2f4"><iframe name="app-frame" style="display:block;width:100%;height:1400px;border:0" src="${stack.appUrl}/apps/settings/#installation=${encodeURIComponent(amo)}&session=${session}&lang=ru"></iframe></body>`;
       }
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(`<!doctype html><meta charset="utf-8"><body style="margin:0;background:#eef2f4">${body}</body>`);
+      const frame = stack.portal.appFrame(1, url.searchParams.get('lang') ?? 'ru');
+      return postIntoFrame({ frameName: 'app-frame', action: `${stack.appUrl}/apps/bitrix24/index.html?${new URLSearchParams(frame.query)}`, form: frame.form, height: 1400 });
     });
-    await new Promise<void>((r) => host.listen(0, 'localhost', () => r()));
-    hostUrl = `http://localhost:${(host.address() as AddressInfo).port}`;
   });
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((r) => (host ? host.close(() => r()) : r()));
+    await host?.close();
     await stack?.stop();
   });
 
@@ -94,18 +78,8 @@ describe('regulation dry run on the settings page, in Chromium', () => {
     return { page, frame: () => page.frame({ name: 'app-frame' })! };
   }
 
-  async function visible(frame: () => Frame, selector: string, timeout = 30_000) {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const f = frame();
-      if (f && (await f.locator(selector).first().isVisible().catch(() => false))) return;
-      if (Date.now() > deadline) {
-        await f?.page().screenshot({ path: path.join(SCREENSHOTS, 'regulation-dry-run-failure.png') }).catch(() => {});
-        throw new Error(`${selector} did not show in the app frame (screenshot: ${path.join(SCREENSHOTS, 'regulation-dry-run-failure.png')})`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const visible = (frame: () => Frame, selector: string, timeout = 30_000) => waitVisible(frame, selector, timeout, 'regulation-dry-run-failure.png');
+
   const text = async (frame: () => Frame, selector: string) => (await frame().locator(selector).first().textContent())?.replace(/\s+/g, ' ').trim() ?? '';
   /** The server has answered the last edit: the editor's status line no longer says it is checking. */
   const settled = (frame: () => Frame) => visible(frame, '[data-binds]:not(:has-text("Проверяем")):not(:has-text("Checking"))');
@@ -122,7 +96,7 @@ describe('regulation dry run on the settings page, in Chromium', () => {
   const regulations = async (id: string) => ((await stack.services.store.find(id))!.settings.stageGuard as { regulations?: unknown } | undefined)?.regulations;
 
   it('Bitrix24, in Russian: an edited matrix is what the 30-day dry run replays and what is switched on; the guard then enforces the edit', async () => {
-    const { page, frame } = await open(`${hostUrl}/?lang=ru`);
+    const { page, frame } = await open(`${host.url}?lang=ru`);
     await visible(frame, '#open-settings');
     await frame().locator('#open-settings').click();
     await visible(frame, '[data-section="stageGuard"]');
@@ -162,7 +136,7 @@ describe('regulation dry run on the settings page, in Chromium', () => {
     expect(await frame().locator('[data-dry-run-report]').textContent()).not.toContain('Давняя сделка');
     expect(await frame().locator('[data-dry-run-report]').textContent()).toContain('Битрикс24 не записывает');
     expect(await frame().evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
-    await frame().locator('[data-dry-run]').screenshot({ path: path.join(SCREENSHOTS, 'regulation-dry-run-ru-1024.png') });
+    await frame().locator('[data-dry-run]').screenshot({ path: screenshot('regulation-dry-run-ru-1024.png') });
 
     await frame().locator('[data-action="enable-regulation"]').click();
     await visible(frame, '[data-regulation-enabled-notice]');
@@ -177,7 +151,7 @@ describe('regulation dry run on the settings page, in Chromium', () => {
     // The page reloaded its view: the stage guard no longer waits for a regulation.
     await visible(frame, '[data-section="stageGuard"]:has-text("включён")');
     await frame().locator('[data-regulation-enabled-notice]').scrollIntoViewIfNeeded();
-    await frame().locator('[data-dry-run]').screenshot({ path: path.join(SCREENSHOTS, 'regulation-dry-run-enabled-ru-1024.png') });
+    await frame().locator('[data-dry-run]').screenshot({ path: screenshot('regulation-dry-run-enabled-ru-1024.png') });
     await page.close();
 
     // The preset allowed this move; the edited regulation does not, and the guard puts it back.
@@ -195,7 +169,7 @@ describe('regulation dry run on the settings page, in Chromium', () => {
   });
 
   it('amoCRM, in English: the editor\'s dry run names the manager who moved, and switches on for the account', async () => {
-    const { page, frame } = await open(`${hostUrl}/amocrm`);
+    const { page, frame } = await open(`${host.url}amocrm`);
     await visible(frame, '[data-lang="en"]');
     await frame().locator('[data-lang="en"]').click();
     await frame().locator('[data-section="stageGuard"]').click();
@@ -210,7 +184,7 @@ describe('regulation dry run on the settings page, in Chromium', () => {
     expect(await example.textContent()).toBe(stack.amo.getLead(sale)!.name);
     expect(await example.getAttribute('href')).toBe(`${stack.amo.url}/leads/detail/${sale}`);
     expect(await text(frame, '[data-dry-run-managers]')).toContain('Анна Менеджерова');
-    await frame().locator('[data-dry-run]').screenshot({ path: path.join(SCREENSHOTS, 'regulation-dry-run-amocrm-en-1024.png') });
+    await frame().locator('[data-dry-run]').screenshot({ path: screenshot('regulation-dry-run-amocrm-en-1024.png') });
     await frame().locator('[data-action="enable-regulation"]').click();
     await visible(frame, '[data-regulation-enabled-notice]');
     expect(await regulations(amo)).toEqual([{ preset: 'amocrm-primary-market', overrides: { funnelId: String(pipelineId) } }]);

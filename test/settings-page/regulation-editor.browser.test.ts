@@ -1,19 +1,11 @@
-import { mkdirSync } from 'node:fs';
-import { existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { SETTINGS_PAGE_DIR } from '../../webhooks/settings/entry-router';
+import { assertBuilt, postIntoFrame, screenshot, startHostPage, waitVisible } from '../helpers/browser-pages';
 import { launchChromium } from '../helpers/chromium';
 import { setupBitrix24SalesFunnel } from '../helpers/funnels';
 import { profitbaseConnection } from '../helpers/inventory';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { redisUrl } from '../helpers/test-services';
-
-const SCREENSHOTS = path.resolve(process.env.SCREENSHOTS_DIR ?? path.join(tmpdir(), 'reglament-screenshots'));
-mkdirSync(SCREENSHOTS, { recursive: true });
 
 /**
  * The regulation editor, the renamer preview and the inventory test in a real headless Chromium, at
@@ -23,13 +15,12 @@ mkdirSync(SCREENSHOTS, { recursive: true });
 describe('binding a funnel to a regulation, previews and test connection in Chromium', () => {
   let stack: LocalStack;
   let browser: Browser;
-  let host: Server;
-  let hostUrl: string;
+  let host: Awaited<ReturnType<typeof startHostPage>>;
   let installationId: string;
   let dealId: number;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(SETTINGS_PAGE_DIR, 'index.html'))) throw new Error('The settings page is not built: run `npm run build:pages` (npm test does it first).');
+    assertBuilt(SETTINGS_PAGE_DIR, 'settings page');
     browser = await launchChromium();
     stack = await startLocalStack({ redisUrl: redisUrl(), profitbaseMinIntervalMs: 0 });
     setupBitrix24SalesFunnel(stack.portal);
@@ -38,23 +29,15 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     const contactId = stack.portal.userAddContact({ name: 'Иван', lastName: 'Иванов', phones: ['+79991234567'] });
     dealId = stack.portal.userAddDeal({ title: 'Сделка', contactId, ufCrmUnit: 'кв. 5-101' } as never);
     await stack.idle();
-    host = createServer((req, res) => {
-      const frame = stack.portal.appFrame(1, new URL(req.url ?? '/', 'http://x').searchParams.get('lang') ?? 'ru');
-      const action = `${stack.appUrl}/apps/bitrix24/settings?${new URLSearchParams(frame.query)}`;
-      const inputs = Object.entries(frame.form).map(([k, v]) => `<input type="hidden" name="${k}" value="${v.replace(/"/g, '&quot;')}">`).join('');
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
-        `<!doctype html><meta charset="utf-8"><title>Bitrix24</title><body style="margin:0;background:#eef2f4">` +
-          `<iframe name="app-frame" style="display:block;width:100%;height:780px;border:0;background:#fff"></iframe>` +
-          `<form id="f" method="post" target="app-frame" action="${action}">${inputs}</form><script>document.getElementById('f').submit()</script></body>`,
-      );
+    host = await startHostPage((url) => {
+      const frame = stack.portal.appFrame(1, url.searchParams.get('lang') ?? 'ru');
+      return postIntoFrame({ frameName: 'app-frame', action: `${stack.appUrl}/apps/bitrix24/settings?${new URLSearchParams(frame.query)}`, form: frame.form, height: 780 });
     });
-    await new Promise<void>((r) => host.listen(0, 'localhost', () => r()));
-    hostUrl = `http://localhost:${(host.address() as AddressInfo).port}/`;
   });
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((r) => (host ? host.close(() => r()) : r()));
+    await host?.close();
     await stack?.stop();
   });
 
@@ -63,24 +46,14 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     await page.route('**/api.bitrix24.com/**', (route) => route.abort());
     page.on('console', (m) => { if (process.env.DEBUG_PAGE) console.log('PAGE', m.type(), m.text()); });
     page.on('pageerror', (e) => { if (process.env.DEBUG_PAGE) console.log('PAGEERROR', e.message); });
-    await page.goto(`${hostUrl}?lang=${lang}`);
+    await page.goto(`${host.url}?lang=${lang}`);
     const frame = () => page.frame({ name: 'app-frame' })!;
     await until(frame, '[data-section="stageGuard"]');
     return { page, frame };
   }
 
-  async function until(frame: () => Frame, selector: string, timeout = 15_000) {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const f = frame();
-      if (f && (await f.locator(selector).first().isVisible().catch(() => false))) return;
-      if (Date.now() > deadline) {
-        await f?.page().screenshot({ path: path.join(SCREENSHOTS, 'failure-regulation.png') }).catch(() => {});
-        throw new Error(`${selector} did not show in the app frame (screenshot: ${path.join(SCREENSHOTS, 'failure-regulation.png')})`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const until = (frame: () => Frame, selector: string, timeout = 15_000) => waitVisible(frame, selector, timeout, 'failure-regulation.png');
+
   /** Waits for the server's answer to an edit: the «checking» line is gone and the matrix shows the new state. */
   const settled = (frame: () => Frame) => until(frame, '[data-binds]:not(:has-text("Проверяем")):not(:has-text("Checking"))');
   const stageGuard = async () => ((await stack.services.store.find(installationId))!.settings.stageGuard ?? {}) as { regulations?: Array<{ preset: string; overrides: Record<string, any> }> };
@@ -108,7 +81,7 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     await until(frame, '[data-role-select="UC_BOOKING"][data-invalid="true"]');
     expect(await frame().locator('[data-crm-stage="UC_BOOKING"]').textContent()).toContain('needs a success stage');
     expect(await frame().locator('[data-error-path="overrides:stages.won"]').count()).toBe(1);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'regulation-error-ru-1024.png') });
+    await page.screenshot({ path: screenshot('regulation-error-ru-1024.png') });
     await frame().locator('[data-role-select="UC_BOOKING"]').selectOption('booking');
     await settled(frame);
     await frame().locator('[data-role-select="WON"]').selectOption('won');
@@ -141,7 +114,7 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     expect(previewText).toContain('«Паспортные данные»');
     expect(previewText).toContain('так по регламенту нельзя');
     await frame().locator('[data-message-preview]').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'regulation-preview-ru-1024.png') });
+    await page.screenshot({ path: screenshot('regulation-preview-ru-1024.png') });
 
     await frame().locator('[data-action="save-regulations"]').click();
     await until(frame, '[data-regulation-notice]:has-text("сохранены")');
@@ -170,7 +143,7 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     await frame().locator('[data-action="preview-title"]').click();
     await until(frame, '[data-new-title]');
     expect(await frame().locator('[data-new-title]').textContent()).toBe('кв. 5-101 — Иванов Иван');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'renamer-preview-ru-1024.png') });
+    await page.screenshot({ path: screenshot('renamer-preview-ru-1024.png') });
 
     await frame().locator('[data-section="unitStatusSync"]').click();
     await until(frame, '[data-inventory-test]');
@@ -180,7 +153,7 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     await until(frame, '[data-test-result="ok"]');
     expect(await frame().locator('[data-test-result]').textContent()).toContain('✓ reachable, the API key is accepted');
     await frame().locator('[data-test-result]').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'inventory-test-ru-1024.png') });
+    await page.screenshot({ path: screenshot('inventory-test-ru-1024.png') });
     await inventory.fill(JSON.stringify({ ...profitbaseConnection(stack), apiKey: 'app-wrong' }));
     await frame().locator('[data-action="test-connection"]').click();
     await until(frame, '[data-test-result="failed"]');
@@ -200,7 +173,7 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
     await frame().locator('[data-action="preview-message"]').click();
     await until(frame, '[data-preview-text]');
     expect(await frame().locator('[data-preview-text]').textContent()).toContain('The deal cannot move from “Потребности выявлены” to “Бронь”');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'regulation-preview-en-1024.png') });
+    await page.screenshot({ path: screenshot('regulation-preview-en-1024.png') });
     await page.close();
   });
 });

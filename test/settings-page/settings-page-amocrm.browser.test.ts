@@ -1,18 +1,11 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import request from 'supertest';
 import { SETTINGS_PAGE_DIR } from '../../webhooks/settings/entry-router';
 import { signWidgetToken, widgetTokenClaims } from '../helpers/amocrm-widget-token';
+import { assertBuilt, screenshot, startHostPage, waitVisible as visible } from '../helpers/browser-pages';
 import { launchChromium } from '../helpers/chromium';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { redisUrl } from '../helpers/test-services';
-
-const SCREENSHOTS = path.resolve(process.env.SCREENSHOTS_DIR ?? path.join(tmpdir(), 'reglament-screenshots'));
-mkdirSync(SCREENSHOTS, { recursive: true });
 
 /**
  * The same settings page opened from amoCRM: the widget's advanced settings exchange amoCRM's
@@ -24,32 +17,29 @@ mkdirSync(SCREENSHOTS, { recursive: true });
 describe('settings page in Chromium, inside amoCRM (widget advanced settings)', () => {
   let stack: LocalStack;
   let browser: Browser;
-  let host: Server;
-  let hostUrl: string;
+  let host: Awaited<ReturnType<typeof startHostPage>>;
   let installationId: string;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(SETTINGS_PAGE_DIR, 'index.html'))) throw new Error('The settings page is not built: run `npm run build:pages` (npm test does it first).');
+    assertBuilt(SETTINGS_PAGE_DIR, 'settings page');
     browser = await launchChromium();
     stack = await startLocalStack({ redisUrl: redisUrl() });
     await stack.amo.install(`${stack.appUrl}/amocrm/oauth/callback`);
     installationId = `amo:${stack.amo.accountId}`;
     // The "account page": frames whatever page address the widget was given (?page=…).
-    host = createServer((req, res) => {
-      const page = new URL(req.url ?? '/', 'http://x').searchParams.get('page') ?? '';
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
+    host = await startHostPage((url) => {
+      const page = url.searchParams.get('page') ?? '';
+      return (
         `<!doctype html><meta charset="utf-8"><title>amoCRM</title><body style="margin:0;background:#f5f5f5">` +
-          `<div style="height:56px;background:#0f2231;color:#fff;font:16px sans-serif;padding:18px 20px;box-sizing:border-box">amoCRM · Настройки · Reglament</div>` +
-          `<iframe name="app-frame" style="display:block;width:100%;height:760px;border:0;background:#fff" src="${page.replace(/"/g, '&quot;')}"></iframe></body>`,
+        `<div style="height:56px;background:#0f2231;color:#fff;font:16px sans-serif;padding:18px 20px;box-sizing:border-box">amoCRM · Настройки · Reglament</div>` +
+        `<iframe name="app-frame" style="display:block;width:100%;height:760px;border:0;background:#fff" src="${page.replace(/"/g, '&quot;')}"></iframe></body>`
       );
     });
-    await new Promise<void>((r) => host.listen(0, 'localhost', () => r()));
-    hostUrl = `http://localhost:${(host.address() as AddressInfo).port}/`;
   });
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((r) => (host ? host.close(() => r()) : r()));
+    await host?.close();
     await stack?.stop();
   });
 
@@ -62,18 +52,10 @@ describe('settings page in Chromium, inside amoCRM (widget advanced settings)', 
 
   async function openInAccount(lang: 'ru' | 'en'): Promise<{ page: Page; frame: () => Frame }> {
     const page = await browser.newPage({ viewport: { width: 1024, height: 820 } });
-    await page.goto(`${hostUrl}?${new URLSearchParams({ page: await pageAddress(lang) })}`);
+    await page.goto(`${host.url}?${new URLSearchParams({ page: await pageAddress(lang) })}`);
     const frame = () => page.frame({ name: 'app-frame' })!;
     await visible(frame, '[data-action="save"]');
     return { page, frame };
-  }
-
-  async function visible(frame: () => Frame, selector: string, timeout = 15_000) {
-    const deadline = Date.now() + timeout;
-    while (!(await frame()?.locator(selector).first().isVisible().catch(() => false))) {
-      if (Date.now() > deadline) throw new Error(`${selector} did not show in the amoCRM frame`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   const stored = async () => (await stack.services.store.find(installationId))!.settings as Record<string, Record<string, unknown>>;
@@ -90,14 +72,14 @@ describe('settings page in Chromium, inside amoCRM (widget advanced settings)', 
     await frame().locator('[data-action="save"]').click();
     await visible(frame, '[data-setting="dealRenamer.template"][data-invalid="true"]');
     expect((await stored()).dealRenamer).toBeUndefined();
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'amocrm-settings-field-error-ru-1024.png') });
+    await page.screenshot({ path: screenshot('amocrm-settings-field-error-ru-1024.png') });
 
     await template.fill('{id} / {contact}');
     await frame().locator('[data-action="save"]').click();
     await visible(frame, '[data-notice]:has-text("Изменения действуют")');
     expect((await stored()).dealRenamer).toEqual({ template: '{id} / {contact}' });
     expect(await frame().evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'amocrm-settings-saved-ru-1024.png') });
+    await page.screenshot({ path: screenshot('amocrm-settings-saved-ru-1024.png') });
     await page.close();
   });
 

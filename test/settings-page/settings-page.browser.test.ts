@@ -1,58 +1,39 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import type { Browser, Frame, Page } from 'playwright-core';
 import { SETTINGS_PAGE_DIR } from '../../webhooks/settings/entry-router';
+import { assertBuilt, postIntoFrame, screenshot, startHostPage, waitVisible as expectVisible } from '../helpers/browser-pages';
 import { launchChromium } from '../helpers/chromium';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { redisUrl } from '../helpers/test-services';
 
 /**
- * Where the screenshots go: a temporary folder, so `npm test` leaves the tree clean;
- * `SCREENSHOTS_DIR=docs/screenshots` refreshes the README's pictures.
- */
-const SCREENSHOTS = path.resolve(process.env.SCREENSHOTS_DIR ?? path.join(tmpdir(), 'reglament-screenshots'));
-mkdirSync(SCREENSHOTS, { recursive: true });
-
-/**
  * The settings page in a real headless Chromium, opened the way Bitrix24 opens an app: a host page
  * on another origin POSTs the frame form (the user's AUTH_ID, member_id, DOMAIN…) into an iframe.
  * At 1024 px, in Russian and in English, against the local stack with the portal emulator.
+ * Screenshots: a temporary folder, or `SCREENSHOTS_DIR=docs/screenshots` for the README's.
  */
 describe('settings page in Chromium, inside the Bitrix24 frame', () => {
   let stack: LocalStack;
   let browser: Browser;
-  let host: Server;
-  let hostUrl: string;
+  let host: Awaited<ReturnType<typeof startHostPage>>;
   let installationId: string;
 
   beforeAll(async () => {
-    if (!existsSync(path.join(SETTINGS_PAGE_DIR, 'index.html'))) throw new Error('The settings page is not built: run `npm run build:pages` (npm test does it first).');
+    assertBuilt(SETTINGS_PAGE_DIR, 'settings page');
     browser = await launchChromium();
     stack = await startLocalStack({ redisUrl: redisUrl() });
     expect((await stack.portal.install(`${stack.appUrl}/bitrix24/install`)).status).toBe(200);
     installationId = `b24:${stack.portal.memberId}`;
     // The "portal": a page on another origin (localhost vs 127.0.0.1) that frames the app like Bitrix24 does.
-    host = createServer((req, res) => {
-      const frame = stack.portal.appFrame(1, new URL(req.url ?? '/', 'http://x').searchParams.get('lang') ?? 'ru');
+    host = await startHostPage((url) => {
+      const frame = stack.portal.appFrame(1, url.searchParams.get('lang') ?? 'ru');
       const action = `${stack.appUrl}/apps/bitrix24/index.html?${new URLSearchParams(frame.query)}`;
-      const inputs = Object.entries(frame.form).map(([k, v]) => `<input type="hidden" name="${k}" value="${v.replace(/"/g, '&quot;')}">`).join('');
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(
-        `<!doctype html><meta charset="utf-8"><title>Bitrix24</title><body style="margin:0;background:#eef2f4">` +
-          `<div style="height:48px;background:#2fc6f6;color:#fff;font:600 16px sans-serif;padding:14px 20px;box-sizing:border-box">Битрикс24 · Reglament</div>` +
-          `<iframe name="app-frame" style="display:block;width:100%;height:760px;border:0;background:#fff"></iframe>` +
-          `<form id="f" method="post" target="app-frame" action="${action}">${inputs}</form><script>document.getElementById('f').submit()</script></body>`,
-      );
+      return postIntoFrame({ frameName: 'app-frame', action, form: frame.form, height: 760, banner: 'Битрикс24 · Reglament' });
     });
-    await new Promise<void>((r) => host.listen(0, 'localhost', () => r()));
-    hostUrl = `http://localhost:${(host.address() as AddressInfo).port}/`;
   });
 
   afterAll(async () => {
     await browser?.close();
-    await new Promise<void>((r) => (host ? host.close(() => r()) : r()));
+    await host?.close();
     await stack?.stop();
   });
 
@@ -60,23 +41,10 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
     const page = await browser.newPage({ viewport: { width: 1024, height: 820 } });
     // The page's optional BX24 script lives on api.bitrix24.com; the test machine stays offline.
     await page.route('**/api.bitrix24.com/**', (route) => route.abort());
-    await page.goto(`${hostUrl}?lang=${lang}`);
+    await page.goto(`${host.url}?lang=${lang}`);
     const frame = () => page.frame({ name: 'app-frame' })!;
     await expectVisible(frame, '#open-settings');
     return { page, frame };
-  }
-
-  async function expectVisible(frame: () => Frame, selector: string, timeout = 15_000) {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const f = frame();
-      if (f && (await f.locator(selector).first().isVisible().catch(() => false))) return;
-      if (Date.now() > deadline) {
-        await f?.page().screenshot({ path: path.join(SCREENSHOTS, 'failure.png') }).catch(() => {});
-        throw new Error(`${selector} did not show in the app frame (screenshot: ${path.join(SCREENSHOTS, 'failure.png')})`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
   }
 
   const stored = async () => (await stack.services.store.find(installationId))!.settings as Record<string, Record<string, unknown>>;
@@ -85,7 +53,7 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
     const { page, frame } = await openInFrame('ru');
     expect(await frame().locator('div[lang="ru"] [data-robot="dealRenamer"] [data-robot-badge]').textContent()).toBe('включён');
     expect(await frame().locator('div[lang="ru"] [data-robot="unitStatusSync"] [data-robot-badge]').textContent()).toBe('ждёт учёта объектов');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'app-page-ru-1024.png') });
+    await page.screenshot({ path: screenshot('app-page-ru-1024.png') });
 
     await frame().locator('#open-settings').click();
     await expectVisible(frame, '[data-section="takeoverTimer"]');
@@ -96,14 +64,14 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
     await expectVisible(frame, '[data-setting="takeoverTimer.timeout"][data-invalid="true"]');
     expect(await frame().locator('[data-setting="takeoverTimer.timeout"]').textContent()).toContain('не длительность');
     expect((await stored()).takeoverTimer).toBeUndefined();
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-field-error-ru-1024.png') });
+    await page.screenshot({ path: screenshot('settings-field-error-ru-1024.png') });
 
     await timeout.fill('20m');
     await frame().locator('[data-action="save"]').click();
     await expectVisible(frame, '[data-notice]:has-text("Изменения действуют")');
     expect((await stored()).takeoverTimer).toEqual({ timeout: '20m' });
     expect(await frame().locator('[data-setting="takeoverTimer.timeout"][data-invalid="true"]').count()).toBe(0);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-saved-ru-1024.png') });
+    await page.screenshot({ path: screenshot('settings-saved-ru-1024.png') });
     // Nothing is wider than the 1024 px frame.
     expect(await frame().evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
 
@@ -129,7 +97,7 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
     await frame().locator('[data-action="save"]').click();
     await expectVisible(frame, '[data-notice]:has-text("Изменения действуют")');
     expect((await stored()).headsOfSales).toEqual(['4']);
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-heads-of-sales-ru-1024.png') });
+    await page.screenshot({ path: screenshot('settings-heads-of-sales-ru-1024.png') });
     await page.close();
   });
 
@@ -145,7 +113,7 @@ describe('settings page in Chromium, inside the Bitrix24 frame', () => {
     await frame().locator('[data-action="save"]').click();
     await expectVisible(frame, '[data-setting="bookingReleaser.duration"][data-invalid="true"]');
     expect(await frame().locator('[data-setting="bookingReleaser.duration"]').textContent()).toContain('is not a duration like');
-    await page.screenshot({ path: path.join(SCREENSHOTS, 'settings-field-error-en-1024.png') });
+    await page.screenshot({ path: screenshot('settings-field-error-en-1024.png') });
     await duration.fill('5d');
     await frame().locator('[data-action="save"]').click();
     await expectVisible(frame, '[data-notice]:has-text("Changes apply")');
