@@ -59,8 +59,10 @@ describe('fair scheduling between installations on the events queue (real Redis)
     startRecordingWorker();
     await eventually(() => expect(processed).toHaveLength(BACKLOG + 1), 30_000);
 
-    // Served in the first round, not after the 300 events queued before it.
-    expect(processed.indexOf('quiet:7')).toBeLessThanOrEqual(1);
+    // Served among the first, not after the 300 events queued before it (priorities follow each portal's
+    // rate per second, so a slow machine enqueueing the backlog over several seconds lets a few noisy ones in first).
+    expect(processed.indexOf('quiet:7')).toBeGreaterThanOrEqual(0);
+    expect(processed.indexOf('quiet:7')).toBeLessThanOrEqual(10);
     // The noisy portal's own events keep their arrival order.
     const noisy = processed.filter((p) => p.startsWith('noisy:')).map((p) => Number(p.split(':')[1]));
     expect(noisy).toEqual(Array.from({ length: BACKLOG }, (_, i) => i + 1));
