@@ -4,10 +4,18 @@
  * plays a manager's day (new deals, an edit, a stage jump the regulation forbids, a repeat call from a known client,
  * a lead not taken in time, stage timers with short limits: a stuck deal, an untouched one, the no-answer cadence,
  * next-step tasks), books a flat in the emulated Profitbase and lets the short booking expire, books one in the
- * 1C-style service from amoCRM, prints what each robot did, and keeps serving a local page with installations and
- * robot actions until Ctrl-C.
+ * 1C-style service from amoCRM, prints what each robot did, dry-runs the deal regulation on the portal's history,
+ * prints the settings and card pages to open (with sessions as the CRM frame would issue), and keeps serving a
+ * local page with installations and robot actions until Ctrl-C.
  */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { resolveRedis } from '../src/infra/redis';
+import { dryRunRegulation, dryRunRequestSchema } from '../src/installations/regulation-dry-run';
+import { CardSessionSigner } from '../src/settings-access/card-session';
+import { CARD_PAGE_PATH } from '../webhooks/card/card-router';
+import { SETTINGS_PAGE_DIR, SETTINGS_PAGE_PATH } from '../webhooks/settings/entry-router';
+import { SettingsSessions } from '../webhooks/settings/sessions';
 import { configureRegulations } from '../src/installations/configure-regulations';
 import { setupAmoPrimaryMarket, setupAmoSalesPipeline, setupBitrix24LeadFunnel, setupBitrix24SalesFunnel } from '../test/helpers/funnels';
 import { onecConnection, profitbaseConnection, setSetting } from '../test/helpers/inventory';
@@ -39,6 +47,8 @@ async function main() {
   await amocrmTimers(stack);
   await amocrmTakeover(stack);
   await printActions(stack);
+  await dryRunDemo(stack);
+  await printPages(stack);
 
   if (process.env.DEMO_EXIT) return shutdown();
   console.log(`\nInstallations and the latest robot actions: ${stack.appUrl}/   (Ctrl-C to stop)`);
@@ -261,6 +271,41 @@ async function printActions(stack: LocalStack) {
   for (const a of (await stack.services.actions.latestOf(installations, 50)).reverse()) {
     console.log(`  [${a.installationId}] ${a.robot} ${a.target.entity} ${a.target.id}: ${a.summary}${a.before || a.after ? `  «${a.before ?? ''}» → «${a.after ?? ''}»` : ''}`);
   }
+}
+
+/** The dry run of the settings page, from the service it calls: what the deal regulation would have put back. */
+async function dryRunDemo(stack: LocalStack) {
+  const installation = await stack.services.store.find(`b24:${stack.portal.memberId}`);
+  if (!installation) return;
+  const outcome = await dryRunRegulation(stack.services, installation, dryRunRequestSchema.parse({ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }));
+  if (!outcome.ok) return console.log(`\nDry run refused: ${outcome.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
+  const r = outcome.report;
+  console.log(`\nDry run of «bitrix24-deals-004» on the portal's last ${r.period.days} days: ${r.transitions} moves, ${r.wouldRevert} would have been put back`);
+  console.log('  by rule (a move may break several):');
+  for (const rule of r.byRule) console.log(`    ${rule.count} × ${rule.text || rule.id}`);
+  console.log('  by manager:');
+  for (const m of r.byManager) console.log(`    ${m.name}: ${m.count}`);
+}
+
+/**
+ * The pages a CRM opens in its frame, with sessions the CRM's frame check would issue (30 minutes):
+ * the settings (regulation editor, dry run, previews) for an administrator of each CRM, and the
+ * robot log of the first deal with undo.
+ */
+async function printPages(stack: LocalStack) {
+  if (!existsSync(path.join(SETTINGS_PAGE_DIR, 'index.html'))) {
+    return console.log('\nThe settings and card pages are not built: `npm run build:pages`, then run the demo again to open them.');
+  }
+  const sessions = new SettingsSessions(stack.services.config, () => stack.services.now());
+  console.log('\nOpen in a browser (sessions valid 30 minutes):');
+  for (const installation of await stack.services.store.list()) {
+    const session = sessions.issue(installation, '1', 'admin');
+    const crm = installation.crm === 'bitrix24' ? 'Bitrix24' : 'amoCRM';
+    if (session) console.log(`  ${crm} settings: ${stack.appUrl}${SETTINGS_PAGE_PATH}#${new URLSearchParams({ installation: installation.id, session: session.token, lang: 'ru' })}`);
+  }
+  const b24 = `b24:${stack.portal.memberId}`;
+  const card = new CardSessionSigner(stack.services.config.BITRIX24_CLIENT_SECRET).issue({ installationId: b24, userId: '1', role: 'admin', entity: 'deal', dealId: '1' }, stack.services.now().getTime());
+  console.log(`  Bitrix24 deal 1, robot log with undo: ${stack.appUrl}${CARD_PAGE_PATH}#${new URLSearchParams({ installation: b24, session: card.token, entity: 'deal', id: '1', role: 'admin', lang: 'ru' })}`);
 }
 
 main().catch((err) => {
