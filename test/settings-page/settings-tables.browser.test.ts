@@ -52,6 +52,12 @@ describe('settings tables in Chromium, inside the Bitrix24 frame', () => {
   }
 
   const stored = async () => (await stack.services.store.find(installationId))!.settings as Record<string, Record<string, unknown>>;
+  async function storedBecomes(check: (s: Record<string, Record<string, unknown>>) => boolean): Promise<void> {
+    for (const deadline = Date.now() + 10_000; !check(await stored()); ) {
+      if (Date.now() > deadline) throw new Error(`the stored settings did not change: ${JSON.stringify(await stored())}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
   const save = async (frame: () => Frame) => frame().locator('[data-action="save"]').click();
   const pickUser = async (frame: () => Frame, opener: string, name: string) => {
     await frame().locator(opener).click();
@@ -83,12 +89,18 @@ describe('settings tables in Chromium, inside the Bitrix24 frame', () => {
     expect((await stored()).takeoverTimer).toEqual({ vacations: [{ userId: '2', from: '2026-12-01', to: '2026-12-14' }] });
     expect(await frame().locator(`${vacations} [data-invalid="true"]`).count()).toBe(0);
 
-    // A manager's weight: the manager is added by name, the row starts at weight 1.
+    // A manager's weight: the manager is added by name, the row starts at weight 1; over 100 is refused at the cell.
     const managers = '[data-setting="takeoverTimer.managers"]';
     await pickUser(frame, `${managers} [data-add-user]`, 'Мария Менеджерова');
     await waitVisible(frame, `${managers} [data-row="2"]`);
     expect(await frame().locator(`${managers} [data-row="2"] [data-cell="weight"] input`).inputValue()).toBe('1');
-    await frame().locator(`${managers} [data-row="2"] [data-cell="weight"] input`).fill('3');
+    const weight = frame().locator(`${managers} [data-row="2"] [data-cell="weight"] input`);
+    await weight.fill('300');
+    await save(frame);
+    await waitVisible(frame, `${managers} [data-row="2"] [data-cell="weight"][data-invalid="true"]`);
+    expect(await frame().locator(`${managers} [data-row="2"] [data-cell="weight"]`).textContent()).toContain('100');
+    expect((await stored()).takeoverTimer!.managers).toBeUndefined();
+    await weight.fill('3');
     await save(frame);
     await waitVisible(frame, '[data-notice]:has-text("Изменения действуют")');
     expect((await stored()).takeoverTimer!.managers).toEqual({ 2: { weight: 3 } });
@@ -101,7 +113,8 @@ describe('settings tables in Chromium, inside the Bitrix24 frame', () => {
     await frame().locator(`${row} [data-remove-row]`).click();
     expect(await frame().locator(`${vacations} [data-row]`).count()).toBe(0);
     await save(frame);
-    await waitVisible(frame, '[data-notice]:has-text("Изменения действуют")');
+    // The success notice is still up from the last save: wait for the store instead.
+    await storedBecomes((s) => Array.isArray(s.takeoverTimer?.vacations) && (s.takeoverTimer!.vacations as unknown[]).length === 0);
     expect((await stored()).takeoverTimer).toEqual({ vacations: [], managers: { 2: { weight: 3 } } });
     await page.close();
   });
