@@ -10,6 +10,7 @@ import { durationAtLeast } from '../settings/duration';
 import { globalSettingsOf, robotSettingsOf } from '../settings/installation-settings';
 import { crmUserIdSchema } from '../team/crm-user-id';
 import { headsOfSales } from '../team/heads-of-sales';
+import { crmUserIdKeySchema } from '../team/crm-user-id';
 import { managerSettingsSchema, rosterSettingsSchema, vacationSchema, type RosterManager, type RosterOptions } from '../team/roster';
 import { addWorkingTime } from '../time/working-time';
 import { chooseManager, countLeadToday, loadRoster } from './takeover/choose-manager';
@@ -48,7 +49,7 @@ const settings = z.object({
   technicalUserIds: z.array(userId).default([]),
   roster: rosterSettingsSchema.prefault({}),
   /** Per manager (CRM user id): base weight and own working hours. */
-  managers: z.record(z.string().regex(/^\d+$/, 'a CRM user id (digits)'), managerSettingsSchema).default({}),
+  managers: z.record(crmUserIdKeySchema, managerSettingsSchema).default({}),
   /** At most this many new leads per manager per day (none by default). */
   dailyCap: z.number().int().positive().optional(),
   /** App-level vacations (when the CRM does not expose absences): [{ userId, from: "YYYY-MM-DD", to }]. */
@@ -60,7 +61,7 @@ const settings = z.object({
       best: z.object({ count: z.number().int().min(0).default(0), factor: z.number().min(1).max(10).default(1.5) }).prefault({}),
       minLeads: z.number().int().min(0).default(5),
       /** Head-of-sales override: { "<userId>": factor }. */
-      overrides: z.record(z.string().regex(/^\d+$/, 'a CRM user id (digits)'), z.number().min(0).max(10)).default({}),
+      overrides: z.record(crmUserIdKeySchema, z.number().min(0).max(10)).default({}),
     })
     .prefault({}),
 });

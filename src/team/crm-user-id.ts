@@ -12,3 +12,6 @@ export const crmUserIdSchema = z
 
 /** A Bitrix24 department id (`UF_DEPARTMENT`): digits, like a user id but not one. */
 export const crmDepartmentIdSchema = z.union([z.string().regex(/^\d+$/, 'a CRM department id (digits)'), z.number().int().positive()]).transform(String);
+
+/** A CRM user id as a record's key (a manager's weight, a rating override): digits, marked for the picker too. */
+export const crmUserIdKeySchema = z.string().regex(/^\d+$/, 'a CRM user id (digits)').meta({ 'x-picker': 'crm-user' });

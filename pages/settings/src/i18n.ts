@@ -31,6 +31,12 @@ const UI = {
   addUser: ['Добавить пользователя…', 'Add a user…'],
   unknownUser: ['нет такого пользователя', 'no such user'],
   inactiveUser: ['уволен', 'dismissed'],
+  addRow: ['Добавить строку', 'Add a row'],
+  removeRow: ['Удалить', 'Remove'],
+  pickUser: ['Выберите пользователя…', 'Pick a user…'],
+  user: ['Пользователь', 'User'],
+  key: ['Ключ', 'Key'],
+  value: ['Значение', 'Value'],
 } satisfies Record<string, Pair>;
 
 export const t = (lang: Lang, key: keyof typeof UI): string => UI[key][lang === 'en' ? 1 : 0];
@@ -88,6 +94,18 @@ const LABELS: Record<string, Pair> = {
   'takeoverTimer.managers': ['Менеджеры: вес, график', 'Managers: weight, schedule'],
   'takeoverTimer.dailyCap': ['Лидов в день на менеджера', 'Leads a day per manager'],
   'takeoverTimer.vacations': ['Отпуска', 'Vacations'],
+  'takeoverTimer.vacations.userId': ['Менеджер', 'Manager'],
+  'takeoverTimer.vacations.from': ['С (ГГГГ-ММ-ДД)', 'From (YYYY-MM-DD)'],
+  'takeoverTimer.vacations.to': ['По (включительно)', 'To (inclusive)'],
+  'takeoverTimer.managers.$key': ['Менеджер', 'Manager'],
+  'takeoverTimer.managers.weight': ['Вес (1 — обычная доля, 0 — без лидов)', 'Weight (1 = ordinary share, 0 = no leads)'],
+  'takeoverTimer.managers.schedule': ['Свой график, напр. «09:00-18:00 Europe/Moscow, пн-пт»', 'Own hours, e.g. "09:00-18:00 Europe/Moscow, mon-fri"'],
+  'takeoverTimer.rating.overrides': ['Коэффициенты руководителя', 'Head-of-sales factors'],
+  'takeoverTimer.rating.overrides.$key': ['Менеджер', 'Manager'],
+  'takeoverTimer.rating.overrides.$value': ['Коэффициент (0–10)', 'Factor (0–10)'],
+  'bookingReleaser.byProject.$key': ['Проект', 'Project'],
+  'bookingReleaser.byProject.duration': ['Срок брони', 'Booking duration'],
+  'bookingReleaser.byProject.paidDuration': ['Срок платной брони', 'Paid booking duration'],
   'takeoverTimer.rating': ['Рейтинг месяца', 'Monthly rating'],
   'unitStatusSync.inventory': ['Подключение учёта объектов', 'Inventory connection'],
   'unitStatusSync.onContract': ['Статус при договоре', 'Status at contract'],
@@ -108,6 +126,8 @@ const LABELS: Record<string, Pair> = {
   'stageTimers.inWorkMaxPerManager': ['Сделок «в работе» на менеджера', 'Deals in work per manager'],
   'stageTimers.alertUnassigned': ['Сообщать о сделках без ответственного', 'Alert on deals without a manager'],
 };
+
+export const hasLabel = (path: string): boolean => path in LABELS;
 
 /** A label for a settings path: the path itself, else its last key; else the key made readable. */
 export function labelOf(lang: Lang, path: string): string {

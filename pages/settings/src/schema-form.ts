@@ -7,6 +7,9 @@ export interface JsonSchema {
   anyOf?: JsonSchema[];
   default?: unknown;
   additionalProperties?: unknown;
+  /** A record's key schema (zod's `z.record(key, value)`). */
+  propertyNames?: JsonSchema;
+  const?: unknown;
   minimum?: number;
   maximum?: number;
   description?: string;
@@ -14,7 +17,9 @@ export interface JsonSchema {
   'x-picker'?: string;
 }
 
-export type FieldKind = 'boolean' | 'enum' | 'string' | 'number' | 'enumList' | 'list' | 'group' | 'json';
+export type FieldKind = 'boolean' | 'enum' | 'string' | 'number' | 'enumList' | 'list' | 'group' | 'table' | 'record' | 'json';
+/** What one cell of a table or record row edits: a primitive, or a CRM user picked by name. */
+export type CellKind = 'user' | 'boolean' | 'enum' | 'string' | 'number';
 
 const isPrimitive = (s: JsonSchema | undefined): boolean =>
   !!s && (s.type === 'string' || s.type === 'number' || s.type === 'integer' || (!!s.anyOf && s.anyOf.every((a) => isPrimitive(a))));
@@ -28,7 +33,42 @@ export function kindOf(schema: JsonSchema): FieldKind {
   if (schema.type === 'array' && schema.items?.enum) return 'enumList';
   if (schema.type === 'array' && isPrimitive(schema.items)) return 'list';
   if (schema.type === 'object' && schema.properties && !schema.additionalProperties) return 'group';
+  if (schema.type === 'array' && rowColumns(schema.items)) return 'table';
+  if (schema.type === 'object' && !Object.keys(schema.properties ?? {}).length && recordValue(schema)) return 'record';
   return 'json';
+}
+
+/** The widget of a table cell, or null when the value has no one-cell shape (then the whole setting stays JSON). */
+export function cellKindOf(schema: JsonSchema | undefined): CellKind | null {
+  if (!schema) return null;
+  if (schema['x-picker'] === 'crm-user') return 'user';
+  if (schema.type === 'boolean') return 'boolean';
+  if (schema.type === 'string' && schema.enum) return 'enum';
+  if (schema.type === 'string') return 'string';
+  if (schema.type === 'number' || schema.type === 'integer') return 'number';
+  if (schema.anyOf && schema.anyOf.every((a) => a.type === 'string' && !a.enum && a.const === undefined)) return 'string';
+  return null;
+}
+
+/** An object with fixed properties, each editable in one cell: its columns; otherwise null. */
+export function rowColumns(schema: JsonSchema | undefined): Array<[string, JsonSchema]> | null {
+  if (!schema || schema.type !== 'object' || !schema.properties || (schema.additionalProperties !== undefined && schema.additionalProperties !== false)) return null;
+  const columns = Object.entries(schema.properties);
+  return columns.length && columns.every(([, c]) => cellKindOf(c)) ? columns : null;
+}
+
+/** A record's value schema when a row can edit it (an object of cells, or one cell); otherwise null. */
+export function recordValue(schema: JsonSchema): JsonSchema | null {
+  const value = schema.additionalProperties;
+  if (!value || typeof value !== 'object' || !Object.keys(value).length) return null;
+  const v = value as JsonSchema;
+  return rowColumns(v) || (v.type !== 'object' && cellKindOf(v)) ? v : null;
+}
+
+/** A new row: the properties' schema defaults (a vacation starts empty, a manager with weight 1). */
+export function newItem(schema: JsonSchema): unknown {
+  if (schema.type !== 'object') return schema.default ?? (schema.type === 'number' || schema.type === 'integer' ? Math.min(Math.max(1, schema.minimum ?? -Infinity), schema.maximum ?? Infinity) : '');
+  return Object.fromEntries(Object.entries(schema.properties ?? {}).flatMap(([k, p]) => (p.default === undefined ? [] : [[k, cloneJson(p.default)]])));
 }
 
 export function getAt(root: unknown, path: string[]): unknown {
