@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import { isPlainObject, maskSecrets } from './installation-settings';
 
 /**
@@ -28,7 +27,7 @@ function walk(before: unknown, after: unknown, path: string[], out: SettingChang
     for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) walk(before[key], after[key], [...path, key], out);
     return;
   }
-  if (isDeepStrictEqual(before, after)) return;
+  if (jsonEqual(before, after)) return;
   // An object appearing or disappearing: one change per leaf, so every path reads like the page's fields.
   if ((isPlainObject(before) && after === undefined) || (before === undefined && isPlainObject(after))) {
     const present = (before ?? after) as Record<string, unknown>;
@@ -43,4 +42,18 @@ function walk(before: unknown, after: unknown, path: string[], out: SettingChang
     ...(before === undefined ? {} : { before: maskSecrets(before, key) }),
     ...(after === undefined ? {} : { after: maskSecrets(after, key) }),
   });
+}
+
+/**
+ * Equality of JSON data by value: lists item by item, objects key by key (in any order). Not
+ * `isDeepStrictEqual`, which also compares prototypes — a list cloned in another realm is the same setting.
+ */
+export function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a) || Array.isArray(b)) return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => jsonEqual(v, b[i]));
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const keys = Object.keys(a).filter((k) => a[k] !== undefined);
+    return keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length && keys.every((k) => jsonEqual(a[k], b[k]));
+  }
+  return false;
 }

@@ -1,3 +1,4 @@
+import { runInNewContext } from 'node:vm';
 import { diffSettings } from '../../src/settings/settings-diff';
 
 /**
@@ -22,6 +23,13 @@ describe('what a settings save changed', () => {
     ['several changes come sorted by path', { schedule: '24/7', locale: 'ru' }, { schedule: '09:00-18:00 Europe/Moscow, Mon-Fri', locale: 'en' }, [{ path: 'locale', before: 'ru', after: 'en' }, { path: 'schedule', before: '24/7', after: '09:00-18:00 Europe/Moscow, Mon-Fri' }]],
   ])('%s', (_name, before, after, expected) => {
     expect(diffSettings(before, after)).toEqual(expected);
+  });
+
+  it('the same values built elsewhere (another realm, keys in another order) are no change', () => {
+    const before = { headsOfSales: ['4'], rateLimit: { burst: 250, perSecond: 5 } };
+    const after = runInNewContext('({ rateLimit: { perSecond: 5, burst: 250 }, headsOfSales: ["4"] })') as Record<string, unknown>;
+    expect(diffSettings(before, after)).toEqual([]);
+    expect(diffSettings(before, { ...after, headsOfSales: ['4', '7'] })).toEqual([{ path: 'headsOfSales', before: ['4'], after: ['4', '7'] }]);
   });
 
   it('a changed API key is recorded by its mask (last four characters), never the key', () => {
