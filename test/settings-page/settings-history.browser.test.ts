@@ -74,6 +74,7 @@ describe('settings history on the settings page, in Chromium', () => {
     const change = entry.locator('[data-history-path="takeoverTimer.timeout"]');
     expect(await change.locator('[data-history-before]').textContent()).toBe('по умолчанию');
     expect(await change.locator('[data-history-after]').textContent()).toBe('20m');
+    await frame().locator('[data-settings-history]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshot('settings-history-ru-1024.png') });
     expect(await frame().evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
     await page.context().close();
