@@ -1,8 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import request from 'supertest';
 import { SessionSigner } from '../../src/settings-access/session';
 import { setupBitrix24SalesFunnel } from '../helpers/funnels';
 import { BITRIX24_APP, startLocalStack, type LocalStack } from '../helpers/local-stack';
-import { operatorCommand } from '../helpers/operator-command';
+import { operatorCommand, operatorCommandWith } from '../helpers/operator-command';
 import { redisUrl } from '../helpers/test-services';
 
 interface Entry {
@@ -78,6 +81,21 @@ describe('settings history API: who changed what, when and where', () => {
     expect(latest).toMatchObject({ by: { kind: 'user', userId: '1', name: 'Админ Портала' }, via: 'regulation_editor', changes: [{ path: 'stageGuard.regulations', after: [spec] }] });
     expect(latest!.changes[0]).not.toHaveProperty('before');
   });
+
+  it('`npm run regulation -- apply` appears as the operator at the command line, the regulations before → after', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'reglament-history-'));
+    const overrides = { funnelId: '0', settings: { locale: 'en' } };
+    writeFileSync(path.join(dir, 'deals.json'), JSON.stringify(overrides));
+    const apply = await operatorCommandWith({ REDIS_PREFIX: stack.services.prefix, TOKEN_ENCRYPTION_KEY: stack.services.config.TOKEN_ENCRYPTION_KEY }, 'regulation.ts', 'apply', installationId, 'bitrix24-deals-004', path.join(dir, 'deals.json'));
+    rmSync(dir, { recursive: true, force: true });
+    expect(apply.stderr + apply.stdout).toContain('saved 1 regulation(s)');
+    const [latest] = await history();
+    expect(latest).toMatchObject({
+      by: { kind: 'operator' },
+      via: 'cli',
+      changes: [{ path: 'stageGuard.regulations', before: [{ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }], after: [{ preset: 'bitrix24-deals-004', overrides }] }],
+    });
+  }, 30_000);
 
   it('a secret typed on the page is in the history only as its mask', async () => {
     const inventory = { system: 'profitbase', baseUrl: stack.pb.url, apiKey: 'pb-history-secret-7788', houseId: stack.pb.houses()[0]!.id };
