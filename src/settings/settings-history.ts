@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { installationKey } from '../infra/keys';
+import type { BoundedLogAppend } from '../installations/installation-store';
 
 /**
  * Retention of the settings history: the newest SETTINGS_HISTORY_KEEP_ENTRIES changes, none older
@@ -47,16 +48,31 @@ export const settingsHistoryEntrySchema = z.strictObject({
 });
 export type SettingsHistoryEntry = z.infer<typeof settingsHistoryEntrySchema>;
 
+/** The history key of one installation (the id validated by `installationKey`). */
+export function settingsHistoryKey(prefix: string, installationId: string): string {
+  return installationKey(prefix, installationId, 'settings-history');
+}
+
+/**
+ * An entry as the row the store writes together with the settings (`InstallationStore.modify`'s
+ * `alongside`): validated here, trimmed to the retention limits in the same atomic step.
+ */
+export function settingsHistoryRow(prefix: string, installationId: string, entry: SettingsHistoryEntry, nowMs: number): BoundedLogAppend {
+  const row = settingsHistoryEntrySchema.parse(entry);
+  return { key: settingsHistoryKey(prefix, installationId), score: Date.parse(row.at), member: JSON.stringify(row), keepFromScore: nowMs - KEEP_MS, keepEntries: SETTINGS_HISTORY_KEEP_ENTRIES, ttlMs: KEEP_MS };
+}
+
 /**
  * The settings history of each installation: a sorted set `<prefix>:i:{<id>}:settings-history`
  * scored by time, one JSON entry per saved change. Every write trims it to the retention limits in
- * the same MULTI, and the key expires when nothing has changed for the whole retention period.
+ * the same atomic step (a MULTI here; the store's script when written with the settings, see
+ * `writeSettings`), and the key expires when nothing has changed for the whole retention period.
  */
 export class RedisSettingsHistory {
   constructor(private readonly redis: Redis, private readonly prefix: string) {}
 
   private key(installationId: string): string {
-    return installationKey(this.prefix, installationId, 'settings-history');
+    return settingsHistoryKey(this.prefix, installationId);
   }
 
   async record(installationId: string, entry: Omit<SettingsHistoryEntry, 'id'> & { id?: string }, nowMs = Date.now()): Promise<SettingsHistoryEntry> {

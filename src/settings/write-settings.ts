@@ -1,14 +1,13 @@
-import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import type { Installation } from '../installations/installation';
 import type { InstallationStore } from '../installations/installation-store';
 import type { Logger } from '../log';
 import { diffSettings, type SettingChange } from './settings-diff';
-import { RedisSettingsHistory, type SettingsAuthor, type SettingsHistoryEntry } from './settings-history';
+import { settingsHistoryRow, type SettingsAuthor, type SettingsHistoryEntry } from './settings-history';
 
-/** What a settings write needs: the store, and Redis for the history next to it. */
+/** What a settings write needs: the store (which writes the history row with the record) and the key prefix. */
 export interface SettingsWriteDeps {
   store: Pick<InstallationStore, 'modify'>;
-  redis: Redis;
   prefix: string;
   log?: Logger;
   now?: () => Date;
@@ -27,10 +26,8 @@ export interface SettingsWriteOutcome {
  * dry run's «switch on», and the operator's commands all write through here: `change` computes the
  * new settings from the current record (compare-and-set in the store; `null` saves nothing), and
  * whatever actually changed is recorded in the installation's settings history with who made the
- * change and where. A write that changes nothing records nothing.
- *
- * The history entry is written right after the settings (two keys, one installation's slot); a
- * process dying between the two keeps the change and loses its history line.
+ * change and where — in the same atomic Redis step as the settings (`modify`'s `alongside`), so a
+ * process dying mid-write leaves both or neither. A write that changes nothing records nothing.
  */
 export async function writeSettings(
   deps: SettingsWriteDeps,
@@ -38,19 +35,26 @@ export async function writeSettings(
   author: SettingsAuthor,
   change: (current: Installation) => Record<string, unknown> | null,
 ): Promise<SettingsWriteOutcome> {
-  let before: Record<string, unknown> = {};
-  let wrote = false;
-  const saved = await deps.store.modify(installationId, (current) => {
-    before = current.settings;
-    const next = change(current);
-    wrote = next !== null;
-    return next === null ? null : { ...current, settings: next };
-  });
-  if (!saved || !wrote) return { installation: saved, changes: [], entry: null };
-  const changes = diffSettings(before, saved.settings);
-  if (!changes.length) return { installation: saved, changes, entry: null };
-  const at = (deps.now?.() ?? new Date()).toISOString();
-  const entry = await new RedisSettingsHistory(deps.redis, deps.prefix).record(installationId, { at, by: author.by, via: author.via, changes }, Date.parse(at));
-  deps.log?.info({ installation: installationId, by: author.by, via: author.via, changed: changes.map((c) => c.path) }, 'settings changed');
+  const now = deps.now?.() ?? new Date();
+  let changes: SettingChange[] = [];
+  let entry: SettingsHistoryEntry | null = null;
+  const saved = await deps.store.modify(
+    installationId,
+    (current) => {
+      // Run again on a newer record after a concurrent change: nothing from the last attempt is kept.
+      changes = [];
+      entry = null;
+      const next = change(current);
+      return next === null ? null : { ...current, settings: next };
+    },
+    (current, next) => {
+      changes = diffSettings(current.settings, next.settings);
+      if (!changes.length) return null;
+      entry = { id: randomUUID(), at: now.toISOString(), by: author.by, via: author.via, changes };
+      return settingsHistoryRow(deps.prefix, installationId, entry, now.getTime());
+    },
+  );
+  if (!saved) return { installation: null, changes: [], entry: null };
+  if (entry) deps.log?.info({ installation: installationId, by: author.by, via: author.via, changed: changes.map((c) => c.path) }, 'settings changed');
   return { installation: saved, changes, entry };
 }

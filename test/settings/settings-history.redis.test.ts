@@ -49,6 +49,38 @@ describe('settings history', () => {
     expect(await services.redis.exists(installationKey(services.prefix, 'amo:999', 'settings-history'))).toBe(0);
   });
 
+  it('a save that meets a concurrent change is recorded once, against the record it actually replaced', async () => {
+    const recordKey = installationKey(services.prefix, portal.id, 'installation');
+    let attempts = 0;
+    await writeSettings(services, portal.id, ADMIN_ON_PAGE, (current) => {
+      attempts++;
+      // Someone else's write lands between our read and our compare-and-set (sent first on the same connection).
+      if (attempts === 1) void services.redis.hset(recordKey, 'data', JSON.stringify({ ...current, settings: { ...current.settings, locale: 'en' } }));
+      return { ...current.settings, takeoverTimer: { timeout: '5m' } };
+    });
+    expect(attempts).toBe(2);
+    expect((await services.store.find(portal.id))!.settings).toMatchObject({ locale: 'en', takeoverTimer: { timeout: '5m' } });
+    expect((await history.latest(portal.id)).map((e) => e.changes)).toEqual([[{ path: 'takeoverTimer.timeout', after: '5m' }]]);
+  });
+
+  it('settings and their history line land together or not at all: a history that cannot be written keeps the settings as they were', async () => {
+    const key = installationKey(services.prefix, portal.id, 'settings-history');
+    await services.redis.set(key, 'not a sorted set');
+    await expect(writeSettings(services, portal.id, ADMIN_ON_PAGE, (current) => ({ ...current.settings, locale: 'en' }))).rejects.toThrow(/WRONGTYPE/);
+    expect((await services.store.find(portal.id))!.settings).toEqual({});
+    await services.redis.del(key);
+    await writeSettings(services, portal.id, ADMIN_ON_PAGE, (current) => ({ ...current.settings, locale: 'en' }));
+    expect((await services.store.find(portal.id))!.settings).toEqual({ locale: 'en' });
+    expect(await history.latest(portal.id)).toHaveLength(1);
+  });
+
+  it('the row written with the settings must be a key of that installation', async () => {
+    const foreign = { key: installationKey(services.prefix, account.id, 'settings-history'), score: Date.now(), member: 'x', keepFromScore: 0, keepEntries: 10, ttlMs: 60_000 };
+    await expect(services.store.modify(portal.id, (current) => ({ ...current, settings: { locale: 'en' } }), () => foreign)).rejects.toThrow(/not a key of installation/);
+    expect((await services.store.find(portal.id))!.settings).toEqual({});
+    expect(await services.redis.exists(foreign.key)).toBe(0);
+  });
+
   it('a secret is stored masked: the history never holds an API key', async () => {
     await writeSettings(services, portal.id, ADMIN_ON_PAGE, (current) => ({ ...current.settings, unitStatusSync: { inventory: { system: 'profitbase', baseUrl: 'https://pb.example', apiKey: 'pb-very-secret-4321', houseId: 1 } } }));
     const raw = await services.redis.zrange(installationKey(services.prefix, portal.id, 'settings-history'), 0, -1);
