@@ -105,6 +105,15 @@ describe('settings history API: who changed what, when and where', () => {
     expect(answer.body.entries[0].changes).toContainEqual({ path: 'unitStatusSync.inventory.apiKey', after: '••••7788' });
   });
 
+  it('when the CRM does not give its users, the history is still shown, people by their ids', async () => {
+    stack.services.clients.invalidate(installationId); // the users are cached for five minutes
+    for (let i = 0; i < 5; i++) stack.portal.failNext('user.get', { status: 403, error: 'insufficient_scope', description: 'no user scope' });
+    const entries = await history();
+    const byUser = entries.filter((e) => e.by.kind === 'user');
+    expect(byUser.length).toBeGreaterThan(0);
+    for (const e of byUser) expect(e.by).toEqual({ kind: 'user', userId: '1', role: 'admin', name: null });
+  });
+
   it('`limit` bounds the answer; a bad limit is refused naming it', async () => {
     expect(await history('?limit=2')).toHaveLength(2);
     const bad = await request(stack.appUrl).get(`/api/settings/${installationId}/history?limit=0`).set('Authorization', `Bearer ${admin}`).expect(400);

@@ -80,7 +80,7 @@ describe('settings history on the settings page, in Chromium', () => {
     await page.context().close();
   });
 
-  it('the operator’s change at the command line shows as «оператор», «командная строка», newest first', async () => {
+  it('the operator’s change at the command line shows as «оператор», «командная строка», newest first; in English too', async () => {
     expect((await operatorCommand(stack.services.prefix, 'settings.ts', 'set', installationId, 'takeoverTimer.timeout', '"45m"')).code).toBe(0);
     const { page, frame } = await openSettings();
     await expectVisible(frame, '[data-history-entry][data-via="cli"]');
@@ -93,6 +93,13 @@ describe('settings history on the settings page, in Chromium', () => {
     expect(await change.locator('[data-history-before]').textContent()).toBe('20m');
     expect(await change.locator('[data-history-after]').textContent()).toBe('45m');
     expect(await entries.nth(1).getAttribute('data-via')).toBe('settings_page');
+
+    // In English, the same history in English words.
+    await frame().locator('[data-lang="en"]').click();
+    await expectVisible(frame, '[data-settings-history] h3:has-text("Change history")');
+    await expectVisible(frame, '[data-history-entry][data-via="cli"] [data-history-via]:has-text("command line")');
+    expect(await frame().locator('[data-history-entry]').first().locator('[data-history-who]').textContent()).toBe('operator');
+    expect(await frame().locator('[data-history-entry]').nth(1).locator('[data-history-who]').textContent()).toBe('Админ Портала (administrator)');
     await page.context().close();
   }, 60_000);
 });
