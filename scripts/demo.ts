@@ -17,6 +17,8 @@ import { CARD_PAGE_PATH } from '../webhooks/card/card-router';
 import { SETTINGS_PAGE_DIR, SETTINGS_PAGE_PATH } from '../webhooks/settings/entry-router';
 import { SettingsSessions } from '../webhooks/settings/sessions';
 import { configureRegulations } from '../src/installations/configure-regulations';
+import { OPERATOR_AT_CLI } from '../src/settings/settings-history';
+import { writeSettings } from '../src/settings/write-settings';
 import { setupAmoPrimaryMarket, setupAmoSalesPipeline, setupBitrix24LeadFunnel, setupBitrix24SalesFunnel } from '../test/helpers/funnels';
 import { onecConnection, profitbaseConnection, setSetting } from '../test/helpers/inventory';
 import { startLocalStack, type LocalStack } from '../test/helpers/local-stack';
@@ -174,7 +176,7 @@ async function bitrix24Timers(stack: LocalStack) {
   const { portal, services } = stack;
   setupBitrix24LeadFunnel(portal);
   const installationId = `b24:${portal.memberId}`;
-  const result = await configureRegulations(services, installationId, [{ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }, { preset: 'bitrix24-leads-004' }]);
+  const result = await configureRegulations(services, installationId, [{ preset: 'bitrix24-deals-004', overrides: { funnelId: '0' } }, { preset: 'bitrix24-leads-004' }], OPERATOR_AT_CLI);
   console.log(`\nBitrix24 stage timers: regulations ${result.ok ? 'bound' : `refused:\n${result.report}`}`);
   const dealId = portal.userAddDeal({ title: 'Показ в ЖК Демо', stageId: 'NEW', assignedById: MANAGER, ufCrmMeetingAt: new Date(Date.now() + 2 * 86_400_000).toISOString() } as never, MANAGER);
   await stack.idle();
@@ -196,7 +198,7 @@ async function amocrmTimers(stack: LocalStack) {
   const { amo, services } = stack;
   const installationId = `amo:${amo.accountId}`;
   const HEAD = 4;
-  await services.store.updateSettings(installationId, (current) => ({ ...current.settings, schedule: '24/7', headsOfSales: [String(HEAD)] }));
+  await writeSettings(services, installationId, OPERATOR_AT_CLI, (current) => ({ ...current.settings, schedule: '24/7', headsOfSales: [String(HEAD)] }));
   await regulation(services, installationId, {
     preset: 'amocrm-primary-market',
     overrides: { timeLimits: { to_hand_over: { maxTime: '3s' }, deferred: { maxTime: '4s' }, proposal_sent: { maxTime: '1h', repeatEvery: '1h', escalation: { after: '2h' } } } },
@@ -256,7 +258,7 @@ amoCRM takeover (timeout "3s"): request ${id} in «Передан в работ�
 }
 
 async function regulation(services: LocalStack['services'], installationId: string, ...specs: Array<{ preset: string; overrides?: Record<string, unknown> }>) {
-  const result = await configureRegulations(services, installationId, specs);
+  const result = await configureRegulations(services, installationId, specs, OPERATOR_AT_CLI);
   const names = specs.map((s) => `«${s.preset}»`).join(', ');
   console.log(result.ok ? `  regulation ${names} bound to the portal's funnels` : `  regulation refused:\n${result.report}`);
 }

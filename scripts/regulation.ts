@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { bindForInstallation, configureRegulations } from '../src/installations/configure-regulations';
 import { listPresets } from '../src/regulation';
+import { OPERATOR_AT_CLI } from '../src/settings/settings-history';
 import { describeBindingErrors, regulationSpecSchema } from '../src/regulation/installation-bindings';
 import { installationIdArg, runCli, withServices } from './cli-services';
 
@@ -25,7 +26,7 @@ runCli(async () => {
   const specs = pairs(rest).map(([preset, file]) => ({ preset, overrides: file ? JSON.parse(readFileSync(file, 'utf8')) : {} }));
   await withServices(async (services) => {
     if (command === 'apply') {
-      const result = await configureRegulations(services, installationId, specs);
+      const result = await configureRegulations(services, installationId, specs, OPERATOR_AT_CLI);
       console.log(result.ok ? `saved ${specs.length} regulation(s) for ${installationId}` : `refused, nothing saved:\n${result.report}`);
       process.exitCode = result.ok ? 0 : 1;
       return;

@@ -6,10 +6,13 @@
  * Examples:
  *   npm run settings -- set b24:<member_id> dealRenamer.template '"{id} / {contact}"'
  *   npm run settings -- set amo:<account_id> schedule '"09:00-18:00 Europe/Moscow, Mon-Fri"'
- * A change takes effect on the next event; nothing is cached.
+ * A change takes effect on the next event; nothing is cached. Every change is recorded in the
+ * installation's settings history as the operator's, made at the command line (the page shows it).
  */
 import { robots } from '../src/robots';
 import { changeSetting, maskSecrets, readSetting, validateSettings, type SettingIssue } from '../src/settings/installation-settings';
+import { OPERATOR_AT_CLI } from '../src/settings/settings-history';
+import { writeSettings } from '../src/settings/write-settings';
 import { fail, INSTALLATION_ID_FORMS, installationIdArg, runCli, withServices } from './cli-services';
 
 const USAGE = 'usage: npm run settings -- get <installationId> [path] | set <installationId> <path> <json-value> | unset <installationId> <path>';
@@ -40,14 +43,14 @@ async function get(services: Services, installationId: string, path: string | un
 async function set(services: Services, installationId: string, path: string, value: unknown) {
   let refused: SettingIssue[] = [];
   let before: unknown;
-  const saved = await services.store.modify(installationId, (current) => {
+  const { installation: saved } = await writeSettings(services, installationId, OPERATOR_AT_CLI, (current) => {
     before = readSetting(current.settings, path);
     const change = changeSetting(current.settings, path, value, robots);
     if (!change.ok) {
       refused = change.issues;
       return null;
     }
-    return { ...current, settings: change.settings };
+    return change.settings;
   });
   if (!saved) fail(`No installation "${installationId}". Ids are ${INSTALLATION_ID_FORMS}.`);
   if (refused.length) fail(`refused, nothing changed:\n${describe(refused)}`);

@@ -3,7 +3,7 @@ import { TokenCipher } from '../infra/crypto';
 import { invalidationChannel, invalidationMessage } from '../infra/invalidation-bus';
 import { installationKey, installationKeysPattern } from '../infra/keys';
 import { installationSchema, tokenSetSchema, type Installation, type TokenSet } from './installation';
-import type { InstallationStore } from './installation-store';
+import type { BoundedLogAppend, InstallationStore } from './installation-store';
 
 /**
  * Installations in Redis: `<prefix>:i:{<id>}:installation` is a hash with the installation JSON
@@ -81,7 +81,7 @@ export class RedisInstallationStore implements InstallationStore {
     });
   }
 
-  async modify(id: string, change: (current: Installation) => Installation | null): Promise<Installation | null> {
+  async modify(id: string, change: (current: Installation) => Installation | null, alongside?: (current: Installation, next: Installation) => BoundedLogAppend | null): Promise<Installation | null> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const raw = await this.redis.hget(this.key(id), 'data');
       if (!raw) return null;
@@ -89,13 +89,12 @@ export class RedisInstallationStore implements InstallationStore {
       const changed = change(current);
       if (changed === null) return current;
       const next = installationSchema.parse({ ...changed, id: current.id, crm: current.crm });
-      const swapped = await this.redis.eval(
-        "if redis.call('HGET', KEYS[1], 'data') == ARGV[1] then redis.call('HSET', KEYS[1], 'data', ARGV[2]) return 1 end return 0",
-        1,
-        this.key(id),
-        raw,
-        JSON.stringify(next),
-      );
+      const row = alongside?.(current, next) ?? null;
+      // The row's key must be this installation's (same Redis Cluster slot, one atomic script).
+      if (row && !row.key.startsWith(installationKey(this.prefix, id, ''))) throw new Error(`${row.key} is not a key of installation ${id}`);
+      const swapped = row
+        ? await this.redis.eval(SWAP_AND_APPEND, 2, this.key(id), row.key, raw, JSON.stringify(next), row.score, row.member, row.keepFromScore, row.keepEntries, row.ttlMs)
+        : await this.redis.eval(SWAP, 1, this.key(id), raw, JSON.stringify(next));
       if (swapped === 1) {
         await this.announce(id);
         return next;
@@ -127,6 +126,23 @@ export class RedisInstallationStore implements InstallationStore {
     return this.cipher.encrypt(JSON.stringify(tokenSetSchema.parse(tokens)));
   }
 }
+
+/** Compare-and-set of the record's JSON. */
+const SWAP = "if redis.call('HGET', KEYS[1], 'data') == ARGV[1] then redis.call('HSET', KEYS[1], 'data', ARGV[2]) return 1 end return 0";
+
+/**
+ * The same, plus a row in a bounded sorted set (KEYS[2]), trimmed by age and count: both or neither.
+ * The row goes first: a script stopped by an error keeps what it already wrote, and ZADD is the step
+ * that can fail (a key of the wrong type); the record's HSET after it cannot.
+ */
+const SWAP_AND_APPEND = `
+if redis.call('HGET', KEYS[1], 'data') ~= ARGV[1] then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. ARGV[5])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -(tonumber(ARGV[6]) + 1))
+redis.call('PEXPIRE', KEYS[2], ARGV[7])
+redis.call('HSET', KEYS[1], 'data', ARGV[2])
+return 1`;
 
 /**
  * Every key matching a SCAN pattern. Build patterns with `escapeGlob` around anything interpolated.

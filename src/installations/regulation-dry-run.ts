@@ -16,6 +16,7 @@ import { regulationSpecSchema, type RegulationSpec } from '../regulation/install
 import type { Services } from '../services';
 import { bindForInstallation } from './configure-regulations';
 import { saveRegulations, type RegulationIssue } from './save-regulations';
+import type { SettingsActor } from '../settings/settings-history';
 import type { Installation } from './installation';
 import { RedisInstallationState } from './installation-state';
 
@@ -120,13 +121,13 @@ export type EnableOutcome =
  * funnel (or joins the others), through `saveRegulations` — the editor's save path (binds first,
  * saves only if all bind). Enabling what is already on changes nothing.
  */
-export async function enableRegulation(services: Services, installation: Installation, request: z.infer<typeof enableRequestSchema>): Promise<EnableOutcome> {
+export async function enableRegulation(services: Services, installation: Installation, request: z.infer<typeof enableRequestSchema>, by: SettingsActor): Promise<EnableOutcome> {
   const spec: RegulationSpec = { preset: request.preset, overrides: request.overrides };
   if (specHash(spec) !== request.specHash) return { ok: false, status: 409, error: 'not_the_regulation_dry_run' };
   const current = savedSpecs(installation);
   if (current.some((s) => isDeepStrictEqual(s, spec))) return { ok: true, changed: false, regulations: current };
   const next = [...current.filter((s) => !(s.preset === spec.preset && s.overrides.funnelId === spec.overrides.funnelId)), spec];
-  const saved = await saveRegulations(services, installation.id, next);
+  const saved = await saveRegulations(services, installation.id, next, by);
   if (!saved.ok) return { ok: false, status: 422, error: 'regulation_refused', errors: saved.issues };
   return { ok: true, changed: true, regulations: next };
 }

@@ -17,7 +17,12 @@ export interface CommandResult {
  * the test's Redis prefix; a non-zero exit is returned, not thrown.
  */
 export async function operatorCommand(prefix: string, script: string, ...args: string[]): Promise<CommandResult> {
-  const env = { ...process.env, REDIS_URL: redisUrl(), REDIS_PREFIX: prefix, TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY, NODE_ENV: 'test' };
+  return operatorCommandWith({ REDIS_PREFIX: prefix, TOKEN_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY }, script, ...args);
+}
+
+/** `operatorCommand` with the app's environment given (a local stack's prefix and token key, to reach its CRM emulators). */
+export async function operatorCommandWith(appEnv: { REDIS_PREFIX: string; TOKEN_ENCRYPTION_KEY: string }, script: string, ...args: string[]): Promise<CommandResult> {
+  const env = { ...process.env, REDIS_URL: redisUrl(), ...appEnv, NODE_ENV: 'test' };
   try {
     const { stdout, stderr } = await run(process.execPath, [require.resolve('tsx/cli'), path.join(root, 'scripts', script), ...args], { env, cwd: root });
     return { code: 0, stdout, stderr };

@@ -6,6 +6,7 @@ import { InvalidInstallationIdError, type Installation } from '../../src/install
 import { RedisInstallationState } from '../../src/installations/installation-state';
 import { scanKeys } from '../../src/installations/redis-installation-store';
 import { processInboundEvent } from '../../src/pipeline/process-event';
+import { RedisSettingsHistory } from '../../src/settings/settings-history';
 import { bullPrefix, EVENTS_QUEUE } from '../../src/pipeline/queues';
 import { createWebApp } from '../../webhooks/server';
 import { documentedAmocrmInstallation, documentedBitrix24Installation, documentedPortal, fixture, someTokens } from '../helpers/fixtures';
@@ -42,6 +43,7 @@ describe('tenant isolation', () => {
     await services.redis.set(installationKey(services.prefix, id, 'refresh-lock'), 'owner', 'PX', 60_000);
     await services.redis.set(installationKey(services.prefix, id, 'amocrm-blocked'), '1', 'EX', 600);
     await services.actions.record({ installationId: id, robot: 'dealRenamer', target: deal, summary: 'renamed', before: 'Сделка', after: '5 / Иванов Иван', at: new Date().toISOString() });
+    await new RedisSettingsHistory(services.redis, services.prefix).record(id, { at: new Date().toISOString(), by: { kind: 'operator' }, via: 'cli', changes: [{ path: 'locale', after: 'en' }] });
     await services.timers.schedule({ installationId: id, robot: 'probe', key: 'deal-5', data: { contact: 'Иванов Иван' } }, 60 * 60_000);
     await services.events.enqueue({ installationId: id, crm: id.startsWith('b24') ? 'bitrix24' : 'amocrm', kind: 'updated', entity: 'deal', entityId: '5', receivedAt: Date.now() });
   }
@@ -120,7 +122,7 @@ describe('tenant isolation', () => {
     const neighbourBefore = await snapshot('amo:123');
     const leaving = await snapshot('amo:12');
     expect(Object.keys(leaving.values).map((k) => k.split(':').slice(4, 5)[0]).sort()).toEqual(
-      ['actions', 'amocrm-blocked', 'installation', 'jobs', 'jobs', 'own', 'rate', 'refresh-lock', 'stage', 'state', 'state'].sort(),
+      ['actions', 'amocrm-blocked', 'installation', 'jobs', 'jobs', 'own', 'rate', 'refresh-lock', 'settings-history', 'stage', 'state', 'state'].sort(),
     );
     expect(leaving.jobs).toHaveLength(2); // the failed event job and the pending timer
 

@@ -228,6 +228,9 @@ describe('regulation dry run and switch from the settings API', () => {
     const again = await request(stack.appUrl).post(`/api/regulation/${b24}/enable`).set(auth).send({ ...B24_SPEC, specHash: report.specHash }).expect(200);
     expect(again.body.changed).toBe(false);
     expect(await regulations(b24)).toEqual([B24_SPEC]);
+    // The settings history has the switch-on once: the session's user, in the regulation editor.
+    const history = (await request(stack.appUrl).get(`/api/settings/${b24}/history`).set(auth).expect(200)).body.entries;
+    expect(history).toEqual([expect.objectContaining({ by: expect.objectContaining({ kind: 'user', role: 'admin' }), via: 'regulation_editor', changes: [{ path: 'stageGuard.regulations', after: [B24_SPEC] }] })]);
     expect((await request(stack.appUrl).post(`/api/regulation/${b24}/dry-run`).set(auth).send(B24_SPEC).expect(200)).body.enabled).toBe(true);
 
     // The same move as in the history, now: put back.

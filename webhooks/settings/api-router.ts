@@ -3,6 +3,8 @@ import type { DealEntity } from '../../src/crm/crm-port';
 import { robots } from '../../src/robots';
 import { applyChanges, settingChangesSchema, settingsJsonSchema, settingsView } from '../../src/settings-page/settings-view';
 import type { Services } from '../../src/services';
+import { writeSettings } from '../../src/settings/write-settings';
+import { settingsHistoryRoutes } from './history-router';
 import { dryRunRoutes } from './dry-run-router';
 import { sessionGuard } from './guard';
 import type { SettingsSessions } from './sessions';
@@ -24,17 +26,17 @@ export function settingsApiRouter(services: Services, sessions: SettingsSessions
     if (!body.success) return void res.status(400).json({ error: 'malformed_changes', issues: body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
     let refused: Array<{ path: string; message: string }> = [];
     let changed: string[] = [];
-    const saved = await services.store.modify(installation.id, (current) => {
+    const author = { by: { kind: 'user' as const, userId: claims.userId, role: claims.role }, via: 'settings_page' as const };
+    const { installation: saved } = await writeSettings(services, installation.id, author, (current) => {
       const outcome = applyChanges(current.settings, body.data.changes, robots, lang);
       if (!outcome.ok) {
         refused = outcome.issues;
         return null;
       }
       changed = outcome.changed;
-      return outcome.changed.length ? { ...current, settings: outcome.settings } : null;
+      return outcome.changed.length ? outcome.settings : null;
     });
     if (refused.length) return void res.status(422).json({ error: 'invalid_settings', issues: refused });
-    services.log.info({ installation: installation.id, user: claims.userId, role: claims.role, changed }, 'settings changed from the settings page');
     const now = saved ?? (await services.store.find(installation.id)) ?? installation;
     res.json({ ...settingsView(now, robots, lang), changed });
   });
@@ -60,6 +62,8 @@ export function settingsApiRouter(services: Services, sessions: SettingsSessions
   }));
   // The regulation's dry run and switch (dry-run-router.ts).
   dryRunRoutes(router, services, guarded, json);
+  // Who changed what and where (history-router.ts).
+  settingsHistoryRoutes(router, services, guarded);
 
   return router;
 }

@@ -31,7 +31,7 @@ export function dryRunRoutes(router: Router, services: Services, guarded: Guarde
   router.post('/api/regulation/:installationId/enable', json, guarded(async ({ installation, claims }, req, res) => {
     const body = enableRequestSchema.safeParse(req.body);
     if (!body.success) return void res.status(400).json({ error: 'malformed_regulation', issues: body.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) });
-    const outcome = await enableRegulation(services, installation, body.data);
+    const outcome = await enableRegulation(services, installation, body.data, { kind: 'user', userId: claims.userId, role: claims.role });
     if (!outcome.ok) return void res.status(outcome.status).json({ error: outcome.error, issues: outcome.errors ?? [] });
     services.log.info({ installation: installation.id, user: claims.userId, preset: body.data.preset, changed: outcome.changed }, 'regulation switched on from the settings page');
     res.json({ enabled: true, changed: outcome.changed, regulations: outcome.regulations });

@@ -84,7 +84,7 @@ export function regulationApiRouter(services: Services, sessions: SettingsSessio
   router.put('/api/regulation/:installationId', json, guarded(async ({ installation, claims }, req, res) => {
     const body = saveBody.safeParse(req.body);
     if (!body.success) return malformed(res, body.error);
-    const result = await saveRegulations(services, installation.id, body.data.regulations);
+    const result = await saveRegulations(services, installation.id, body.data.regulations, { kind: 'user', userId: claims.userId, role: claims.role });
     if (!result.ok) return void res.status(422).json({ error: 'invalid_regulation', issues: result.issues, report: result.report });
     services.log.info({ installation: installation.id, user: claims.userId, role: claims.role, presets: body.data.regulations.map((s) => s.preset) }, 'regulations saved from the settings page');
     res.json({ saved: body.data.regulations.length, funnels: result.bindings.map((b) => (b.ok ? b.regulation.funnel : null)) });
