@@ -140,11 +140,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   const queuesEmpty = async () => {
-    const [e, t] = await Promise.all([
+    const [inbox, e, t] = await Promise.all([
+      services.inbox.depth(),
       services.events.queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children', 'delayed'),
       services.timers.queue.getJobCounts('waiting', 'active', 'prioritized'),
     ]);
-    return [...Object.values(e), ...Object.values(t)].every((n) => n === 0);
+    return [inbox, ...Object.values(e), ...Object.values(t)].every((n) => n === 0);
   };
 
   const stopApp = async () => {

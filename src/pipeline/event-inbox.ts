@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { queuedEventSchema, type QueuedEvent } from '../events';
+import { installationKey } from '../infra/keys';
+import { withinDeadline } from '../infra/redis-health';
+import type { AcceptedEvent, EventQueue } from './queues';
+
+/**
+ * The event inbox (issue 11, throughput): what the HTTP edge writes instead of adding a BullMQ
+ * job per webhook. A BullMQ add is a Lua script with several keys and a JS-side job object per
+ * request; an inbox append is one RPUSH shared by every request of an event-loop turn. The inbox
+ * pump (inbox-pump.ts, in the worker processes) moves the entries into the events queue in bulk.
+ *
+ * Keys: `<prefix>:{inbox}:events` (the inbox) and `<prefix>:{inbox}:events:*` (the pump's
+ * in-flight list and leader lock). One hash tag, so the pump's scripts touching several of them
+ * run on a Redis Cluster (BullMQ's own keys share the `{bull}` tag the same way).
+ *
+ * Guarantees, as with the direct add before:
+ * - the edge answers 200 only after Redis acknowledged the append (nothing accepted is lost), and
+ *   503 when Redis does not answer within the deadline (the producer connection has no offline
+ *   queue, so a Redis that is down fails at once);
+ * - the fairness priority is computed here, when the event arrives, by the same in-memory
+ *   backlog estimate as before (fair-priority.ts), and the inbox is FIFO, so the queue sees the
+ *   events in arrival order with the priorities they had on arrival;
+ * - every entry carries a job id unique to it, so the pump adding an entry twice (killed between
+ *   adding and acknowledging) makes no second job while BullMQ keeps the first.
+ */
+export interface InboxKeys {
+  inbox: string;
+  /** Entries the pump took and has not yet acknowledged (re-added by the next pass). */
+  pumping: string;
+  /** Which pump may move entries (one at a time, see InboxPump). */
+  lock: string;
+}
+
+export const inboxKeys = (prefix: string): InboxKeys => ({
+  inbox: `${prefix}:{inbox}:events`,
+  pumping: `${prefix}:{inbox}:events:pumping`,
+  lock: `${prefix}:{inbox}:events:pump-lock`,
+});
+
+/** One inbox entry as stored: the accepted event plus when it was appended (`t`, epoch ms). */
+interface StoredEntry {
+  id: string;
+  p: number;
+  t: number;
+  e: QueuedEvent;
+}
+
+export function encodeEntry(accepted: AcceptedEvent, at: number): string {
+  const stored: StoredEntry = { id: accepted.jobId, p: accepted.priority, t: at, e: accepted.event };
+  return JSON.stringify(stored);
+}
+
+/** The entry back, validated (null for anything the edge would not have written). */
+export function decodeEntry(raw: string): (AcceptedEvent & { appendedAt: number }) | null {
+  try {
+    const stored = JSON.parse(raw) as Partial<StoredEntry>;
+    const event = queuedEventSchema.safeParse(stored.e);
+    if (!event.success || typeof stored.id !== 'string' || !/^e[0-9a-f]+\.[0-9a-z]+$/.test(stored.id)) return null;
+    if (typeof stored.p !== 'number' || !Number.isInteger(stored.p) || stored.p < 1) return null;
+    return { jobId: stored.id, priority: stored.p, event: event.data, appendedAt: typeof stored.t === 'number' ? stored.t : 0 };
+  } catch {
+    return null;
+  }
+}
+
+/** When the entry was appended (epoch ms), or null: what /ready reads of the inbox's head. */
+export function appendedAtOf(raw: string | null): number | null {
+  if (!raw) return null;
+  try {
+    const at = (JSON.parse(raw) as Partial<StoredEntry>).t;
+    return typeof at === 'number' ? at : null;
+  } catch {
+    return null;
+  }
+}
+
+interface Waiting {
+  entry: string;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/**
+ * The edge's side: `accept` resolves once Redis holds the event. Requests of one event-loop turn
+ * share one RPUSH (flushed on setImmediate), so a burst costs Redis one command per turn, not one
+ * script per webhook. Job ids: `e<process tag>.<counter>`, unique without a Redis round trip.
+ */
+export class EventInbox {
+  private readonly keys: InboxKeys;
+  private readonly tag = `e${randomBytes(6).toString('hex')}.`;
+  private counter = 0;
+  private waiting: Waiting[] = [];
+  private flushScheduled = false;
+
+  constructor(
+    /** The producers' connection: bounded commands, no offline queue (fails fast when Redis is away). */
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly events: EventQueue,
+    private readonly deadlineMs?: number,
+  ) {
+    this.keys = inboxKeys(prefix);
+  }
+
+  async accept(event: QueuedEvent): Promise<void> {
+    installationKey(this.prefix, event.installationId); // refuses an invalid id before anything is queued
+    const accepted: AcceptedEvent = { jobId: this.tag + (this.counter++).toString(36), priority: this.events.priorityOf(event), event };
+    const appended = new Promise<void>((resolve, reject) => {
+      this.waiting.push({ entry: encodeEntry(accepted, Date.now()), resolve, reject });
+    });
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+    // An append that lands after the deadline is harmless: the CRM's retry is deduplicated.
+    await (this.deadlineMs ? withinDeadline(appended, this.deadlineMs, 'enqueue') : appended);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.waiting;
+    this.waiting = [];
+    if (batch.length === 0) return;
+    this.redis.rpush(this.keys.inbox, ...batch.map((w) => w.entry)).then(
+      () => batch.forEach((w) => w.resolve()),
+      (err: unknown) => batch.forEach((w) => w.reject(err)),
+    );
+  }
+
+  /** Entries waiting for the pump, in-flight ones included (metrics, tests). */
+  async depth(): Promise<number> {
+    const [waiting, pumping] = await Promise.all([this.redis.llen(this.keys.inbox), this.redis.llen(this.keys.pumping)]);
+    return waiting + pumping;
+  }
+
+  /** When the oldest entry still waiting for the pump was appended (epoch ms), or null when none waits. */
+  async oldestAppendedAt(): Promise<number | null> {
+    return appendedAtOf(await this.redis.lindex(this.keys.inbox, 0));
+  }
+}
