@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 import { queuedEventSchema, type QueuedEvent } from '../events';
 import { installationKey } from '../infra/keys';
 import { withinDeadline } from '../infra/redis-health';
@@ -123,7 +123,9 @@ export class EventInbox {
     const batch = this.waiting;
     this.waiting = [];
     if (batch.length === 0) return;
-    this.redis.rpush(this.keys.inbox, ...batch.map((w) => w.entry)).then(
+    // Sent as is: the batch is already one command, ioredis' auto-pipelining would only wrap it in a pipeline.
+    const rpush = new Command('rpush', [this.keys.inbox, ...batch.map((w) => w.entry)], { replyEncoding: 'utf8' });
+    (this.redis.sendCommand(rpush) as Promise<unknown>).then(
       () => batch.forEach((w) => w.resolve()),
       (err: unknown) => batch.forEach((w) => w.reject(err)),
     );
