@@ -93,6 +93,8 @@ export class EventInbox {
   private counter = 0;
   private waiting: Waiting[] = [];
   private flushScheduled = false;
+  /** Until the connection was first ready: appends wait for it (bounded by the deadline), as BullMQ's add did. */
+  private firstReady: Promise<void> | null;
 
   constructor(
     /** The producers' connection: bounded commands, no offline queue (fails fast when Redis is away). */
@@ -102,6 +104,13 @@ export class EventInbox {
     private readonly deadlineMs?: number,
   ) {
     this.keys = inboxKeys(prefix);
+    this.firstReady =
+      redis.status === 'ready'
+        ? null
+        : new Promise<void>((resolve) => redis.once('ready', () => resolve())).then(() => {
+            this.firstReady = null;
+          });
+    // Afterwards a connection that is not ready fails at once (no offline queue): 503, the CRM retries.
   }
 
   async accept(event: QueuedEvent): Promise<void> {
@@ -112,7 +121,8 @@ export class EventInbox {
     });
     if (!this.flushScheduled) {
       this.flushScheduled = true;
-      setImmediate(() => this.flush());
+      if (this.firstReady) void this.firstReady.then(() => setImmediate(() => this.flush()));
+      else setImmediate(() => this.flush());
     }
     // An append that lands after the deadline is harmless: the CRM's retry is deduplicated.
     await (this.deadlineMs ? withinDeadline(appended, this.deadlineMs, 'enqueue') : appended);
@@ -133,12 +143,14 @@ export class EventInbox {
 
   /** Entries waiting for the pump, in-flight ones included (metrics, tests). */
   async depth(): Promise<number> {
+    await this.firstReady;
     const [waiting, pumping] = await Promise.all([this.redis.llen(this.keys.inbox), this.redis.llen(this.keys.pumping)]);
     return waiting + pumping;
   }
 
   /** When the oldest entry still waiting for the pump was appended (epoch ms), or null when none waits. */
   async oldestAppendedAt(): Promise<number | null> {
+    await this.firstReady;
     return appendedAtOf(await this.redis.lindex(this.keys.inbox, 0));
   }
 }

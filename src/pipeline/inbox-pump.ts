@@ -62,7 +62,7 @@ export interface InboxPumpOptions {
   /** A connection of its own for the blocking wait (unbounded, like BullMQ workers'); the pump closes it. Needed by `start` only. */
   blocking?: Redis;
   prefix: string;
-  events: EventQueue;
+  events: Pick<EventQueue, 'addAccepted'>;
   log: Logger;
   batch?: number;
   lockMs?: number;
