@@ -114,8 +114,8 @@ export interface AcceptedEvent {
 export const entityKey = (e: Pick<QueuedEvent, 'installationId' | 'entity' | 'entityId'>) => `${e.installationId}|${e.entity}|${e.entityId}`;
 
 /**
- * The producer side used by the HTTP edge (and the catch-up). Fails fast when Redis is away, so
- * the CRM sees an error.
+ * The producer side of the events queue: the catch-up adds here directly, the HTTP edge through
+ * the event inbox and its pump (event-inbox.ts, inbox-pump.ts). Fails fast when Redis is away.
  *
  * Every event job carries a priority from its installation's estimated backlog (fair-priority.ts),
  * so installations are served round-robin. How that meets BullMQ's other mechanisms:
