@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Command, type Redis } from 'ioredis';
 import { queuedEventSchema, type QueuedEvent } from '../events';
 import { installationKey } from '../infra/keys';
-import { withinDeadline } from '../infra/redis-health';
+import { RedisUnavailableError } from '../infra/redis-health';
 import type { AcceptedEvent, EventQueue } from './queues';
 
 /**
@@ -76,23 +76,23 @@ export function appendedAtOf(raw: string | null): number | null {
   }
 }
 
-interface Waiting {
-  entry: string;
-  resolve(): void;
-  reject(err: unknown): void;
+/** The appends of one event-loop turn: one RPUSH, one deadline, one answer for all of them. */
+interface Batch {
+  entries: string[];
+  appended: Promise<void>;
 }
 
 /**
  * The edge's side: `accept` resolves once Redis holds the event. Requests of one event-loop turn
- * share one RPUSH (flushed on setImmediate), so a burst costs Redis one command per turn, not one
- * script per webhook. Job ids: `e<process tag>.<counter>`, unique without a Redis round trip.
+ * share one RPUSH (sent on setImmediate) and one deadline timer, so a burst costs Redis one
+ * command per turn, not one script per webhook. Job ids: `e<process tag>.<counter>`, unique
+ * without a Redis round trip.
  */
 export class EventInbox {
   private readonly keys: InboxKeys;
   private readonly tag = `e${randomBytes(6).toString('hex')}.`;
   private counter = 0;
-  private waiting: Waiting[] = [];
-  private flushScheduled = false;
+  private open: Batch | null = null;
   /** Until the connection was first ready: appends wait for it (bounded by the deadline), as BullMQ's add did. */
   private firstReady: Promise<void> | null;
 
@@ -100,7 +100,7 @@ export class EventInbox {
     /** The producers' connection: bounded commands, no offline queue (fails fast when Redis is away). */
     private readonly redis: Redis,
     private readonly prefix: string,
-    private readonly events: EventQueue,
+    private readonly events: Pick<EventQueue, 'priorityOf'>,
     private readonly deadlineMs?: number,
   ) {
     this.keys = inboxKeys(prefix);
@@ -116,29 +116,39 @@ export class EventInbox {
   async accept(event: QueuedEvent): Promise<void> {
     installationKey(this.prefix, event.installationId); // refuses an invalid id before anything is queued
     const accepted: AcceptedEvent = { jobId: this.tag + (this.counter++).toString(36), priority: this.events.priorityOf(event), event };
-    const appended = new Promise<void>((resolve, reject) => {
-      this.waiting.push({ entry: encodeEntry(accepted, Date.now()), resolve, reject });
-    });
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      if (this.firstReady) void this.firstReady.then(() => setImmediate(() => this.flush()));
-      else setImmediate(() => this.flush());
-    }
-    // An append that lands after the deadline is harmless: the CRM's retry is deduplicated.
-    await (this.deadlineMs ? withinDeadline(appended, this.deadlineMs, 'enqueue') : appended);
+    const batch = this.open ?? this.openBatch();
+    batch.entries.push(encodeEntry(accepted, Date.now()));
+    await batch.appended;
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.waiting;
-    this.waiting = [];
-    if (batch.length === 0) return;
-    // Sent as is: the batch is already one command, ioredis' auto-pipelining would only wrap it in a pipeline.
-    const rpush = new Command('rpush', [this.keys.inbox, ...batch.map((w) => w.entry)], { replyEncoding: 'utf8' });
-    (this.redis.sendCommand(rpush) as Promise<unknown>).then(
-      () => batch.forEach((w) => w.resolve()),
-      (err: unknown) => batch.forEach((w) => w.reject(err)),
-    );
+  private openBatch(): Batch {
+    let settle: (err?: unknown) => void = () => {};
+    const appended = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+    const batch: Batch = { entries: [], appended };
+    this.open = batch;
+    let expired = false;
+    // Past the deadline the requests are answered 503 and their events dropped (never appended later):
+    // the CRM retries them. (A frozen Redis may still apply an RPUSH already sent: deduplicated with the retry.)
+    const timer = this.deadlineMs
+      ? setTimeout(() => {
+          expired = true;
+          if (this.open === batch) this.open = null;
+          settle(new RedisUnavailableError(`enqueue: Redis did not answer within ${this.deadlineMs} ms`));
+        }, this.deadlineMs)
+      : undefined;
+    const send = () => {
+      if (this.open === batch) this.open = null;
+      if (expired) return;
+      // Sent as is: the batch is already one command, ioredis' auto-pipelining would only wrap it in a pipeline.
+      const rpush = new Command('rpush', [this.keys.inbox, ...batch.entries], { replyEncoding: 'utf8' });
+      (this.redis.sendCommand(rpush) as Promise<unknown>).then(
+        () => settle(),
+        (err: unknown) => settle(err),
+      ).finally(() => clearTimeout(timer));
+    };
+    if (this.firstReady) void this.firstReady.then(() => setImmediate(send));
+    else setImmediate(send);
+    return batch;
   }
 
   /** Entries waiting for the pump, in-flight ones included (metrics, tests). */

@@ -75,14 +75,14 @@ describe('the event inbox between the edge and the events queue (real Redis)', (
   const inFlight = () => services.redis.llen(keys().pumping);
 
   it('answers once Redis holds the event: every request of one event-loop turn is one append, in arrival order', async () => {
-    const monitor = services.redis.duplicate();
-    const commands: string[] = [];
-    await monitor.monitor().then((m) => m.on('monitor', (_t: string, args: string[]) => args[1] === keys().inbox && commands.push(args[0]!.toLowerCase())));
-    closers.push(() => monitor.quit());
+    // What the edge's connection sends to Redis.
+    const producer = services.queueSettings.connection as Redis;
+    const sent = jest.spyOn(producer, 'sendCommand');
     await Promise.all([1, 2, 3, 4, 5].map((deal) => services.inbox.accept(dealEvent(NOISY, deal))));
     const stored = await services.redis.lrange(keys().inbox, 0, -1);
     expect(stored.map((raw) => JSON.parse(raw).e.entityId)).toEqual(['1', '2', '3', '4', '5']);
-    await eventually(() => expect(commands.filter((c) => c !== 'lrange')).toEqual(['rpush']));
+    expect(sent.mock.calls.filter(([command]) => command.args[0] === keys().inbox).map(([command]) => command.name)).toEqual(['rpush']);
+    sent.mockRestore();
     // Nothing reaches the queue until a pump moves it.
     expect(await services.events.queue.count()).toBe(0);
   });
