@@ -2,7 +2,10 @@ import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { InboundEvent } from '../../src/events';
 import { connectRedis } from '../../src/infra/redis';
-import { inboxKeys, EventInbox } from '../../src/pipeline/event-inbox';
+import request from 'supertest';
+import { encodeEntry, inboxKeys, EventInbox } from '../../src/pipeline/event-inbox';
+import { startHeartbeat } from '../../src/pipeline/worker-heartbeat';
+import { createWebApp } from '../../webhooks/server';
 import { InboxPump } from '../../src/pipeline/inbox-pump';
 import { bullPrefix, EVENTS_QUEUE, EventQueue, type AcceptedEvent } from '../../src/pipeline/queues';
 import { createTestServices, eventually, redisUrl } from '../helpers/test-services';
@@ -185,6 +188,19 @@ describe('the event inbox between the edge and the events queue (real Redis)', (
     await eventually(async () => expect(await services.events.queue.count()).toBe(150), 5_000);
     expect(other.isLeader).toBe(true);
     await eventually(async () => expect(await services.inbox.depth()).toBe(0));
+  });
+
+  it('/ready says 503 when the oldest inbox entry waited over 30 s (no pump runs), and 200 once a pump moved it', async () => {
+    const stopHeartbeat = startHeartbeat(services.redis, services.prefix);
+    closers.push(async () => stopHeartbeat());
+    const app = createWebApp(services);
+    await services.redis.rpush(keys().inbox, encodeEntry({ jobId: 'e0a.1', priority: 1, event: dealEvent(QUIET, 1) }, Date.now() - 31_000));
+    const stalled = await request(app).get('/ready');
+    expect(stalled.status).toBe(503);
+    expect(stalled.body).toMatchObject({ ok: false, redis: 'ok', reason: expect.stringMatching(/inbox pump/) });
+    pump();
+    await eventually(async () => expect((await request(app).get('/ready')).body).toMatchObject({ ok: true, inboxOldestAgeS: 0 }));
+    expect(await services.events.queue.count()).toBe(1);
   });
 
   it('refuses an event with an invalid installation id before anything is appended', async () => {
