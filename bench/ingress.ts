@@ -2,7 +2,9 @@
  * `npm run bench:ingress`: valid Bitrix24 ONCRMDEALUPDATE events POSTed at full speed for a fixed
  * time to the real edge (verify → validate → enqueue), then the same load against a bare express
  * handler that only parses the body. Prints requests/s, p50/p99 latency, and checks that every
- * accepted request became a job. Last line: one JSON object.
+ * accepted request became a job: the edge appends to the event inbox, and after the load the
+ * inbox pump (what the workers run) moves it into the queue, timed on its own (`pumped_per_s`).
+ * Last line: one JSON object.
  *
  * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 10: concurrent deliveries from the CRM's queue servers) tune the run.
  * Redis: a private redis-server of its own (so other work on a shared Redis does not slow the enqueue it
@@ -19,6 +21,20 @@ import { escapeGlob } from '../src/infra/keys';
 import { scanKeys } from '../src/installations/redis-installation-store';
 import { bullPrefix, EVENTS_QUEUE } from '../src/pipeline/queues';
 import { freePort } from '../src/infra/free-port';
+import { inboxKeys } from '../src/pipeline/event-inbox';
+import { InboxPump } from '../src/pipeline/inbox-pump';
+import { EventQueue } from '../src/pipeline/queues';
+import { createLogger } from '../src/log';
+
+/** What the workers' inbox pump does, run once after the load: every accepted event into the queue. */
+async function pumpInbox(conn: ReturnType<typeof connectRedis>, prefix: string): Promise<number> {
+  const events = new EventQueue({ connection: conn, prefix, attempts: 1, backoffMs: 1000 });
+  try {
+    return await new InboxPump({ redis: conn, prefix, events, log: createLogger('silent') }).drain();
+  } finally {
+    await events.close();
+  }
+}
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
@@ -107,6 +123,11 @@ async function main() {
     console.log(`app edge: ${CONNECTIONS} connections for ${SECONDS}s …`);
     const appRun = await load(appPort, app);
     await stopChild(app);
+    // The edge appended to the inbox; the workers' pump moves it into the queue. Timed here, alone.
+    const inInbox = await conn.llen(inboxKeys(prefix).inbox);
+    const pumpStarted = Date.now();
+    const pumped = await pumpInbox(conn, prefix);
+    const pumpSeconds = (Date.now() - pumpStarted) / 1000;
     const queue = new Queue(EVENTS_QUEUE, { connection: conn, prefix: bullPrefix(prefix) });
     const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
     const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
@@ -124,6 +145,7 @@ async function main() {
     console.log(`app:  ${appRun.rps.toFixed(0)} req/s accepted, p50 ${appRun.p50} ms, p99 ${appRun.p99} ms, ${appRun.rejected} rejected`);
     console.log(`bare: ${bareRun.rps.toFixed(0)} req/s, p50 ${bareRun.p50} ms, p99 ${bareRun.p99} ms`);
     console.log(`server CPU per request: app ${appRun.cpuPerRequestMicros} µs, bare ${bareRun.cpuPerRequestMicros} µs`);
+    console.log(`inbox pump: ${pumped} of ${inInbox} entries into the queue in ${pumpSeconds.toFixed(1)} s (${Math.round(pumped / Math.max(pumpSeconds, 0.001))}/s)`);
     console.log(`jobs enqueued ${jobs} ≥ requests accepted ${appRun.accepted} (${inFlightAtStop} answered after the load stopped): ${lost === 0 ? 'none lost' : `${lost} LOST`}`);
     console.log(
       JSON.stringify({
@@ -141,6 +163,7 @@ async function main() {
         bare_cpu_us_per_req: bareRun.cpuPerRequestMicros,
         accepted: appRun.accepted,
         jobs,
+        pumped_per_s: Math.round(pumped / Math.max(pumpSeconds, 0.001)),
         in_flight_at_stop: inFlightAtStop,
         lost,
       }),

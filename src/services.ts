@@ -8,7 +8,7 @@ import { RedisRateLimiter } from './infra/rate-limiter';
 import { connectBoundedRedis, type RedisTarget } from './infra/redis';
 import { systemLookup, type HostLookup } from './installations/install-targets';
 import { RedisOutage } from './infra/redis-health';
-import { watchQueue } from './observability/metrics';
+import { watchInbox, watchQueue } from './observability/metrics';
 import { Inventories } from './inventory/inventories';
 import { inventoryQueue, type InventoryJob } from './inventory/inventory-jobs';
 import type { Queue } from 'bullmq';
@@ -20,6 +20,7 @@ import { TokenRefresher } from './installations/token-refresher';
 import type { Logger } from './log';
 import { OwnWriteLedger } from './pipeline/own-write-ledger';
 import { EventQueue, TimerQueue, type QueueSettings } from './pipeline/queues';
+import { EventInbox } from './pipeline/event-inbox';
 import { robots } from './robots';
 import { AutomationQueue } from './automation/automation-queue';
 import { StageTracker } from './pipeline/stage-tracker';
@@ -46,6 +47,8 @@ export interface Services {
   tracker: StageTracker;
   actions: RedisActionLog;
   events: EventQueue;
+  /** Where the HTTP edge puts accepted events; the workers' inbox pump moves them into `events`. */
+  inbox: EventInbox;
   timers: TimerQueue;
   /** Robot calls from the CRM's own automation (Bitrix24 robots), answered by the worker. */
   automation: AutomationQueue;
@@ -92,11 +95,12 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
   const producer = outage.watch(connectBoundedRedis(redisTarget, config.REDIS_COMMAND_TIMEOUT_MS, { enableOfflineQueue: false, enableAutoPipelining: true }), 'queue');
   const queueSettings: QueueSettings = { connection: producer, prefix, attempts: config.JOB_ATTEMPTS, backoffMs: config.JOB_BACKOFF_MS, deadlineMs: config.REDIS_COMMAND_TIMEOUT_MS, fairDrainPerSecond: config.EVENT_FAIR_SHARE_PER_SECOND };
   const events = new EventQueue(queueSettings);
+  const inbox = new EventInbox(producer, prefix, events, config.REDIS_COMMAND_TIMEOUT_MS);
   const timers = new TimerQueue(queueSettings);
   const automation = new AutomationQueue(queueSettings);
   const inventoryJobs = inventoryQueue(producer, prefix);
   for (const queue of [events.queue, timers.queue, automation.queue, inventoryJobs]) queue.on('error', outage.errorHandler(`queue ${queue.name}`));
-  const unwatch = [watchQueue(events.queue), watchQueue(timers.queue), watchQueue(automation.queue), watchQueue(inventoryJobs)];
+  const unwatch = [watchInbox(inbox), watchQueue(events.queue), watchQueue(timers.queue), watchQueue(automation.queue), watchQueue(inventoryJobs)];
   return {
     config,
     redisUrl,
@@ -115,6 +119,7 @@ export function createServices(config: AppConfig, redisUrl: string, log: Logger)
     tracker: new StageTracker(redis, prefix),
     actions: new RedisActionLog(redis, prefix),
     events,
+    inbox,
     timers,
     automation,
     inventoryJobs,

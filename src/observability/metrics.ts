@@ -183,3 +183,39 @@ export function resetMetrics(): void {
   registry.resetMetrics();
   reconcileLags.clear();
 }
+
+/** The event inbox between the edge and the events queue (src/pipeline/event-inbox.ts); set by services. */
+let watchedInbox: { depth(): Promise<number>; oldestAppendedAt(): Promise<number | null> } | null = null;
+
+export function watchInbox(inbox: NonNullable<typeof watchedInbox>): () => void {
+  watchedInbox = inbox;
+  return () => {
+    if (watchedInbox === inbox) watchedInbox = null;
+  };
+}
+
+export const inboxEntries = new Gauge({
+  name: 'reglament_event_inbox_entries',
+  help: 'Events the edge accepted that the inbox pump has not yet moved into the events queue (read at scrape time)',
+  registers: [registry],
+  async collect() {
+    const depth = await watchedInbox?.depth().catch(() => null);
+    if (typeof depth === 'number') this.set(depth);
+  },
+});
+
+export const inboxOldestSeconds = new Gauge({
+  name: 'reglament_event_inbox_oldest_seconds',
+  help: 'Age of the oldest event waiting in the inbox (0 when empty): grows when no inbox pump runs',
+  registers: [registry],
+  async collect() {
+    const at = await watchedInbox?.oldestAppendedAt().catch(() => undefined);
+    if (at !== undefined) this.set(at === null ? 0 : Math.max(0, (Date.now() - at) / 1000));
+  },
+});
+
+export const inboxPumped = new Counter({
+  name: 'reglament_event_inbox_pumped_total',
+  help: 'Inbox entries the inbox pump added to the events queue',
+  registers: [registry],
+});

@@ -12,9 +12,10 @@
  * work, and arrival order within one installation.
  *
  * Why this and not per-installation queues with a dispatcher:
- * - the estimate lives in the producer's memory, so the edge's enqueue stays one Redis call
- *   (BullMQ's add script); a dispatcher would need a "has work" set written per webhook and a
- *   process moving jobs between queues, a second place where a job can be lost;
+ * - the estimate lives in the producer's memory, so the edge's append stays one Redis call
+ *   (event-inbox.ts: the priority travels with the event to the inbox pump's addBulk); a
+ *   dispatcher would need a "has work" set written per webhook and a process choosing between
+ *   per-installation queues;
  * - deduplication per entity (`deduplication.id` with `keepLastIfActive`), retries with backoff,
  *   the stall check and uninstall all keep working on the one `events` queue unchanged;
  * - a job's priority only orders it: nothing is dropped if the estimate is wrong.

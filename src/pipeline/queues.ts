@@ -104,11 +104,18 @@ class InstallationJobIndex {
  * while that deal's job runs makes exactly one follow-up job: a deal's events never run in
  * parallel and run in arrival order.
  */
+/** An event the edge accepted: its job id and fairness priority are decided there, when it arrives. */
+export interface AcceptedEvent {
+  jobId: string;
+  priority: number;
+  event: QueuedEvent;
+}
+
 export const entityKey = (e: Pick<QueuedEvent, 'installationId' | 'entity' | 'entityId'>) => `${e.installationId}|${e.entity}|${e.entityId}`;
 
 /**
- * The producer side used by the HTTP edge (and the catch-up). Fails fast when Redis is away, so
- * the CRM sees an error.
+ * The producer side of the events queue: the catch-up adds here directly, the HTTP edge through
+ * the event inbox and its pump (event-inbox.ts, inbox-pump.ts). Fails fast when Redis is away.
  *
  * Every event job carries a priority from its installation's estimated backlog (fair-priority.ts),
  * so installations are served round-robin. How that meets BullMQ's other mechanisms:
@@ -130,20 +137,45 @@ export class EventQueue {
     this.backlogs = new InstallationBacklogs(settings.fairDrainPerSecond);
   }
 
-  async enqueue(event: QueuedEvent): Promise<void> {
-    this.index.key(event.installationId); // refuses an invalid id before anything is queued
-    const removal = event.entity === 'installation';
-    const added = this.queue.add(`${event.entity}.${event.kind}`, event, {
+  /**
+   * The event's fairness priority (fair-priority.ts), counting it in its installation's backlog.
+   * The removal job goes first: the installation's queued events then find no installation and
+   * end at once, instead of each failing against a CRM whose tokens are revoked.
+   */
+  priorityOf(event: QueuedEvent): number {
+    return event.entity === 'installation' ? 1 : this.backlogs.priorityOf(event.installationId);
+  }
+
+  private optionsFor(event: QueuedEvent, priority: number): JobsOptions {
+    return {
       ...jobOptions(this.settings),
       // The removal job outlives the installation it removes: it leaves nothing behind either.
-      // It goes first: the installation's queued events then find no installation and end at
-      // once, instead of each failing against a CRM whose tokens are revoked.
-      ...(removal ? { removeOnComplete: true, priority: 1 } : { priority: this.backlogs.priorityOf(event.installationId) }),
+      ...(event.entity === 'installation' ? { removeOnComplete: true } : {}),
+      priority,
       deduplication: { id: entityKey(event), keepLastIfActive: true },
-    });
+    };
+  }
+
+  /** Adds one event now (the catch-up; the HTTP edge appends to the inbox instead, see event-inbox.ts). */
+  async enqueue(event: QueuedEvent): Promise<void> {
+    this.index.key(event.installationId); // refuses an invalid id before anything is queued
+    const added = this.queue.add(`${event.entity}.${event.kind}`, event, this.optionsFor(event, this.priorityOf(event)));
     // BullMQ first waits for its connection to be ready; the deadline bounds that wait too. A job
     // added after the deadline is harmless: deduplicated, and the CRM's retry finds it queued.
     await (this.settings.deadlineMs ? withinDeadline(added, this.settings.deadlineMs, 'enqueue') : added);
+  }
+
+  /**
+   * Adds events the edge accepted into the inbox, in one round trip (the inbox pump), with the
+   * priority and job id the edge gave them. Adding one again is a no-op while BullMQ keeps its
+   * job (its job id exists, or its deal's job is still queued: deduplication), so a pump that
+   * died after adding and before acknowledging may add its batch again.
+   */
+  async addAccepted(accepted: AcceptedEvent[]): Promise<void> {
+    if (accepted.length === 0) return;
+    await this.queue.addBulk(
+      accepted.map(({ jobId, priority, event }) => ({ name: `${event.entity}.${event.kind}`, data: event, opts: { ...this.optionsFor(event, priority), jobId } })),
+    );
   }
 
   /** Records that a job belongs to an installation (the worker calls it when it starts the job). */

@@ -18,6 +18,7 @@ import { bullPrefix, EVENTS_QUEUE, TIMERS_QUEUE, type TimerJob } from './queues'
 import { startHeartbeat } from './worker-heartbeat';
 import { runAutomationWorker } from '../automation/automation-worker';
 import { moveLegacyQueueJobs } from './legacy-queue-migration';
+import { InboxPump } from './inbox-pump';
 
 /** How often workers look for jobs an old web process of a rolling deploy enqueued under the legacy prefix. */
 const LEGACY_QUEUE_CHECK_MS = 60_000;
@@ -96,15 +97,24 @@ export function runWorkers(services: Services, concurrency = services.config.WOR
   });
   const monthlyRating = runMonthlyRating(services);
   const stopHeartbeat = startHeartbeat(services.redis, services.prefix);
+  // Every worker process runs a pump; a lock lets one move the edge's inbox into the queue at a time (inbox-pump.ts).
+  const pump = startInboxPump(services);
   const stopLegacyDrain = drainLegacyQueues(services);
   return {
     async close() {
       stopHeartbeat();
+      await pump.stop();
       await stopLegacyDrain();
       await Promise.all([events.close(), fastLane.close(), timers.close(), catchUp.then((c) => c?.close()), monthlyRating.close(), inventory.close(), automation.close()]);
       await Promise.all(connections.map((c) => c.quit().catch(() => undefined)));
     },
   };
+}
+
+/** The pump moving the edge's inbox into the events queue, on a blocking connection of its own. */
+export function startInboxPump(services: Services): InboxPump {
+  const blocking = services.outage.watch(connectRedis(services.redisTarget), 'inbox pump');
+  return new InboxPump({ redis: services.redis, blocking, prefix: services.prefix, events: services.events, log: services.log }).start();
 }
 
 /** Moves jobs queued under the pre-hash-tag BullMQ prefix now and every minute (see moveLegacyQueueJobs). */

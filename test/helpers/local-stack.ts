@@ -143,12 +143,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   };
 
   const queuesEmpty = async () => {
-    const [e, t, a] = await Promise.all([
+    const [inbox, e, t, a] = await Promise.all([
+      services.inbox.depth(),
       services.events.queue.getJobCounts('waiting', 'active', 'prioritized', 'waiting-children', 'delayed'),
       services.timers.queue.getJobCounts('waiting', 'active', 'prioritized'),
       services.automation.queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed'),
     ]);
-    return [...Object.values(e), ...Object.values(t), ...Object.values(a)].every((n) => n === 0);
+    return [inbox, ...Object.values(e), ...Object.values(t), ...Object.values(a)].every((n) => n === 0);
   };
 
   const stopApp = async () => {

@@ -76,6 +76,8 @@ describe.each(TOPOLOGIES)('on Redis Cluster ($topology): no command spans two sl
     const bullSlot = await slotOf('bull');
     for (const key of await keysOf()) {
       if (key.startsWith(`${prefix}:{bull}:`)) expect(await slotOf(key)).toBe(bullSlot);
+      // The event inbox, its in-flight list and the pump's lock: one slot, so the pump's scripts may touch them together.
+      else if (key.startsWith(`${prefix}:{inbox}:`)) expect(await slotOf(key)).toBe(await slotOf('inbox'));
       else if (key.startsWith(`${prefix}:i:{${b24}}:`)) expect(await slotOf(key)).toBe(await slotOf(b24));
       else if (key.startsWith(`${prefix}:i:{${amo}}:`)) expect(await slotOf(key)).toBe(await slotOf(amo));
       // The only shared keys: the list of installations and the worker heartbeat.

@@ -89,7 +89,7 @@ describe('the edge without Redis: answers 503 fast, and is ready again when Redi
     expect(outageLines()).toHaveLength(1);
   }, 30000);
 
-  it('stopped Redis (connection refused): 503 fast, one outage line, and 200 once it is started again', async () => {
+  it('stopped Redis (connection refused): 503 fast and nothing appended, one outage line, and 200 once it is started again', async () => {
     const before = { outage: outageLines().length, back: backLines().length };
     await redis.stop();
     const answers = [await postEvent(), await postEvent(), await postEvent()];
@@ -99,6 +99,10 @@ describe('the edge without Redis: answers 503 fast, and is ready again when Redi
     }
     expect((await request(app).get('/ready')).status).toBe(503);
     await redis.restart();
+    // The refused events were not kept in the web process to be appended later (the CRM retries them):
+    // once the edge's connection is back, the inbox is empty.
+    await eventually(() => expect((services.queueSettings.connection as { status?: string }).status).toBe('ready'), 10000, 100);
+    expect(await services.inbox.depth()).toBe(0);
     // The installation lived in the old (non-persistent) server: save it again, and a fresh heartbeat.
     await eventually(() => services.store.save(documentedBitrix24Installation(), someTokens()), 10000, 200);
     stopHeartbeat();

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import request from 'supertest';
 import { createWebApp } from '../../webhooks/server';
 import { createTestServices } from '../helpers/test-services';
+import { drainInbox } from '../helpers/inbox';
 import { documentedAccount, documentedAmocrmInstallation, fixture, someTokens } from '../helpers/fixtures';
 
 type TestServices = Awaited<ReturnType<typeof createTestServices>>;
@@ -19,7 +20,11 @@ describe('amoCRM edge: POST /amocrm/webhook/:secret', () => {
   });
   afterEach(() => services.cleanup());
 
-  const jobs = async () => services.events.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+  // What the workers' inbox pump would have queued by now.
+  const jobs = async () => {
+    await drainInbox(services);
+    return services.events.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+  };
 
   it('turns the documented status_lead body into a deal.updated job carrying the stages and the name as a hint', async () => {
     const res = await request(app).post(hookUrl).type(FORM).send(fixture('amocrm/status_lead.form'));

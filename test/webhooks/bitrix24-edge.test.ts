@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { createWebApp } from '../../webhooks/server';
 import { createTestServices } from '../helpers/test-services';
+import { drainInbox } from '../helpers/inbox';
 import { documentedBitrix24Installation, documentedPortal, fixture, someTokens } from '../helpers/fixtures';
 
 type TestServices = Awaited<ReturnType<typeof createTestServices>>;
@@ -18,7 +19,11 @@ describe('Bitrix24 edge: POST /bitrix24/events', () => {
   });
   afterEach(() => services.cleanup());
 
-  const jobs = async () => services.events.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+  // What the workers' inbox pump would have queued by now.
+  const jobs = async () => {
+    await drainInbox(services);
+    return services.events.queue.getJobs(['waiting', 'delayed', 'active', 'prioritized']);
+  };
 
   it('accepts the documented ONCRMDEALUPDATE and enqueues one deal.updated job', async () => {
     const res = await request(app).post('/bitrix24/events').type(FORM).send(fixture('bitrix24/ONCRMDEALUPDATE.form'));

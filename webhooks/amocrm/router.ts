@@ -38,7 +38,7 @@ export function amocrmRouter(services: Services, edge: EdgeOutcomes): Router {
     const events = normalizeAmocrmWebhook(parsed.data, Date.now());
     // All at once: one connection keeps their order, and a POST of 1,000 events (an import) is
     // queued well within amoCRM's 2 s, where one after another was not.
-    await Promise.all(events.map((event) => services.events.enqueue(event)));
+    await Promise.all(events.map((event) => services.inbox.accept(event)));
     edge.accepted('amocrm', events.length);
     res.status(200).json({ ok: true, events: events.length });
   });
@@ -69,7 +69,7 @@ export function amocrmRouter(services: Services, edge: EdgeOutcomes): Router {
     }
     const installationId = amocrmInstallationId(account_id);
     if (!(await services.store.find(installationId))) return edge.refuse(res, 'amocrm', 401, 'unknown_installation');
-    await services.events.enqueue({ installationId, crm: 'amocrm', kind: 'removed', entity: 'installation', entityId: account_id, receivedAt: Date.now() });
+    await services.inbox.accept({ installationId, crm: 'amocrm', kind: 'removed', entity: 'installation', entityId: account_id, receivedAt: Date.now() });
     res.status(200).json({ ok: true });
   });
 

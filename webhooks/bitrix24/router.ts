@@ -40,7 +40,7 @@ export function bitrix24Router(services: Services, edge: EdgeOutcomes): Router {
     if (installation.status !== 'active' && normalized.event.entity !== 'installation') {
       return edge.refuse(res, 'bitrix24', 403, 'installation_revoked', { installation: installation.id });
     }
-    await services.events.enqueue(normalized.event);
+    await services.inbox.accept(normalized.event);
     edge.accepted('bitrix24', 1);
     res.status(200).json({ ok: true });
   });
