@@ -1,12 +1,14 @@
 /**
  * `npm run bench:ingress`: valid Bitrix24 ONCRMDEALUPDATE events POSTed at full speed for a fixed
- * time to the real edge (verify → validate → enqueue), then the same load against a bare express
- * handler that only parses the body. Prints requests/s, p50/p99 latency, and checks that every
+ * time to the real edge (verify → validate → enqueue), and the same load against a bare express
+ * handler that only parses the body, in alternating rounds (app, bare, bare, app, …) so that both
+ * meet the same neighbours on a shared machine. Prints requests/s, p50/p99 latency, and checks that every
  * accepted request became a job: the edge appends to the event inbox, and after the load the
  * inbox pump (what the workers run) moves it into the queue, timed on its own (`pumped_per_s`).
  * Last line: one JSON object.
  *
- * BENCH_SECONDS (default 10) and BENCH_CONNECTIONS (default 10: concurrent deliveries from the CRM's queue servers) tune the run.
+ * BENCH_SECONDS (default 10, per side, split into BENCH_ROUNDS rounds, default 5) and BENCH_CONNECTIONS (default 10:
+ * concurrent deliveries from the CRM's queue servers) tune the run. p99 is the worst round's.
  * Redis: a private redis-server of its own (so other work on a shared Redis does not slow the enqueue it
  * measures); BENCH_REDIS=shared uses REDIS_URL or 127.0.0.1:6379 instead.
  */
@@ -38,6 +40,7 @@ async function pumpInbox(conn: ReturnType<typeof connectRedis>, prefix: string):
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const memberId = randomBytes(16).toString('hex');
 const applicationToken = randomBytes(16).toString('hex');
 
@@ -91,25 +94,38 @@ function cpuOf(child: ChildProcess, message: 'cpu-start' | 'cpu-stop'): Promise<
   });
 }
 
-async function load(port: number, server: ChildProcess) {
-  let next = 1;
+let nextDeal = 1;
+
+/** One round of load: `seconds` at full speed against one server. */
+async function round(port: number, server: ChildProcess, seconds: number) {
   await cpuOf(server, 'cpu-start');
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/bitrix24/events`,
     method: 'POST',
     connections: CONNECTIONS,
-    duration: SECONDS,
+    duration: seconds,
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    requests: [{ setupRequest: (req) => ({ ...req, body: eventBody(next++) }) }],
+    requests: [{ setupRequest: (req) => ({ ...req, body: eventBody(nextDeal++) }) }],
   });
   const cpuMicros = await cpuOf(server, 'cpu-stop');
+  return { cpuMicros, accepted: result['2xx'], rejected: result.non2xx + result.errors + result.timeouts, p50: result.latency.p50, p99: result.latency.p99, seconds };
+}
+
+type Round = Awaited<ReturnType<typeof round>>;
+
+/** A side's rounds summed: requests/s over its whole time, CPU per request, median p50 and the worst p99. */
+function total(rounds: Round[]) {
+  const accepted = rounds.reduce((a, r) => a + r.accepted, 0);
+  const seconds = rounds.reduce((a, r) => a + r.seconds, 0);
+  const p50s = rounds.map((r) => r.p50).sort((a, b) => a - b);
   return {
-    cpuPerRequestMicros: Math.round(cpuMicros / Math.max(1, result['2xx'])),
-    accepted: result['2xx'],
-    rejected: result.non2xx + result.errors + result.timeouts,
-    rps: result['2xx'] / SECONDS,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
+    cpuPerRequestMicros: Math.round(rounds.reduce((a, r) => a + r.cpuMicros, 0) / Math.max(1, accepted)),
+    accepted,
+    rejected: rounds.reduce((a, r) => a + r.rejected, 0),
+    rps: accepted / seconds,
+    p50: p50s[Math.floor(p50s.length / 2)]!,
+    p99: Math.max(...rounds.map((r) => r.p99)),
+    p99Rounds: rounds.map((r) => r.p99),
   };
 }
 
@@ -119,10 +135,25 @@ async function main() {
   const conn = connectRedis(redis.url);
   try {
     const appPort = await freePort();
+    const barePort = await freePort();
     const app = await startServer('app', appPort, redis.url, prefix);
-    console.log(`app edge: ${CONNECTIONS} connections for ${SECONDS}s …`);
-    const appRun = await load(appPort, app);
+    const bare = await startServer('bare', barePort, redis.url, prefix);
+    const appRounds: Round[] = [];
+    const bareRounds: Round[] = [];
+    const perRound = SECONDS / ROUNDS;
+    console.log(`app edge and bare express (parse only): ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${perRound}s each …`);
+    for (let i = 0; i < ROUNDS; i++) {
+      // app, bare, bare, app, app, bare…: neither side always goes first.
+      const order = i % 2 === 0 ? (['app', 'bare'] as const) : (['bare', 'app'] as const);
+      for (const side of order) {
+        if (side === 'app') appRounds.push(await round(appPort, app, perRound));
+        else bareRounds.push(await round(barePort, bare, perRound));
+      }
+    }
     await stopChild(app);
+    await stopChild(bare);
+    const appRun = total(appRounds);
+    const bareRun = total(bareRounds);
     // The edge appended to the inbox; the workers' pump moves it into the queue. Timed here, alone.
     const inInbox = await conn.llen(inboxKeys(prefix).inbox);
     const pumpStarted = Date.now();
@@ -133,11 +164,6 @@ async function main() {
     const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
     await queue.close();
 
-    const barePort = await freePort();
-    const bare = await startServer('bare', barePort, redis.url, prefix);
-    console.log(`bare express (parse only): ${CONNECTIONS} connections for ${SECONDS}s …`);
-    const bareRun = await load(barePort, bare);
-    await stopChild(bare);
 
     // Requests still in flight when the load stopped were enqueued but not counted as accepted.
     const lost = Math.max(0, appRun.accepted - jobs);
@@ -152,12 +178,14 @@ async function main() {
         bench: 'ingress',
         redis: process.env.BENCH_REDIS === 'shared' ? 'shared' : 'private',
         seconds: SECONDS,
+        rounds: ROUNDS,
         connections: CONNECTIONS,
         app_rps: Math.round(appRun.rps),
         bare_rps: Math.round(bareRun.rps),
         ratio: Number((appRun.rps / bareRun.rps).toFixed(2)),
         p50_ms: appRun.p50,
         p99_ms: appRun.p99,
+        p99_ms_rounds: appRun.p99Rounds,
         bare_p99_ms: bareRun.p99,
         app_cpu_us_per_req: appRun.cpuPerRequestMicros,
         bare_cpu_us_per_req: bareRun.cpuPerRequestMicros,
