@@ -2,6 +2,7 @@ import request from 'supertest';
 import { observeReconcileLag, resetMetrics } from '../../src/observability/metrics';
 import { createWebApp } from '../../webhooks/server';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { drainInbox } from '../helpers/inbox';
 import { createTestServices, eventually, redisUrl } from '../helpers/test-services';
 import { documentedBitrix24Installation, fixture, someTokens } from '../helpers/fixtures';
 
@@ -82,7 +83,7 @@ describe('GET /metrics after a working day on both CRMs', () => {
 });
 
 describe('queue depth is read at scrape time', () => {
-  it('shows a waiting job and how long it has waited when no worker takes it', async () => {
+  it('shows an accepted event waiting in the inbox, then as a waiting job, and how long it has waited, when no worker takes it', async () => {
     resetMetrics();
     const services = await createTestServices();
     try {
@@ -90,6 +91,13 @@ describe('queue depth is read at scrape time', () => {
       const app = createWebApp(services);
       expect((await request(app).post('/bitrix24/events').type(FORM).send(fixture('bitrix24/ONCRMDEALUPDATE.form'))).status).toBe(200);
       await new Promise((r) => setTimeout(r, 1100));
+      // No worker runs, so no pump: the event waits in the inbox.
+      await eventually(async () => {
+        const text = (await request(app).get('/metrics')).text;
+        expect(sample(text, 'reglament_event_inbox_entries')).toBe(1);
+        expect(sample(text, 'reglament_event_inbox_oldest_seconds')).toBeGreaterThanOrEqual(1);
+      });
+      expect(await drainInbox(services)).toBe(1);
       await eventually(async () => {
         const text = (await request(app).get('/metrics')).text;
         // Event jobs carry a per-installation priority (fair scheduling): BullMQ counts them as prioritized.
