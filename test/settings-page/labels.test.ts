@@ -11,7 +11,7 @@ function shownSettings(schema: JsonSchema, path: string[] = []): string[] {
   return Object.entries(schema.properties ?? {}).flatMap(([key, child]) => {
     const here = [...path, key];
     if (here.join('.') === 'stageGuard.regulations') return [];
-    const nested = [child, child.items, typeof child.additionalProperties === 'object' ? (child.additionalProperties as JsonSchema) : undefined].filter((s): s is JsonSchema => !!s);
+    const nested = [child, child.items, typeof child.additionalProperties === 'object' ? (child.additionalProperties as JsonSchema) : undefined, ...(child.oneOf ?? []), ...(child.anyOf ?? [])].filter((s): s is JsonSchema => !!s);
     const isSection = !path.length && robots.some((r) => r.name === key);
     return [...(isSection ? [] : [here.join('.')]), ...nested.flatMap((s) => shownSettings(s, here))];
   });

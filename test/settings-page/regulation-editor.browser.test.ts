@@ -147,17 +147,30 @@ describe('binding a funnel to a regulation, previews and test connection in Chro
 
     await frame().locator('[data-section="unitStatusSync"]').click();
     await until(frame, '[data-inventory-test]');
-    const inventory = frame().locator('[data-setting="unitStatusSync.inventory"] textarea');
-    await inventory.fill(JSON.stringify(profitbaseConnection(stack)));
+    // The connection is a form: the system first, then that system's own fields.
+    const connection = profitbaseConnection(stack);
+    await frame().locator('[data-setting="unitStatusSync.inventory"] [data-variant]').click();
+    await frame().locator('[role="option"]:has-text("Profitbase")').click();
+    const field = (key: string) => frame().locator(`[data-setting="unitStatusSync.inventory.${key}"] input`);
+    await until(frame, '[data-setting="unitStatusSync.inventory.baseUrl"]');
+    await field('baseUrl').fill(connection.baseUrl);
+    await field('apiKey').fill(connection.apiKey);
+    await field('houseId').fill(String(connection.houseId));
     await frame().locator('[data-action="test-connection"]').click();
     await until(frame, '[data-test-result="ok"]');
     expect(await frame().locator('[data-test-result]').textContent()).toContain('✓ reachable, the API key is accepted');
     await frame().locator('[data-test-result]').scrollIntoViewIfNeeded();
     await page.screenshot({ path: screenshot('inventory-test-ru-1024.png') });
-    await inventory.fill(JSON.stringify({ ...profitbaseConnection(stack), apiKey: 'app-wrong' }));
+    await field('apiKey').fill('app-wrong');
     await frame().locator('[data-action="test-connection"]').click();
     await until(frame, '[data-test-result="failed"]');
     expect(await frame().locator('[data-test-result]').textContent()).toContain('✗ Profitbase refused the API key');
+    // Saved from the form: one whole connection, though it was typed field by field.
+    await field('apiKey').fill(connection.apiKey);
+    await frame().locator('[data-action="save"]').click();
+    await until(frame, '[data-notice]:has-text("Изменения действуют")');
+    const stored = (await stack.services.store.find(installationId))!.settings as { unitStatusSync?: { inventory?: unknown } };
+    expect(stored.unitStatusSync?.inventory).toMatchObject(connection);
     await page.close();
   });
 

@@ -1,4 +1,4 @@
-import { cellKindOf, kindOf, newItem, type JsonSchema } from '../../pages/settings/src/schema-form';
+import { cellKindOf, choicesOf, kindOf, newItem, variantsOf, type JsonSchema } from '../../pages/settings/src/schema-form';
 import { robots } from '../../src/robots';
 import { settingsJsonSchema } from '../../src/settings-page/settings-view';
 
@@ -13,9 +13,9 @@ describe('which editor a setting gets on the page', () => {
     ['rating overrides (user id → factor) are rows of key + one value', 'takeoverTimer.rating.overrides', 'record'],
     ['per-project booking durations (project → { duration, paidDuration }) are rows', 'bookingReleaser.byProject', 'record'],
     ['a list of user ids stays a list', 'headsOfSales', 'list'],
-    ['the inventory connection (one of several shapes) stays JSON', 'unitStatusSync.inventory', 'json'],
+    ['the inventory connection (one of several systems) is a choice of system, then its fields', 'unitStatusSync.inventory', 'variants'],
     ['regulations (objects holding a free-form record) stay JSON', 'stageGuard.regulations', 'json'],
-    ['a boolean-or-"auto" stays JSON', 'duplicateCatcher.bitrix24ContactsWithoutLeads', 'json'],
+    ['a boolean-or-"auto" is a choice', 'duplicateCatcher.bitrix24ContactsWithoutLeads', 'choice'],
     ['the roster (fixed properties) is a group', 'takeoverTimer.roster', 'group'],
   ])('%s', (_name, path, kind) => {
     expect(kindOf(at(path))).toBe(kind);
@@ -48,5 +48,25 @@ describe('what a row offers', () => {
     expect(newItem(at('takeoverTimer.managers').additionalProperties as JsonSchema)).toEqual({ weight: 1 });
     expect(newItem(at('takeoverTimer.vacations').items!)).toEqual({});
     expect(newItem({ type: 'number', minimum: 2, maximum: 10 })).toBe(2);
+  });
+});
+
+describe('a union of objects and a choice of constants get their own editors', () => {
+  it('the inventory connection is a choice of system, then that system’s fields', () => {
+    expect(kindOf(at('unitStatusSync.inventory'))).toBe('variants');
+    const union = variantsOf(at('unitStatusSync.inventory'))!;
+    expect(union.key).toBe('system');
+    expect(union.variants.map((v) => v.value)).toEqual(['profitbase', 'http']);
+    expect(Object.keys(union.variants[0]!.schema.properties!)).toEqual(expect.arrayContaining(['baseUrl', 'apiKey', 'houseId']));
+    expect(Object.keys(union.variants[0]!.schema.properties!)).not.toContain('system');
+  });
+
+  it.each<[string, JsonSchema, unknown[] | null]>([
+    ['yes, no or "auto"', { anyOf: [{ type: 'boolean' }, { type: 'string', const: 'auto' }] }, [true, false, 'auto']],
+    ['two constants', { anyOf: [{ const: 'a' }, { const: 'b' }] }, ['a', 'b']],
+    ['a free string among them', { anyOf: [{ type: 'boolean' }, { type: 'string' }] }, null],
+  ])('%s', (_case, schema, values) => {
+    expect(choicesOf(schema)).toEqual(values);
+    expect(kindOf(schema)).toBe(values ? 'choice' : 'json');
   });
 });

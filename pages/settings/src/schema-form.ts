@@ -5,6 +5,7 @@ export interface JsonSchema {
   properties?: Record<string, JsonSchema>;
   items?: JsonSchema;
   anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
   default?: unknown;
   additionalProperties?: unknown;
   /** A record's key schema (zod's `z.record(key, value)`). */
@@ -17,7 +18,7 @@ export interface JsonSchema {
   'x-picker'?: string;
 }
 
-export type FieldKind = 'boolean' | 'enum' | 'string' | 'number' | 'enumList' | 'list' | 'group' | 'table' | 'record' | 'json';
+export type FieldKind = 'boolean' | 'enum' | 'string' | 'number' | 'enumList' | 'list' | 'group' | 'table' | 'record' | 'variants' | 'choice' | 'json';
 /** What one cell of a table or record row edits: a primitive, or a CRM user picked by name. */
 export type CellKind = 'user' | 'boolean' | 'enum' | 'string' | 'number';
 
@@ -35,7 +36,34 @@ export function kindOf(schema: JsonSchema): FieldKind {
   if (schema.type === 'object' && schema.properties && !schema.additionalProperties) return 'group';
   if (schema.type === 'array' && rowColumns(schema.items)) return 'table';
   if (schema.type === 'object' && !Object.keys(schema.properties ?? {}).length && recordValue(schema)) return 'record';
+  if (variantsOf(schema)) return 'variants';
+  if (choicesOf(schema)) return 'choice';
   return 'json';
+}
+
+/**
+ * A union of objects told apart by one property holding a constant (the inventory connection:
+ * `system` is "profitbase" or "http"): that property, and each variant's other properties.
+ */
+export function variantsOf(schema: JsonSchema): { key: string; variants: Array<{ value: string; schema: JsonSchema }> } | null {
+  const members = schema.oneOf ?? schema.anyOf;
+  if (!members || members.length < 2 || !members.every((m) => m.type === 'object' && m.properties)) return null;
+  const key = Object.keys(members[0]!.properties!).find((k) => members.every((m) => typeof m.properties![k]?.const === 'string'));
+  if (!key) return null;
+  return {
+    key,
+    variants: members.map((m) => ({
+      value: m.properties![key]!.const as string,
+      schema: { ...m, properties: Object.fromEntries(Object.entries(m.properties!).filter(([k]) => k !== key)) },
+    })),
+  };
+}
+
+/** A choice among yes, no and named constants (`true | false | "auto"`): the values to offer; else null. */
+export function choicesOf(schema: JsonSchema): unknown[] | null {
+  const members = schema.anyOf ?? schema.oneOf;
+  if (!members || !members.length || !members.every((m) => m.type === 'boolean' || m.const !== undefined)) return null;
+  return members.flatMap((m) => (m.type === 'boolean' ? [true, false] : [m.const]));
 }
 
 /** The widget of a table cell, or null when the value has no one-cell shape (then the whole setting stays JSON). */
