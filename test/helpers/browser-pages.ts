@@ -61,3 +61,15 @@ export async function startHostPage(render: (url: URL) => string): Promise<{ url
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
+
+/**
+ * The "portal": a page on another origin that opens the Bitrix24 app page the way Bitrix24 does,
+ * as the portal's administrator (user 1), in `?lang=` (Russian by default).
+ */
+export function startBitrix24AppHost(stack: { portal: { appFrame(userId: number, lang?: string): { query: Record<string, string>; form: Record<string, string> } }; appUrl: string }, height = 760) {
+  return startHostPage((url) => {
+    const frame = stack.portal.appFrame(1, url.searchParams.get('lang') ?? 'ru');
+    const action = `${stack.appUrl}/apps/bitrix24/index.html?${new URLSearchParams(frame.query)}`;
+    return postIntoFrame({ frameName: 'app-frame', action, form: frame.form, height, banner: 'Битрикс24 · Reglament' });
+  });
+}

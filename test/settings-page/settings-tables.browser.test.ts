@@ -1,6 +1,6 @@
 import type { Browser, Frame, Page } from 'playwright-core';
 import { SETTINGS_PAGE_DIR } from '../../webhooks/settings/entry-router';
-import { assertBuilt, postIntoFrame, screenshot, startHostPage, waitVisible } from '../helpers/browser-pages';
+import { assertBuilt, screenshot, startBitrix24AppHost, waitVisible } from '../helpers/browser-pages';
 import { launchChromium } from '../helpers/chromium';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { redisUrl } from '../helpers/test-services';
@@ -13,7 +13,7 @@ import { redisUrl } from '../helpers/test-services';
 describe('settings tables in Chromium, inside the Bitrix24 frame', () => {
   let stack: LocalStack;
   let browser: Browser;
-  let host: Awaited<ReturnType<typeof startHostPage>>;
+  let host: Awaited<ReturnType<typeof startBitrix24AppHost>>;
   let installationId: string;
 
   beforeAll(async () => {
@@ -22,11 +22,7 @@ describe('settings tables in Chromium, inside the Bitrix24 frame', () => {
     stack = await startLocalStack({ redisUrl: redisUrl() });
     expect((await stack.portal.install(`${stack.appUrl}/bitrix24/install`)).status).toBe(200);
     installationId = `b24:${stack.portal.memberId}`;
-    host = await startHostPage((url) => {
-      const frame = stack.portal.appFrame(1, url.searchParams.get('lang') ?? 'ru');
-      const action = `${stack.appUrl}/apps/bitrix24/index.html?${new URLSearchParams(frame.query)}`;
-      return postIntoFrame({ frameName: 'app-frame', action, form: frame.form, height: 760, banner: 'Битрикс24 · Reglament' });
-    });
+    host = await startBitrix24AppHost(stack);
   });
 
   afterAll(async () => {
