@@ -22,6 +22,7 @@ export const CARD_PAGE_PATH = '/apps/card/';
 export { BITRIX24_CARD_PLACEMENT_PATH as BITRIX24_CARD_HANDLER_PATH } from '../../src/installations/bitrix24-placements';
 import { BITRIX24_CARD_PLACEMENT_PATH as BITRIX24_CARD_HANDLER_PATH } from '../../src/installations/bitrix24-placements';
 import { admitWidgetUser } from '../settings/widget-token-use';
+import { refusalPage } from '../settings/refusal-page';
 /** `npm run build:pages` writes the built card page here (Vite, pages/card). */
 export const CARD_PAGE_DIR = path.join(__dirname, '..', '..', 'dist', 'pages', 'card');
 
@@ -66,19 +67,19 @@ export function cardRouter(services: Services, options: CardRouterOptions = {}):
       const placement = PLACEMENTS[String(form.PLACEMENT ?? '') as keyof typeof PLACEMENTS];
       const optionsJson = (() => { try { return JSON.parse(String(form.PLACEMENT_OPTIONS ?? '')) as unknown; } catch { return null; } })();
       const ids = placementOptionsSchema.safeParse(optionsJson);
-      if (!placement || !ids.success) return void res.status(400).type('html').send(refusalPage('bad_request'));
+      if (!placement || !ids.success) return void res.status(400).type('html').send(refusalPage(REFUSALS.bad_request));
       const verdict = await verifyBitrix24Frame({ query: req.query, body: form }, {
         store: services.store, appCodes, beforeCall,
         also: { item: `crm.item.get?${new URLSearchParams({ entityTypeId: String(placement.entityTypeId), id: ids.data.ID })}` },
       });
       if (!verdict.ok) {
         if (verdict.status !== 400) services.log.warn({ reason: verdict.reason }, 'card tab opened without a verifiable Bitrix24 user');
-        return void res.status(verdict.status).type('html').send(refusalPage(verdict.status === 400 ? 'bad_request' : 'not_verified'));
+        return void res.status(verdict.status).type('html').send(refusalPage(verdict.status === 400 ? REFUSALS.bad_request : REFUSALS.not_verified));
       }
-      if (!verdict.also.item) return void res.status(403).type('html').send(refusalPage('not_visible'));
+      if (!verdict.also.item) return void res.status(403).type('html').send(refusalPage(REFUSALS.not_visible));
       const role = settingsRoleOf(verdict.installation, verdict.user) ?? 'viewer';
       const session = issue(verdict.installation, { userId: verdict.user.id, role, entity: placement.entity, dealId: ids.data.ID });
-      if (!session) return void res.status(503).type('html').send(refusalPage('not_configured'));
+      if (!session) return void res.status(503).type('html').send(refusalPage(REFUSALS.not_configured));
       res.redirect(303, cardUrl(verdict.installation.id, session.token, session.claims, verdict.lang));
     } catch (err) {
       next(err);
@@ -190,8 +191,3 @@ const REFUSALS = {
   not_visible: ['У вас нет доступа к этой сделке.', 'You have no access to this deal.'],
   not_configured: ['Журнал роботов недоступен: приложение не настроено на сервере.', 'The robot log is unavailable: the app is not configured on the server.'],
 } as const;
-
-function refusalPage(kind: keyof typeof REFUSALS): string {
-  const [ru, en] = REFUSALS[kind];
-  return `<!doctype html><meta charset="utf-8"><title>Reglament</title><p style="font:14px sans-serif">${ru}</p><p style="font:13px sans-serif;color:#6a737f" lang="en">${en}</p>`;
-}

@@ -15,6 +15,7 @@ import { formText, parseForm } from '../form-body';
 import { allowOrigin, isAmocrmOrigin } from './amocrm-cors';
 import type { SettingsSessions } from './sessions';
 import { admitWidgetUser } from './widget-token-use';
+import { refusalPage } from './refusal-page';
 
 export const SETTINGS_PAGE_PATH = '/apps/settings/';
 const APPS_DIR = path.join(__dirname, '..', '..', 'apps');
@@ -72,11 +73,11 @@ export function settingsEntryRouter(services: Services, sessions: SettingsSessio
   router.post('/apps/bitrix24/settings', formText, async (req: Request, res: Response) => {
     const verdict = await verifyFrame(req);
     res.set('Cache-Control', 'no-store');
-    if (!verdict.ok) return void res.status(verdict.status).type('html').send(refusalPage(verdict.status === 400 ? 'bad_request' : 'not_verified'));
+    if (!verdict.ok) return void res.status(verdict.status).type('html').send(refusalPage(verdict.status === 400 ? REFUSALS.bad_request : REFUSALS.not_verified));
     const role = settingsRoleOf(verdict.installation, verdict.user);
-    if (!role) return void res.status(403).type('html').send(refusalPage('not_allowed'));
+    if (!role) return void res.status(403).type('html').send(refusalPage(REFUSALS.not_allowed));
     const session = sessions.issue(verdict.installation, verdict.user.id, role);
-    if (!session) return void res.status(503).type('html').send(refusalPage('not_configured'));
+    if (!session) return void res.status(503).type('html').send(refusalPage(REFUSALS.not_configured));
     res.redirect(303, settingsUrl(verdict.installation.id, session.token, verdict.lang));
   });
 
@@ -129,8 +130,3 @@ const REFUSALS = {
   not_allowed: ['Настройки Reglament доступны администраторам портала и руководителям отдела продаж.', 'Reglament settings are open to portal administrators and heads of sales.'],
   not_configured: ['Настройки недоступны: приложение не настроено на сервере.', 'Settings are unavailable: the app is not configured on the server.'],
 } as const;
-
-function refusalPage(kind: keyof typeof REFUSALS): string {
-  const [ru, en] = REFUSALS[kind];
-  return `<!doctype html><meta charset="utf-8"><title>Reglament</title><p style="font:14px sans-serif">${ru}</p><p style="font:13px sans-serif;color:#6a737f" lang="en">${en}</p>`;
-}
