@@ -1,5 +1,8 @@
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { signWidgetToken } from '../helpers/amocrm-widget-token';
 import type { LocalStack } from '../helpers/local-stack';
+
+export { signWidgetToken };
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON answers are dynamic by nature */
 export type Json = any;
@@ -28,13 +31,6 @@ export function cardApi(stack: LocalStack, session: string) {
     log: (installationId: string, entity: string, id: number | string) => call('GET', `/api/card/${encodeURIComponent(installationId)}/${entity}/${id}/log`),
     undo: (installationId: string, actionId: string, reason?: string) => call('POST', `/api/card/${encodeURIComponent(installationId)}/actions/${actionId}/undo`, reason ? { reason } : {}),
   };
-}
-
-/** An HS256 JWT as amoCRM signs the widget's disposable token (Kommo docs: one-time tokens). */
-export function signWidgetToken(claims: Record<string, unknown>, secret: string): string {
-  const part = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
-  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(claims)}`;
-  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
 }
 
 /** The widget in a lead card trades a fresh signed token of `userId` for a card session of that lead. */
