@@ -72,6 +72,7 @@ describe('card robot log in Chromium, inside the amoCRM lead card', () => {
     await waitVisible(frame, '[data-kind="stage_reverted"]');
     const reverted = frame()!.locator('[data-kind="stage_reverted"]');
     expect(await reverted.textContent()).toContain('Вернул сделку на прежнюю стадию');
+    expect(await frame()!.evaluate('getComputedStyle(document.body).fontFamily')).toContain('PT Sans');
     await page.screenshot({ path: screenshot('card-log-amocrm-ru-1024.png') });
 
     await reverted.locator('[data-action="undo"]').click();
