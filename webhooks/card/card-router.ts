@@ -5,9 +5,7 @@ import { z } from 'zod';
 import { cardLog } from '../../src/card/card-log';
 import { UNDO_REFUSALS } from '../../src/card/card-texts';
 import { undoAction } from '../../src/card/undo-action';
-import { installationKey } from '../../src/infra/keys';
-import { isInstallationId, type Bitrix24Installation, type Installation } from '../../src/installations/installation';
-import { globalSettingsOf } from '../../src/settings/installation-settings';
+import { isInstallationId, type Installation } from '../../src/installations/installation';
 import { settingsRoleOf } from '../../src/settings-access/access-rule';
 import { configuredWidgetVerifier, type AmocrmWidgetTokenVerifier } from '../../src/settings-access/amocrm-widget';
 import { verifyBitrix24Frame } from '../../src/settings-access/bitrix24-frame';
@@ -23,6 +21,7 @@ export { BITRIX24_CARD_PLACEMENT_PATH as BITRIX24_CARD_HANDLER_PATH } from '../.
 import { BITRIX24_CARD_PLACEMENT_PATH as BITRIX24_CARD_HANDLER_PATH } from '../../src/installations/bitrix24-placements';
 import { admitWidgetUser } from '../settings/widget-token-use';
 import { refusalPage } from '../settings/refusal-page';
+import { bitrix24FrameCheck } from '../settings/frame-check';
 /** `npm run build:pages` writes the built card page here (Vite, pages/card). */
 export const CARD_PAGE_DIR = path.join(__dirname, '..', '..', 'dist', 'pages', 'card');
 
@@ -51,12 +50,7 @@ export function cardRouter(services: Services, options: CardRouterOptions = {}):
   const issue = (installation: Installation, claims: Omit<CardClaims, 'v' | 'scope' | 'expiresAt' | 'installationId'>) =>
     signers[installation.crm]?.issue({ installationId: installation.id, ...claims }, services.now().getTime()) ?? null;
   const widgetVerifier = options.amocrmWidgetVerifier === undefined ? configuredWidgetVerifier(services.config) : (options.amocrmWidgetVerifier ?? undefined);
-  const appCodes = [services.config.BITRIX24_APP_CODE ?? services.config.BITRIX24_CLIENT_ID];
-  const beforeCall = (installation: Bitrix24Installation) => {
-    const plan = globalSettingsOf(installation.settings).rateLimit;
-    const limits = { burst: plan?.burst ?? services.config.BITRIX24_RATE_BURST, perSecond: plan?.perSecond ?? services.config.BITRIX24_RATE_PER_SECOND };
-    return services.limiter.acquire(installationKey(services.prefix, installation.id, 'rate'), limits, 1, 'bitrix24');
-  };
+  const frameCheck = bitrix24FrameCheck(services);
 
   // Bitrix24: the deal / lead tab. Verified like the app page (the portal answers to AUTH_ID, member_id is the
   // installation's), and the same batch reads the deal with the user's own token: a user who cannot see it is refused.
@@ -69,7 +63,7 @@ export function cardRouter(services: Services, options: CardRouterOptions = {}):
       const ids = placementOptionsSchema.safeParse(optionsJson);
       if (!placement || !ids.success) return void res.status(400).type('html').send(refusalPage(REFUSALS.bad_request));
       const verdict = await verifyBitrix24Frame({ query: req.query, body: form }, {
-        store: services.store, appCodes, beforeCall,
+        ...frameCheck,
         also: { item: `crm.item.get?${new URLSearchParams({ entityTypeId: String(placement.entityTypeId), id: ids.data.ID })}` },
       });
       if (!verdict.ok) {

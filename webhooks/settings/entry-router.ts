@@ -2,10 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { installationKey } from '../../src/infra/keys';
-import type { Bitrix24Installation } from '../../src/installations/installation';
 import { robots } from '../../src/robots';
-import { globalSettingsOf } from '../../src/settings/installation-settings';
 import { settingsRoleOf } from '../../src/settings-access/access-rule';
 import { configuredWidgetVerifier, type AmocrmWidgetTokenVerifier } from '../../src/settings-access/amocrm-widget';
 import { verifyBitrix24Frame } from '../../src/settings-access/bitrix24-frame';
@@ -16,6 +13,7 @@ import { allowOrigin, isAmocrmOrigin } from './amocrm-cors';
 import type { SettingsSessions } from './sessions';
 import { admitWidgetUser } from './widget-token-use';
 import { refusalPage } from './refusal-page';
+import { bitrix24FrameCheck } from './frame-check';
 
 export const SETTINGS_PAGE_PATH = '/apps/settings/';
 const APPS_DIR = path.join(__dirname, '..', '..', 'apps');
@@ -39,14 +37,8 @@ export interface SettingsEntryOptions {
 export function settingsEntryRouter(services: Services, sessions: SettingsSessions, options: SettingsEntryOptions): Router {
   const router = Router();
   const widgetVerifier = options.amocrmWidgetVerifier === undefined ? configuredWidgetVerifier(services.config) : (options.amocrmWidgetVerifier ?? undefined);
-  const appCodes = [services.config.BITRIX24_APP_CODE ?? services.config.BITRIX24_CLIENT_ID];
-  // The check spends one request of the portal's REST budget: it waits for the app's shared bucket like every other call.
-  const beforeCall = (installation: Bitrix24Installation) => {
-    const plan = globalSettingsOf(installation.settings).rateLimit;
-    const limits = { burst: plan?.burst ?? services.config.BITRIX24_RATE_BURST, perSecond: plan?.perSecond ?? services.config.BITRIX24_RATE_PER_SECOND };
-    return services.limiter.acquire(installationKey(services.prefix, installation.id, 'rate'), limits, 1, 'bitrix24');
-  };
-  const verifyFrame = (req: Request) => verifyBitrix24Frame({ query: req.query, body: parseForm(req.body) }, { store: services.store, appCodes, beforeCall });
+  const frameCheck = bitrix24FrameCheck(services);
+  const verifyFrame = (req: Request) => verifyBitrix24Frame({ query: req.query, body: parseForm(req.body) }, frameCheck);
 
   // The app page (placement DEFAULT): the robot overview, now with what is on and off for this
   // portal, and for administrators and heads of sales a way into the settings.
