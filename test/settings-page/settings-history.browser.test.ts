@@ -1,11 +1,8 @@
-import type { Browser, Frame, Page } from 'playwright-core';
-import { SETTINGS_PAGE_DIR } from '../../webhooks/settings/entry-router';
+import type { Frame, Page } from 'playwright-core';
 import { RedisSettingsHistory } from '../../src/settings/settings-history';
-import { assertBuilt, screenshot, startBitrix24AppHost, waitVisible as expectVisible } from '../helpers/browser-pages';
-import { launchChromium } from '../helpers/chromium';
-import { startLocalStack, type LocalStack } from '../helpers/local-stack';
+import { screenshot, waitVisible as expectVisible } from '../helpers/browser-pages';
 import { operatorCommand } from '../helpers/operator-command';
-import { redisUrl } from '../helpers/test-services';
+import { startSettingsInChromium, stopSettingsInChromium, type SettingsInChromium } from '../helpers/settings-in-chromium';
 
 /**
  * The settings page's «История изменений» in a real Chromium inside the Bitrix24 frame: the change
@@ -13,25 +10,15 @@ import { redisUrl } from '../helpers/test-services';
  * before → after — and so is the operator's change from the command line.
  */
 describe('settings history on the settings page, in Chromium', () => {
-  let stack: LocalStack;
-  let browser: Browser;
-  let host: Awaited<ReturnType<typeof startBitrix24AppHost>>;
+  let stack: SettingsInChromium['stack'];
+  let browser: SettingsInChromium['browser'];
+  let host: SettingsInChromium['host'];
   let installationId: string;
 
   beforeAll(async () => {
-    assertBuilt(SETTINGS_PAGE_DIR, 'settings page');
-    browser = await launchChromium();
-    stack = await startLocalStack({ redisUrl: redisUrl() });
-    expect((await stack.portal.install(`${stack.appUrl}/bitrix24/install`)).status).toBe(200);
-    installationId = `b24:${stack.portal.memberId}`;
-    host = await startBitrix24AppHost(stack);
+    ({ stack, browser, host, installationId } = await startSettingsInChromium());
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-    await stack?.stop();
-  });
+  afterAll(() => stopSettingsInChromium({ stack, browser, host }));
 
   /** The settings page as the administrator opens it, with the browser in Moscow time. */
   async function openSettings(): Promise<{ page: Page; frame: () => Frame }> {

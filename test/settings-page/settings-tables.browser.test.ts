@@ -1,9 +1,6 @@
-import type { Browser, Frame, Page } from 'playwright-core';
-import { SETTINGS_PAGE_DIR } from '../../webhooks/settings/entry-router';
-import { assertBuilt, screenshot, startBitrix24AppHost, waitVisible } from '../helpers/browser-pages';
-import { launchChromium } from '../helpers/chromium';
-import { startLocalStack, type LocalStack } from '../helpers/local-stack';
-import { redisUrl } from '../helpers/test-services';
+import type { Frame, Page } from 'playwright-core';
+import { screenshot, waitVisible } from '../helpers/browser-pages';
+import { startSettingsInChromium, stopSettingsInChromium, type SettingsInChromium } from '../helpers/settings-in-chromium';
 
 /**
  * Lists of objects and records on the settings page, in Chromium at 1024 px inside the Bitrix24
@@ -11,25 +8,15 @@ import { redisUrl } from '../helpers/test-services';
  * the portal's users by name; a bad cell is refused at that cell, a good one is stored.
  */
 describe('settings tables in Chromium, inside the Bitrix24 frame', () => {
-  let stack: LocalStack;
-  let browser: Browser;
-  let host: Awaited<ReturnType<typeof startBitrix24AppHost>>;
+  let stack: SettingsInChromium['stack'];
+  let browser: SettingsInChromium['browser'];
+  let host: SettingsInChromium['host'];
   let installationId: string;
 
   beforeAll(async () => {
-    assertBuilt(SETTINGS_PAGE_DIR, 'settings page');
-    browser = await launchChromium();
-    stack = await startLocalStack({ redisUrl: redisUrl() });
-    expect((await stack.portal.install(`${stack.appUrl}/bitrix24/install`)).status).toBe(200);
-    installationId = `b24:${stack.portal.memberId}`;
-    host = await startBitrix24AppHost(stack);
+    ({ stack, browser, host, installationId } = await startSettingsInChromium());
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await host?.close();
-    await stack?.stop();
-  });
+  afterAll(() => stopSettingsInChromium({ stack, browser, host }));
 
   async function openSection(lang: 'ru' | 'en', section: string): Promise<{ page: Page; frame: () => Frame }> {
     const page = await browser.newPage({ viewport: { width: 1024, height: 820 } });
