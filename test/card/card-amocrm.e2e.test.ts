@@ -7,7 +7,7 @@ import { setupAmoPrimaryMarket } from '../helpers/funnels';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../helpers/local-stack';
 import { setSettings } from '../helpers/takeover';
 import { redisUrl } from '../helpers/test-services';
-import { cardApi, signWidgetToken, widgetCardSession, type Json } from './card-helpers';
+import { amoLeadRevertedByGuard, cardApi, signWidgetToken, widgetCardSession, type Json } from './card-helpers';
 
 const ADMIN = 1;
 const ANNA = 2;
@@ -40,7 +40,6 @@ describe('card robot log on amoCRM (the widget in the lead card)', () => {
 
   const notes = (id: number) => stack.amo.notes(id).map((n) => String((n.params as { text?: string } | undefined)?.text ?? ''));
   const statusOf = (id: number) => stack.amo.getLead(id)?.status_id;
-  const field = (name: string) => stack.amo.leadFieldId(name);
 
   async function headCard(leadId: number) {
     const granted = await widgetCardSession(stack, HEAD, leadId);
@@ -72,15 +71,7 @@ describe('card robot log on amoCRM (the widget in the lead card)', () => {
 
   it('a stage guard revert undone: the lead goes to «Отправлено КП» as the manager chose, and the guard leaves it there', async () => {
     await start();
-    const meeting = [
-      { field_id: field('Дата встречи'), values: [{ value: 1795600000 }] },
-      { field_id: field('Время встречи'), values: [{ value: '15:00' }] },
-      { field_id: field('Место встречи'), values: [{ value: 'офис продаж на Ленина, 1' }] },
-    ];
-    const id = stack.amo.userAddLead({ name: 'Заявка', pipeline_id: pipelineId, status_id: stage('Встреча назначена'), responsible_user_id: ANNA, custom_fields_values: meeting }, ANNA);
-    await stack.idle();
-    stack.amo.userMoveLead(id, stage('Отправлено КП'), ANNA);
-    await stack.idle();
+    const id = await amoLeadRevertedByGuard(stack, stage, pipelineId, ANNA);
     expect(statusOf(id)).toBe(stage('Встреча назначена'));
 
     const api = await headCard(id);
@@ -143,15 +134,7 @@ describe('card robot log on amoCRM (the widget in the lead card)', () => {
    */
   it('the widget in a lead card frames the card page with a session of that lead, through which the head of sales undoes a revert', async () => {
     await start();
-    const meeting = [
-      { field_id: field('Дата встречи'), values: [{ value: 1795600000 }] },
-      { field_id: field('Время встречи'), values: [{ value: '15:00' }] },
-      { field_id: field('Место встречи'), values: [{ value: 'офис продаж на Ленина, 1' }] },
-    ];
-    const id = stack.amo.userAddLead({ name: 'Заявка', pipeline_id: pipelineId, status_id: stage('Встреча назначена'), responsible_user_id: ANNA, custom_fields_values: meeting }, ANNA);
-    await stack.idle();
-    stack.amo.userMoveLead(id, stage('Отправлено КП'), ANNA);
-    await stack.idle();
+    const id = await amoLeadRevertedByGuard(stack, stage, pipelineId, ANNA);
 
     const script = Buffer.from(unzipSync(new Uint8Array(buildWidget({ publicUrl: stack.appUrl }).zip))['script.js']!).toString('utf8');
     let rendered = '';

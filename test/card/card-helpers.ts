@@ -46,3 +46,22 @@ export async function widgetCardSession(stack: LocalStack, userId: number, leadI
   });
   return { status: response.status, body: (await response.json().catch(() => ({}))) as Json, token: signed };
 }
+
+/**
+ * The amoCRM scenario every card test starts from: a lead with its meeting set (date, time, place)
+ * moved by its manager from «Встреча назначена» straight to «Отправлено КП», skipping «Встреча
+ * состоялась» — the stage guard puts it back. Returns the lead's id.
+ */
+export async function amoLeadRevertedByGuard(stack: LocalStack, stage: (name: string) => number, pipelineId: number, managerId: number): Promise<number> {
+  const field = (name: string) => stack.amo.leadFieldId(name);
+  const meeting = [
+    { field_id: field('Дата встречи'), values: [{ value: 1795600000 }] },
+    { field_id: field('Время встречи'), values: [{ value: '15:00' }] },
+    { field_id: field('Место встречи'), values: [{ value: 'офис продаж на Ленина, 1' }] },
+  ];
+  const id = stack.amo.userAddLead({ name: 'Заявка', pipeline_id: pipelineId, status_id: stage('Встреча назначена'), responsible_user_id: managerId, custom_fields_values: meeting }, managerId);
+  await stack.idle();
+  stack.amo.userMoveLead(id, stage('Отправлено КП'), managerId);
+  await stack.idle();
+  return id;
+}

@@ -7,7 +7,7 @@ import { setupAmoPrimaryMarket } from '../helpers/funnels';
 import { startLocalStack, type LocalStack } from '../helpers/local-stack';
 import { setSettings } from '../helpers/takeover';
 import { redisUrl } from '../helpers/test-services';
-import { widgetCardSession } from './card-helpers';
+import { amoLeadRevertedByGuard, widgetCardSession } from './card-helpers';
 
 const ANNA = 2;
 const HEAD = 4;
@@ -52,16 +52,7 @@ describe('card robot log in Chromium, inside the amoCRM lead card', () => {
   });
 
   it('the head of sales sees why the guard put the lead back, in Russian, undoes it, and the lead stays where the manager moved it', async () => {
-    const field = (name: string) => stack.amo.leadFieldId(name);
-    const meeting = [
-      { field_id: field('Дата встречи'), values: [{ value: 1795600000 }] },
-      { field_id: field('Время встречи'), values: [{ value: '15:00' }] },
-      { field_id: field('Место встречи'), values: [{ value: 'офис продаж на Ленина, 1' }] },
-    ];
-    const id = stack.amo.userAddLead({ name: 'Заявка', pipeline_id: pipelineId, status_id: stage('Встреча назначена'), responsible_user_id: ANNA, custom_fields_values: meeting }, ANNA);
-    await stack.idle();
-    stack.amo.userMoveLead(id, stage('Отправлено КП'), ANNA);
-    await stack.idle();
+    const id = await amoLeadRevertedByGuard(stack, stage, pipelineId, ANNA);
     expect(stack.amo.getLead(id)?.status_id).toBe(stage('Встреча назначена'));
 
     const granted = await widgetCardSession(stack, HEAD, id);
