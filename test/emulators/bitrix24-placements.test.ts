@@ -1,39 +1,12 @@
 /** The portal emulator's widget placements (restdocs api-reference/widgets/placement-*.md, crm/detail-tab.md), through real HTTP. */
-import type { Server } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { Bitrix24PortalEmulator } from './bitrix24-portal';
-
-/* eslint-disable @typescript-eslint/no-explicit-any -- parsed JSON bodies are dynamic by nature */
-type Json = any;
+import { portalWithStandInApp } from '../helpers/bitrix24-stand-in-app';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-async function installedApp() {
-  const app = express();
-  app.post('/install', (_req, res) => void res.type('html').send('<script>BX24.installFinish();</script>'));
-  const server: Server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const portal = await Bitrix24PortalEmulator.start({ clientId: 'app.test', clientSecret: 'secret' });
-  cleanups.push(async () => {
-    await portal.stop();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  await portal.install(`${url}/install`);
-  const admin = portal.issueTokens(1).accessToken;
-  const manager = portal.issueTokens(2).accessToken;
-  const rest = async (method: string, params: Record<string, unknown>, token = admin) => {
-    const response = await fetch(`${portal.url}/rest/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...params, auth: token }) });
-    return { status: response.status, json: (await response.json()) as Json };
-  };
-  return { portal, url, rest, manager };
-}
+const installedApp = () => portalWithStandInApp(cleanups);
 
 const tab = (url: string) => ({ PLACEMENT: 'CRM_DEAL_DETAIL_TAB', HANDLER: `${url}/card`, TITLE: 'Роботы', LANG_ALL: { en: { TITLE: 'Robots' } } });
 

@@ -1,9 +1,5 @@
 /** The portal emulator's application robots (restdocs api-reference/bizproc/bizproc-robot/*.md), through real HTTP. */
-import type { Server } from 'node:http';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
-import express from 'express';
-import { Bitrix24PortalEmulator } from './bitrix24-portal';
+import { portalWithStandInApp } from '../helpers/bitrix24-stand-in-app';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- parsed form/JSON bodies are dynamic by nature */
 type Json = any;
@@ -16,30 +12,13 @@ afterEach(async () => {
 /** An app stand-in: the install page and a robot handler that records the form it gets. */
 async function installedApp() {
   const robotCalls: Json[] = [];
-  const app = express();
-  app.use(express.urlencoded({ extended: true }));
-  app.post('/install', (_req, res) => void res.type('html').send('<script>BX24.installFinish();</script>'));
-  app.post('/robot', (req, res) => {
-    robotCalls.push(req.body);
-    res.sendStatus(200);
+  const installed = await portalWithStandInApp(cleanups, (app) => {
+    app.post('/robot', (req, res) => {
+      robotCalls.push(req.body);
+      res.sendStatus(200);
+    });
   });
-  const server: Server = app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const portal = await Bitrix24PortalEmulator.start({ clientId: 'app.test', clientSecret: 'secret' });
-  cleanups.push(async () => {
-    await portal.stop();
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
-  await portal.install(`${url}/install`);
-  const admin = portal.issueTokens(1).accessToken;
-  const manager = portal.issueTokens(2).accessToken;
-  const rest = async (method: string, params: Record<string, unknown>, token = admin) => {
-    const response = await fetch(`${portal.url}/rest/${method}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...params, auth: token }) });
-    return { status: response.status, json: (await response.json()) as Json };
-  };
-  return { portal, url, robotCalls, rest, manager };
+  return { ...installed, robotCalls };
 }
 
 const robot = (url: string, extra: Record<string, unknown> = {}) => ({
