@@ -8,24 +8,11 @@ import { startHeartbeat } from '../../src/pipeline/worker-heartbeat';
 import { createWebApp } from '../../webhooks/server';
 import { InboxPump } from '../../src/pipeline/inbox-pump';
 import { bullPrefix, EVENTS_QUEUE, EventQueue, type AcceptedEvent } from '../../src/pipeline/queues';
+import { dealEvent, label, NOISY, OTHER_NOISY, QUIET } from '../helpers/two-portals';
 import { createTestServices, eventually, redisUrl } from '../helpers/test-services';
 
 type TestServices = Awaited<ReturnType<typeof createTestServices>>;
 
-const NOISY = 'b24:0123456789abcdef0123456789abcdef';
-const OTHER_NOISY = 'amo:30918123';
-const QUIET = 'b24:fedcba9876543210fedcba9876543210';
-
-const dealEvent = (installationId: string, dealId: number): InboundEvent => ({
-  installationId,
-  crm: installationId.startsWith('b24') ? 'bitrix24' : 'amocrm',
-  kind: 'updated',
-  entity: 'deal',
-  entityId: String(dealId),
-  receivedAt: Date.now(),
-});
-
-const label = (e: Pick<InboundEvent, 'installationId' | 'entityId'>) => `${e.installationId === QUIET ? 'quiet' : e.installationId === NOISY ? 'noisy' : 'other'}:${e.entityId}`;
 
 /** An addAccepted that never returns until told to: the pump holding it is as good as dead (its lock is not renewed). */
 function frozenAdd(real: EventQueue) {

@@ -3,24 +3,11 @@ import { connectRedis } from '../../src/infra/redis';
 import type { InboundEvent } from '../../src/events';
 import { bullPrefix, EVENTS_QUEUE, EventQueue } from '../../src/pipeline/queues';
 import { fastLaneProcessor } from '../../src/pipeline/fast-lane';
+import { dealEvent, label, NOISY, OTHER_NOISY, QUIET } from '../helpers/two-portals';
 import { createTestServices, eventually, redisUrl } from '../helpers/test-services';
 
 type TestServices = Awaited<ReturnType<typeof createTestServices>>;
 
-const NOISY = 'b24:0123456789abcdef0123456789abcdef';
-const OTHER_NOISY = 'amo:30918123';
-const QUIET = 'b24:fedcba9876543210fedcba9876543210';
-
-const dealEvent = (installationId: string, dealId: number): InboundEvent => ({
-  installationId,
-  crm: installationId.startsWith('b24') ? 'bitrix24' : 'amocrm',
-  kind: 'updated',
-  entity: 'deal',
-  entityId: String(dealId),
-  receivedAt: Date.now(),
-});
-
-const label = (e: Pick<InboundEvent, 'installationId' | 'entityId'>) => `${e.installationId === QUIET ? 'quiet' : e.installationId === NOISY ? 'noisy' : 'other'}:${e.entityId}`;
 
 describe('fair scheduling between installations on the events queue (real Redis)', () => {
   let services: TestServices;
