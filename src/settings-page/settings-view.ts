@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Robot } from '../app';
 import type { Installation } from '../installations/installation';
-import { changeSetting, effectiveSettings, isPlainObject, maskSecrets, readSetting, robotSettingsOf, SECRET_SETTING_KEYS, settingsSchemaFor, validateSettings, type SettingIssue } from '../settings/installation-settings';
+import { changeSettings, effectiveSettings, isPlainObject, maskSecrets, readSetting, robotSettingsOf, SECRET_SETTING_KEYS, settingsSchemaFor, validateSettings, type SettingIssue } from '../settings/installation-settings';
 import { localizeIssue, zodMessages, type UiLang } from './issue-messages';
 
 type Robots = ReadonlyArray<Pick<Robot<any>, 'name' | 'settings'>>;
@@ -69,25 +69,15 @@ export function settingsView(installation: Installation, robots: Robots, lang: U
 export type ChangesOutcome = { ok: true; settings: Record<string, unknown>; changed: string[] } | { ok: false; issues: SettingIssue[] };
 
 /**
- * Applies the page's changes through `changeSetting`, one after another, all or nothing: a form
+ * Applies the page's changes through the one settings path (`changeSettings`), all at once: a form
  * save either lands whole or changes nothing, and each refusal names the field it belongs to.
  * A secret sent back as its mask («••••1234») means "unchanged": the page never had the secret.
  */
 export function applyChanges(overrides: Record<string, unknown>, changes: readonly SettingChangeRequest[], robots: Robots, lang: UiLang): ChangesOutcome {
-  let next = overrides;
-  const issues: SettingIssue[] = [];
-  const changed: string[] = [];
-  for (const change of changes) {
-    if (isMaskedSecretEcho(overrides, change)) continue;
-    const outcome = changeSetting(next, change.path, change.value === null ? undefined : change.value, robots, zodMessages(lang));
-    if (!outcome.ok) {
-      issues.push(...outcome.issues.map((i) => localizeIssue(i, lang)));
-      continue;
-    }
-    next = outcome.settings;
-    changed.push(change.path);
-  }
-  return issues.length ? { ok: false, issues } : { ok: true, settings: next, changed };
+  const applied = changes.filter((change) => !isMaskedSecretEcho(overrides, change));
+  const outcome = changeSettings(overrides, applied.map((c) => ({ path: c.path, value: c.value === null ? undefined : c.value })), robots, zodMessages(lang));
+  if (!outcome.ok) return { ok: false, issues: outcome.issues.map((i) => localizeIssue(i, lang)) };
+  return { ok: true, settings: outcome.settings, changed: applied.map((c) => c.path) };
 }
 
 function isMaskedSecretEcho(overrides: Record<string, unknown>, change: SettingChangeRequest): boolean {

@@ -97,17 +97,36 @@ export type SettingChange = { ok: true; settings: Json } | { ok: false; issues: 
  * `value === undefined` removes the override (back to the default).
  */
 export function changeSetting(overrides: Json, path: string, value: unknown, robots: ReadonlyArray<Pick<Robot<any>, 'name' | 'settings'>>, messages: SettingMessages = {}): SettingChange {
-  const segments = splitPath(path);
-  if (!segments.ok) return { ok: false, issues: [{ path, message: segments.error }] };
+  return changeSettings(overrides, [{ path, value }], robots, messages);
+}
+
+/**
+ * Sets several values at once and validates the result once: a save lands whole or not at all,
+ * and values that only make sense together (a new inventory connection typed field by field) are
+ * judged together, never half-way.
+ */
+export function changeSettings(overrides: Json, changes: ReadonlyArray<{ path: string; value: unknown }>, robots: ReadonlyArray<Pick<Robot<any>, 'name' | 'settings'>>, messages: SettingMessages = {}): SettingChange {
   const schema = settingsSchemaFor(robots);
-  const unknown = unknownSegment(schema, segments.parts);
-  if (unknown) return { ok: false, issues: [{ path, message: unknown }] };
-  const next = setAt(structuredClone(overrides), segments.parts, value, (depth) => isListAt(schema, segments.parts.slice(0, depth)));
-  const issues = validateSettings(next, robots, messages);
-  // Only the problems this change causes refuse it; an older invalid value elsewhere is reported by `get`.
+  const refused: SettingIssue[] = [];
+  let next = structuredClone(overrides);
+  for (const { path, value } of changes) {
+    const segments = splitPath(path);
+    if (!segments.ok) {
+      refused.push({ path, message: segments.error });
+      continue;
+    }
+    const unknown = unknownSegment(schema, segments.parts);
+    if (unknown) {
+      refused.push({ path, message: unknown });
+      continue;
+    }
+    next = setAt(next, segments.parts, value, (depth) => isListAt(schema, segments.parts.slice(0, depth)));
+  }
+  // Only the problems these changes cause refuse them; an older invalid value elsewhere is reported by `get`.
   const before = new Set(validateSettings(overrides, robots, messages).map((i) => `${i.path}|${i.message}`));
-  const caused = issues.filter((i) => !before.has(`${i.path}|${i.message}`));
-  return caused.length ? { ok: false, issues: caused } : { ok: true, settings: next };
+  const caused = validateSettings(next, robots, messages).filter((i) => !before.has(`${i.path}|${i.message}`));
+  const issues = [...caused, ...refused];
+  return issues.length ? { ok: false, issues } : { ok: true, settings: next };
 }
 
 /** The effective value at a dotted path (defaults included), or the whole settings without a path. */
